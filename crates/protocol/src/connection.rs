@@ -1,0 +1,81 @@
+//! The connection states the client shows.
+//!
+//! Their names are a stable interface: the client renders them as the
+//! `data-state` attribute of its `connection-status` element, which tests
+//! and embedding pages select on.
+
+/// Where the client's connection to the server stands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ConnectionState {
+    /// Opening the first socket.
+    #[default]
+    Connecting,
+    /// A socket is open and the list is live.
+    Connected,
+    /// The socket was lost; a new one is being tried.
+    Reconnecting,
+    /// The browser reports no network; waiting for it to come back.
+    Offline,
+    /// Stopped for good: the server refused the client, the address is
+    /// unusable, or the user disconnected. Nothing is retried on its own.
+    Closed,
+}
+
+impl ConnectionState {
+    /// Every state, in the order above.
+    pub const ALL: [Self; 5] =
+        [Self::Connecting, Self::Connected, Self::Reconnecting, Self::Offline, Self::Closed];
+
+    /// The machine-readable name, used as `data-state`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Connecting => "connecting",
+            Self::Connected => "connected",
+            Self::Reconnecting => "reconnecting",
+            Self::Offline => "offline",
+            Self::Closed => "closed",
+        }
+    }
+
+    /// What a person reads.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Connecting => "Connecting…",
+            Self::Connected => "Live",
+            Self::Reconnecting => "Reconnecting…",
+            Self::Offline => "Offline",
+            Self::Closed => "Disconnected",
+        }
+    }
+}
+
+/// Everything the client shows about its connection.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConnectionStatus {
+    pub state: ConnectionState,
+    /// How many reconnection attempts have been made since the last
+    /// connection that opened; 0 while connected or on the first try.
+    pub attempt: u32,
+    /// The most recent problem, for a person to read, until the next one
+    /// replaces it. A healthy connection does not clear it by itself, so a
+    /// bad frame stays visible.
+    pub last_error: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_names_are_the_documented_data_state_values() {
+        let names: Vec<_> = ConnectionState::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(names, ["connecting", "connected", "reconnecting", "offline", "closed"]);
+    }
+
+    #[test]
+    fn every_state_has_a_distinct_label() {
+        let labels: std::collections::HashSet<_> =
+            ConnectionState::ALL.iter().map(|s| s.label()).collect();
+        assert_eq!(labels.len(), ConnectionState::ALL.len());
+    }
+}

@@ -1,0 +1,25 @@
+//! Roster's wire types and connection logic, as plain Rust with no I/O.
+//!
+//! Everything here compiles for both the native server and the wasm32
+//! browser client, and is tested natively. Time, randomness and sockets stay
+//! outside: callers pass in what happened and act on what comes back.
+//!
+//! # Layout
+//! - [`user`]: the user object and its opaque id, which arrives as a JSON
+//!   string or a JSON number.
+//! - [`seed`]: the seed (legacy) protocol spoken by the Dart Frog servers and
+//!   Flutter clients Roster grew from: whole-list frames and the two trigger
+//!   commands.
+//! - [`query`]: reading settings from a page's query string.
+//! - [`endpoint`]: which WebSocket URL a page connects to, decided at run time.
+//! - [`connection`]: the connection states the client shows.
+
+pub mod connection;
+pub mod endpoint;
+pub mod query;
+pub mod seed;
+pub mod user;
+
+pub use connection::{ConnectionState, ConnectionStatus};
+pub use seed::{DecodeError, SeedCommand};
+pub use user::{User, UserId};

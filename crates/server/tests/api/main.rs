@@ -1,0 +1,9 @@
+//! Integration tests: the real server on port 0, real WebSocket and HTTP
+//! clients on loopback.
+
+mod helpers;
+
+mod binary;
+mod http;
+mod shutdown;
+mod ws;

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing Roster needs, each piece only
+# when it is missing, so a second run takes seconds.
+#
+#   scripts/bootstrap.sh           wasm toolchain, trunk, wasm-bindgen
+#   scripts/bootstrap.sh --test    the same, plus Chromium, ChromeDriver and
+#                                  the end-to-end tests' npm packages
+#
+# The wasm toolchain: rustup's wasm32-unknown-unknown target where it is
+# installed or can be added; otherwise Debian's rustc-web, which builds the
+# wasm standard library from source (-Z build-std).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROSTER_ROOT"
+
+TRUNK_VERSION=0.21.14
+WITH_TEST_TOOLS=0
+for arg in "$@"; do
+    case "$arg" in
+        --test) WITH_TEST_TOOLS=1 ;;
+        *) die "unknown option $arg (known: --test)" ;;
+    esac
+done
+
+export PATH="$HOME/.cargo/bin:$PATH"
+command -v cargo >/dev/null || die "cargo is not installed; install Rust with rustup first"
+
+APT_UPDATED=0
+apt_install() {
+    local missing=()
+    for package in "$@"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+            || missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    command -v apt-get >/dev/null || die "please install: ${missing[*]} (no apt-get here)"
+    if [ "$APT_UPDATED" -eq 0 ]; then
+        step "apt-get update"
+        as_root apt-get update -q
+        APT_UPDATED=1
+    fi
+    step "apt-get install ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+}
+
+# --- the wasm toolchain -----------------------------------------------------
+choose_wasm_mode() {
+    mkdir -p target
+    if command -v rustup >/dev/null \
+        && rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+        echo rustup >"$(wasm_mode_file)"
+        return
+    fi
+    # Asking rustup hangs without internet access, so ask once, briefly, and
+    # remember a failure for this machine.
+    local no_target_marker="$HOME/.cache/roster/rustup-wasm-target-unavailable"
+    if command -v rustup >/dev/null && [ ! -e "$no_target_marker" ]; then
+        step "rustup target add wasm32-unknown-unknown (gives up after 60 s)"
+        if timeout 60 rustup target add wasm32-unknown-unknown; then
+            echo rustup >"$(wasm_mode_file)"
+            return
+        fi
+        mkdir -p "$(dirname "$no_target_marker")" && touch "$no_target_marker"
+        note "rustup cannot add the wasm target here; using Debian's rustc-web instead"
+    fi
+    apt_install rustc-web cargo-web rust-web-src lld-22
+    [ -d /usr/lib/rustlib/src/rust/library ] || die "rust-web-src did not install the std source"
+    echo debian >"$(wasm_mode_file)"
+}
+
+# --- cargo-installed tools ----------------------------------------------------
+locked_wasm_bindgen_version() {
+    awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock
+}
+
+cargo_install() {
+    local crate="$1" version="$2"
+    step "cargo install $crate $version (several minutes on a fresh machine)"
+    # --locked first for reproducible tools; without it if the registry lacks
+    # a locked dependency version.
+    cargo install "$crate" --version "=$version" --locked \
+        || cargo install "$crate" --version "=$version"
+}
+
+install_tools() {
+    if ! trunk --version 2>/dev/null | grep -q "trunk $TRUNK_VERSION"; then
+        cargo_install trunk "$TRUNK_VERSION"
+    fi
+    [ -f Cargo.lock ] || cargo generate-lockfile
+    local bindgen
+    bindgen="$(locked_wasm_bindgen_version)"
+    [ -n "$bindgen" ] || die "no wasm-bindgen in Cargo.lock"
+    if ! wasm-bindgen --version 2>/dev/null | grep -q "wasm-bindgen $bindgen"; then
+        cargo_install wasm-bindgen-cli "$bindgen"
+    fi
+}
+
+install_test_tools() {
+    apt_install chromium chromium-driver
+    command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
+    local e2e="$ROSTER_ROOT/tests/e2e"
+    if [ ! -d "$e2e/node_modules" ] || [ "$e2e/package-lock.json" -nt "$e2e/node_modules/.package-lock.json" ]; then
+        step "npm ci (end-to-end test packages)"
+        (cd "$e2e" && npm ci --no-audit --no-fund)
+    fi
+}
+
+step "Checking the toolchain"
+choose_wasm_mode
+note "wasm build mode: $(wasm_mode)"
+install_tools
+[ "$WITH_TEST_TOOLS" -eq 1 ] && install_test_tools
+step "Toolchain ready"

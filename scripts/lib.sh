@@ -1,0 +1,62 @@
+# Shared by scripts/*.sh: progress output and the wasm toolchain switch.
+# Source it; it defines functions and sets nothing else.
+
+ROSTER_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROSTER_STARTED_AT=$(date +%s)
+
+# Prints a progress line with the seconds since the script started, so a
+# long step never looks hung.
+step() {
+    printf '\n\033[1m[roster +%ss] %s\033[0m\n' "$(($(date +%s) - ROSTER_STARTED_AT))" "$*" >&2
+}
+
+note() {
+    printf '[roster] %s\n' "$*" >&2
+}
+
+die() {
+    printf '\033[31m[roster] error: %s\033[0m\n' "$*" >&2
+    exit 1
+}
+
+# Runs a command as root: directly when we are root, else through sudo.
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# The wasm build mode, decided by scripts/bootstrap.sh and remembered in
+# target/ so every later command uses the same one:
+#   rustup  - rustup's wasm32-unknown-unknown target is installed;
+#   debian  - Debian's rustc-web builds the wasm standard library itself
+#             (see README, "Building without rustup's wasm target").
+wasm_mode_file() {
+    echo "$ROSTER_ROOT/target/roster-wasm-mode"
+}
+
+wasm_mode() {
+    cat "$(wasm_mode_file)" 2>/dev/null || echo unknown
+}
+
+# Runs a command (cargo, trunk) with the environment the wasm build needs.
+# TARGET_DIR keeps differently-flagged builds apart: a target directory whose
+# std was built with other settings fails with "duplicate lang item".
+with_wasm_env() {
+    local target_dir="$1"
+    shift
+    case "$(wasm_mode)" in
+        rustup)
+            CARGO_TARGET_DIR="$target_dir" "$@"
+            ;;
+        debian)
+            CARGO_TARGET_DIR="$target_dir" \
+                RUSTC=/usr/bin/rustc \
+                RUSTC_BOOTSTRAP=1 \
+                CARGO_UNSTABLE_BUILD_STD=std,panic_abort \
+                RUSTFLAGS="-C target-feature=-reference-types" \
+                "$@"
+            ;;
+        *)
+            die "the wasm toolchain is not set up; run scripts/bootstrap.sh"
+            ;;
+    esac
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Builds everything and serves Roster on http://127.0.0.1:8080 (embedded
+# in-memory storage) until Ctrl-C. Extra arguments go to roster-server,
+# e.g. scripts/run.sh --addr 0.0.0.0:9000.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROSTER_ROOT"
+
+"$ROSTER_ROOT/scripts/bootstrap.sh"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+step "Building the client (trunk build --release)"
+with_wasm_env "$ROSTER_ROOT/target/wasm" trunk build --release
+
+step "Building the server (cargo build --release)"
+cargo build --release --locked -p roster-server
+
+step "Serving Roster; press Ctrl-C to stop"
+exec "$ROSTER_ROOT/target/release/roster-server" --dist "$ROSTER_ROOT/dist" "$@"

@@ -1,0 +1,28 @@
+use leptos::prelude::*;
+
+use crate::components::{AddUserButton, ConnectionBadge, UserCount, UserList};
+use crate::location;
+use crate::socket::use_roster_socket;
+
+/// The whole page: a header with the connection's state, the count and the
+/// add button, and the live list.
+#[component]
+pub fn App() -> impl IntoView {
+    let socket = use_roster_socket(location::websocket_url());
+    let users = socket.users;
+    let count = Signal::derive(move || users.with(Vec::len));
+    let add_user = Callback::new(move |()| socket.add_user());
+    view! {
+        <main class="roster">
+            <header class="roster-header">
+                <h1>"Roster"</h1>
+                <ConnectionBadge status=socket.status />
+            </header>
+            <section class="roster-toolbar">
+                <UserCount count />
+                <AddUserButton on_add=add_user pending=socket.pending />
+            </section>
+            <UserList users />
+        </main>
+    }
+}

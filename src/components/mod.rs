@@ -1,0 +1,16 @@
+//! What the page renders. Every component takes signals or callbacks, never
+//! the socket itself, so each can be mounted and tested alone.
+//!
+//! The `data-testid` attributes are a stable interface for tests and for
+//! pages that embed Roster: `connection-status` (with `data-state`),
+//! `user-list`, `user-row` (with `data-user-id`), `user-count`, `add-user`.
+
+mod add_user_button;
+mod connection_badge;
+mod user_count;
+mod user_list;
+
+pub use add_user_button::AddUserButton;
+pub use connection_badge::ConnectionBadge;
+pub use user_count::UserCount;
+pub use user_list::UserList;

@@ -1,0 +1,26 @@
+//! Roster's browser client: a live user list, client-side rendered with
+//! Leptos and fed by one WebSocket.
+//!
+//! # Layout
+//! - [`app`]: the page, wiring the socket's signals into the components.
+//! - [`socket`]: the WebSocket task (gloo-net) that keeps the list live and
+//!   reconnects after a fixed delay.
+//! - [`location`]: reads the page's address to decide where to connect.
+//! - [`components`]: what is rendered: the list, its count, the connection
+//!   status and the add button. Each takes signals, not a socket, so tests
+//!   mount them alone.
+//!
+//! The wire types and every decision that needs no browser live in the
+//! `roster-protocol` crate, where they are tested natively.
+
+pub mod app;
+pub mod components;
+pub mod location;
+pub mod socket;
+
+pub use app::App;
+
+/// Mounts the whole app into the page's `<body>`.
+pub fn mount() {
+    leptos::mount::mount_to_body(App);
+}
