@@ -8,7 +8,8 @@
 #
 # The wasm toolchain: rustup's wasm32-unknown-unknown target where it is
 # installed or can be added; otherwise Debian's rustc-web, which builds the
-# wasm standard library from source (-Z build-std).
+# wasm standard library from source (-Z build-std). ROSTER_WASM_MODE=rustup
+# or =debian forces one of the two.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROSTER_ROOT"
@@ -46,6 +47,20 @@ apt_install() {
 # --- the wasm toolchain -----------------------------------------------------
 choose_wasm_mode() {
     mkdir -p target
+    case "${ROSTER_WASM_MODE:-}" in
+        rustup)
+            rustup target add wasm32-unknown-unknown
+            echo rustup >"$(wasm_mode_file)"
+            return
+            ;;
+        debian)
+            apt_install rustc-web cargo-web rust-web-src lld-22
+            echo debian >"$(wasm_mode_file)"
+            return
+            ;;
+        "") ;;
+        *) die "ROSTER_WASM_MODE must be rustup or debian, not $ROSTER_WASM_MODE" ;;
+    esac
     if command -v rustup >/dev/null \
         && rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
         echo rustup >"$(wasm_mode_file)"

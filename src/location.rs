@@ -9,5 +9,9 @@ pub fn websocket_url() -> Result<String, EndpointError> {
     let protocol = location.protocol().unwrap_or_default();
     let host = location.host().unwrap_or_default();
     let search = location.search().unwrap_or_default();
-    endpoint::websocket_url(PageLocation { protocol: &protocol, host: &host, search: &search })
+    endpoint::websocket_url(PageLocation {
+        protocol: &protocol,
+        host: &host,
+        search: &search,
+    })
 }

@@ -59,7 +59,12 @@ pub fn use_roster_socket(url: Result<String, impl std::fmt::Display>) -> RosterS
     let (status, set_status) = signal(ConnectionStatus::default());
     let (pending, set_pending) = signal(0usize);
     let (command_tx, command_rx) = mpsc::unbounded();
-    let socket = RosterSocket { users, status, pending, commands: StoredValue::new(command_tx) };
+    let socket = RosterSocket {
+        users,
+        status,
+        pending,
+        commands: StoredValue::new(command_tx),
+    };
 
     match url {
         Err(reason) => set_status.set(ConnectionStatus {
@@ -69,7 +74,14 @@ pub fn use_roster_socket(url: Result<String, impl std::fmt::Display>) -> RosterS
         }),
         Ok(url) => {
             let (abort, registration) = AbortHandle::new_pair();
-            let task = SocketTask { url, commands: command_rx, queued: VecDeque::new(), set_users, set_status, set_pending };
+            let task = SocketTask {
+                url,
+                commands: command_rx,
+                queued: VecDeque::new(),
+                set_users,
+                set_status,
+                set_pending,
+            };
             spawn_local(async move {
                 let _ = Abortable::new(task.run(), registration).await;
             });
@@ -102,8 +114,11 @@ impl SocketTask {
         let mut attempt = 0;
         loop {
             self.set_status.update(|status| {
-                status.state =
-                    if attempt == 0 { ConnectionState::Connecting } else { ConnectionState::Reconnecting };
+                status.state = if attempt == 0 {
+                    ConnectionState::Connecting
+                } else {
+                    ConnectionState::Reconnecting
+                };
                 status.attempt = attempt;
             });
             match self.connect_once().await {
@@ -115,7 +130,11 @@ impl SocketTask {
                     } else {
                         ConnectionState::Offline
                     };
-                    self.set_status.set(ConnectionStatus { state, attempt, last_error: Some(reason) });
+                    self.set_status.set(ConnectionStatus {
+                        state,
+                        attempt,
+                        last_error: Some(reason),
+                    });
                 }
             }
             if !self.wait_collecting_commands(RECONNECT_DELAY_MS).await {
@@ -128,16 +147,27 @@ impl SocketTask {
     async fn connect_once(&mut self) -> Ended {
         let mut ws = match WebSocket::open(&self.url) {
             Ok(ws) => ws,
-            Err(err) => return Ended::Lost { reason: format!("cannot open {}: {err}", self.url), was_open: false },
+            Err(err) => {
+                return Ended::Lost {
+                    reason: format!("cannot open {}: {err}", self.url),
+                    was_open: false,
+                }
+            }
         };
         // gloo-net's sink becomes ready once the socket has opened or failed.
         let opened = future::poll_fn(|cx| Pin::new(&mut ws).poll_ready(cx));
         let timeout = TimeoutFuture::new(CONNECT_TIMEOUT_MS);
         if let Either::Right(_) = future::select(opened, timeout).await {
-            return Ended::Lost { reason: format!("{} did not answer in time", self.url), was_open: false };
+            return Ended::Lost {
+                reason: format!("{} did not answer in time", self.url),
+                was_open: false,
+            };
         }
         if !matches!(ws.state(), State::Open) {
-            return Ended::Lost { reason: format!("could not connect to {}", self.url), was_open: false };
+            return Ended::Lost {
+                reason: format!("could not connect to {}", self.url),
+                was_open: false,
+            };
         }
         self.set_status.update(|status| {
             status.state = ConnectionState::Connected;
@@ -146,8 +176,14 @@ impl SocketTask {
         let (mut sink, mut frames) = ws.split();
         loop {
             while let Some(command) = self.queued.front().copied() {
-                if let Err(err) = sink.send(Message::Text(command.as_frame().to_owned())).await {
-                    return Ended::Lost { reason: format!("sending failed: {err}"), was_open: true };
+                if let Err(err) = sink
+                    .send(Message::Text(command.as_frame().to_owned()))
+                    .await
+                {
+                    return Ended::Lost {
+                        reason: format!("sending failed: {err}"),
+                        was_open: true,
+                    };
                 }
                 self.queued.pop_front();
                 self.set_pending.set(self.queued.len());
@@ -161,15 +197,27 @@ impl SocketTask {
                     let reason = if close.reason.is_empty() {
                         format!("the server closed the connection (code {})", close.code)
                     } else {
-                        format!("the server closed the connection (code {}: {})", close.code, close.reason)
+                        format!(
+                            "the server closed the connection (code {}: {})",
+                            close.code, close.reason
+                        )
                     };
-                    return Ended::Lost { reason, was_open: true };
+                    return Ended::Lost {
+                        reason,
+                        was_open: true,
+                    };
                 }
                 Either::Left((Some(Err(err)), _)) => {
-                    return Ended::Lost { reason: err.to_string(), was_open: true };
+                    return Ended::Lost {
+                        reason: err.to_string(),
+                        was_open: true,
+                    };
                 }
                 Either::Left((None, _)) => {
-                    return Ended::Lost { reason: "the connection ended".into(), was_open: true };
+                    return Ended::Lost {
+                        reason: "the connection ended".into(),
+                        was_open: true,
+                    };
                 }
                 Either::Right((Some(command), _)) => self.queue(command),
                 Either::Right((None, _)) => return Ended::Unmounted,
@@ -207,7 +255,9 @@ impl SocketTask {
         };
         match decoded {
             Ok(users) => self.set_users.set(users),
-            Err(err) => self.set_status.update(|status| status.last_error = Some(err.to_string())),
+            Err(err) => self
+                .set_status
+                .update(|status| status.last_error = Some(err.to_string())),
         }
     }
 }

@@ -15,24 +15,36 @@ use web_sys::HtmlElement;
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn user(id: &str, name: &str) -> User {
-    User { id: UserId::new(id), name: name.into(), email: format!("{id}@roster.test") }
+    User {
+        id: UserId::new(id),
+        name: name.into(),
+        email: format!("{id}@roster.test"),
+    }
 }
 
 /// A fresh element in the page for one test to mount into.
 fn test_root() -> HtmlElement {
     let document = web_sys::window().unwrap().document().unwrap();
-    let root = document.create_element("div").unwrap().unchecked_into::<HtmlElement>();
+    let root = document
+        .create_element("div")
+        .unwrap()
+        .unchecked_into::<HtmlElement>();
     document.body().unwrap().append_child(&root).unwrap();
     root
 }
 
 fn select_all(root: &HtmlElement, selector: &str) -> Vec<HtmlElement> {
     let nodes = root.query_selector_all(selector).unwrap();
-    (0..nodes.length()).map(|i| nodes.item(i).unwrap().unchecked_into()).collect()
+    (0..nodes.length())
+        .map(|i| nodes.item(i).unwrap().unchecked_into())
+        .collect()
 }
 
 fn select(root: &HtmlElement, selector: &str) -> HtmlElement {
-    root.query_selector(selector).unwrap().unwrap_or_else(|| panic!("no {selector}")).unchecked_into()
+    root.query_selector(selector)
+        .unwrap()
+        .unwrap_or_else(|| panic!("no {selector}"))
+        .unchecked_into()
 }
 
 fn row_ids(root: &HtmlElement) -> Vec<String> {
@@ -88,12 +100,22 @@ async fn the_count_follows_its_signal() {
     let root = test_root();
     let count = RwSignal::new(1usize);
     let _mounted = mount_to(root.clone(), move || view! { <UserCount count /> });
-    assert_eq!(select(&root, "[data-testid=user-count]").text_content().unwrap(), "1");
+    assert_eq!(
+        select(&root, "[data-testid=user-count]")
+            .text_content()
+            .unwrap(),
+        "1"
+    );
     assert!(root.text_content().unwrap().contains("1 user"));
 
     count.set(12);
     tick().await;
-    assert_eq!(select(&root, "[data-testid=user-count]").text_content().unwrap(), "12");
+    assert_eq!(
+        select(&root, "[data-testid=user-count]")
+            .text_content()
+            .unwrap(),
+        "12"
+    );
     assert!(root.text_content().unwrap().contains("12 users"));
 }
 
@@ -121,10 +143,14 @@ async fn the_badge_shows_the_attempt_and_the_last_error() {
         last_error: Some("the server closed the connection (code 1001)".into()),
     });
     let _mounted = mount_to(root.clone(), move || view! { <ConnectionBadge status /> });
-    let text = select(&root, "[data-testid=connection-status]").text_content().unwrap();
+    let text = select(&root, "[data-testid=connection-status]")
+        .text_content()
+        .unwrap();
     assert!(text.contains("attempt 3"), "{text}");
     assert_eq!(
-        select(&root, "[data-testid=last-error]").text_content().unwrap(),
+        select(&root, "[data-testid=last-error]")
+            .text_content()
+            .unwrap(),
         "the server closed the connection (code 1001)"
     );
 }
@@ -135,7 +161,10 @@ async fn clicking_add_runs_the_callback_once_per_click_and_pending_shows() {
     let clicks = RwSignal::new(0);
     let pending = RwSignal::new(0usize);
     let on_add = Callback::new(move |()| clicks.update(|n| *n += 1));
-    let _mounted = mount_to(root.clone(), move || view! { <AddUserButton on_add pending /> });
+    let _mounted = mount_to(
+        root.clone(),
+        move || view! { <AddUserButton on_add pending /> },
+    );
     assert!(select_all(&root, "[data-testid=pending-count]").is_empty());
 
     let button = select(&root, "[data-testid=add-user]");
@@ -145,5 +174,8 @@ async fn clicking_add_runs_the_callback_once_per_click_and_pending_shows() {
 
     pending.set(2);
     tick().await;
-    assert!(select(&root, "[data-testid=pending-count]").text_content().unwrap().starts_with('2'));
+    assert!(select(&root, "[data-testid=pending-count]")
+        .text_content()
+        .unwrap()
+        .starts_with('2'));
 }

@@ -8,7 +8,9 @@ pub fn ConnectionBadge(#[prop(into)] status: Signal<ConnectionStatus>) -> impl I
     let state = move || status.with(|s| s.state);
     let attempt = move || status.with(|s| s.attempt);
     let detail = move || match (state(), attempt()) {
-        (ConnectionState::Reconnecting | ConnectionState::Offline, n) if n > 0 => format!(" (attempt {n})"),
+        (ConnectionState::Reconnecting | ConnectionState::Offline, n) if n > 0 => {
+            format!(" (attempt {n})")
+        }
         _ => String::new(),
     };
     let last_error = move || status.with(|s| s.last_error.clone());

@@ -26,5 +26,9 @@ pub fn UserList(#[prop(into)] users: Signal<Vec<User>>) -> impl IntoView {
 
 /// Up to two capital letters from a name, for the avatar circle.
 fn initials(name: &str) -> String {
-    name.split_whitespace().filter_map(|word| word.chars().next()).take(2).flat_map(char::to_uppercase).collect()
+    name.split_whitespace()
+        .filter_map(|word| word.chars().next())
+        .take(2)
+        .flat_map(char::to_uppercase)
+        .collect()
 }

@@ -23,8 +23,13 @@ pub enum ConnectionState {
 
 impl ConnectionState {
     /// Every state, in the order above.
-    pub const ALL: [Self; 5] =
-        [Self::Connecting, Self::Connected, Self::Reconnecting, Self::Offline, Self::Closed];
+    pub const ALL: [Self; 5] = [
+        Self::Connecting,
+        Self::Connected,
+        Self::Reconnecting,
+        Self::Offline,
+        Self::Closed,
+    ];
 
     /// The machine-readable name, used as `data-state`.
     pub fn as_str(self) -> &'static str {
@@ -69,7 +74,16 @@ mod tests {
     #[test]
     fn state_names_are_the_documented_data_state_values() {
         let names: Vec<_> = ConnectionState::ALL.iter().map(|s| s.as_str()).collect();
-        assert_eq!(names, ["connecting", "connected", "reconnecting", "offline", "closed"]);
+        assert_eq!(
+            names,
+            [
+                "connecting",
+                "connected",
+                "reconnecting",
+                "offline",
+                "closed"
+            ]
+        );
     }
 
     #[test]

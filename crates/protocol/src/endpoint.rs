@@ -27,7 +27,9 @@ pub struct PageLocation<'a> {
 pub enum EndpointError {
     #[error("the server address {0:?} must start with ws://, wss://, http:// or https://")]
     UnsupportedScheme(String),
-    #[error("this page has no host to connect back to; pass ?server=ws://host:port{USERS_WS_PATH}")]
+    #[error(
+        "this page has no host to connect back to; pass ?server=ws://host:port{USERS_WS_PATH}"
+    )]
     NoHost,
 }
 
@@ -42,14 +44,22 @@ pub fn websocket_url(page: PageLocation<'_>) -> Result<String, EndpointError> {
     if page.host.is_empty() {
         return Err(EndpointError::NoHost);
     }
-    let scheme = if page.protocol == "https:" { "wss" } else { "ws" };
+    let scheme = if page.protocol == "https:" {
+        "wss"
+    } else {
+        "ws"
+    };
     Ok(format!("{scheme}://{}{USERS_WS_PATH}", page.host))
 }
 
 fn normalise_server(server: &str) -> Result<String, EndpointError> {
     let lower = server.to_ascii_lowercase();
-    for (from, to) in [("ws://", "ws://"), ("wss://", "wss://"), ("http://", "ws://"), ("https://", "wss://")]
-    {
+    for (from, to) in [
+        ("ws://", "ws://"),
+        ("wss://", "wss://"),
+        ("http://", "ws://"),
+        ("https://", "wss://"),
+    ] {
         if lower.starts_with(from) && server.len() > from.len() {
             return Ok(format!("{to}{}", &server[from.len()..]));
         }
@@ -62,7 +72,11 @@ mod tests {
     use super::*;
 
     fn page<'a>(protocol: &'a str, host: &'a str, search: &'a str) -> PageLocation<'a> {
-        PageLocation { protocol, host, search }
+        PageLocation {
+            protocol,
+            host,
+            search,
+        }
     }
 
     #[test]
@@ -84,8 +98,12 @@ mod tests {
     #[test]
     fn the_server_parameter_wins_over_the_origin() {
         assert_eq!(
-            websocket_url(page("http:", "a:1", "?server=ws%3A%2F%2Fb%3A2%2Fapi%2Fv1%2Fusers%2Fws"))
-                .unwrap(),
+            websocket_url(page(
+                "http:",
+                "a:1",
+                "?server=ws%3A%2F%2Fb%3A2%2Fapi%2Fv1%2Fusers%2Fws"
+            ))
+            .unwrap(),
             "ws://b:2/api/v1/users/ws"
         );
     }
@@ -117,7 +135,10 @@ mod tests {
 
     #[test]
     fn a_page_without_a_host_needs_the_server_parameter() {
-        assert_eq!(websocket_url(page("file:", "", "")), Err(EndpointError::NoHost));
+        assert_eq!(
+            websocket_url(page("file:", "", "")),
+            Err(EndpointError::NoHost)
+        );
         assert!(websocket_url(page("file:", "", "?server=ws://h/p")).is_ok());
     }
 }

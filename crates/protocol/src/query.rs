@@ -23,7 +23,10 @@ fn percent_decode(text: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' => match bytes.get(i + 1..i + 3).and_then(|pair| hex_pair(pair[0], pair[1])) {
+            b'%' => match bytes
+                .get(i + 1..i + 3)
+                .and_then(|pair| hex_pair(pair[0], pair[1]))
+            {
                 Some(byte) => {
                     out.push(byte);
                     i += 2;
@@ -58,7 +61,10 @@ mod tests {
             query_param("?server=ws%3A%2F%2Fh%3A1%2Fp", "server").as_deref(),
             Some("ws://h:1/p")
         );
-        assert_eq!(query_param("?name=Ada+Lovelace", "name").as_deref(), Some("Ada Lovelace"));
+        assert_eq!(
+            query_param("?name=Ada+Lovelace", "name").as_deref(),
+            Some("Ada Lovelace")
+        );
     }
 
     #[test]

@@ -91,7 +91,11 @@ mod tests {
     use crate::user::UserId;
 
     fn user(id: &str) -> User {
-        User { id: UserId::new(id), name: format!("User {id}"), email: format!("u{id}@x.test") }
+        User {
+            id: UserId::new(id),
+            name: format!("User {id}"),
+            email: format!("u{id}@x.test"),
+        }
     }
 
     #[test]
@@ -104,9 +108,13 @@ mod tests {
 
     #[test]
     fn a_list_joined_with_comma_space_decodes() {
-        let frame = r#"[{"id":"0","name":"Test","email":"Test"}, {"id":"1","name":"Test","email":"Test"}]"#;
-        let ids: Vec<_> =
-            decode_user_list(frame).unwrap().into_iter().map(|u| u.id.to_string()).collect();
+        let frame =
+            r#"[{"id":"0","name":"Test","email":"Test"}, {"id":"1","name":"Test","email":"Test"}]"#;
+        let ids: Vec<_> = decode_user_list(frame)
+            .unwrap()
+            .into_iter()
+            .map(|u| u.id.to_string())
+            .collect();
         assert_eq!(ids, ["0", "1"]);
     }
 
@@ -133,7 +141,14 @@ mod tests {
 
     #[test]
     fn json_of_the_wrong_shape_is_reported_as_not_a_user_list() {
-        for frame in ["{}", "42", "null", r#"{"type":"ping"}"#, r#"[{"id":"1"}]"#, "[1,2]"] {
+        for frame in [
+            "{}",
+            "42",
+            "null",
+            r#"{"type":"ping"}"#,
+            r#"[{"id":"1"}]"#,
+            "[1,2]",
+        ] {
             assert!(
                 matches!(decode_user_list(frame), Err(DecodeError::NotAUserList(_))),
                 "{frame:?}"
@@ -144,26 +159,46 @@ mod tests {
     #[test]
     fn a_list_with_a_repeated_id_is_rejected() {
         let frame = encode_user_list(&[user("1"), user("2"), user("1")]);
-        assert_eq!(decode_user_list(&frame), Err(DecodeError::DuplicateId("1".into())));
+        assert_eq!(
+            decode_user_list(&frame),
+            Err(DecodeError::DuplicateId("1".into()))
+        );
     }
 
     #[test]
     fn a_string_and_a_number_id_with_the_same_text_are_the_same_user() {
         let frame = r#"[{"id":"3","name":"A","email":"a@x"},{"id":3,"name":"B","email":"b@x"}]"#;
-        assert_eq!(decode_user_list(frame), Err(DecodeError::DuplicateId("3".into())));
+        assert_eq!(
+            decode_user_list(frame),
+            Err(DecodeError::DuplicateId("3".into()))
+        );
     }
 
     #[test]
     fn errors_read_as_sentences_for_people() {
         let err = decode_user_list("nope").unwrap_err();
-        assert!(err.to_string().starts_with("the server sent something that is not JSON"));
+        assert!(err
+            .to_string()
+            .starts_with("the server sent something that is not JSON"));
     }
 
     #[test]
     fn only_the_two_trigger_texts_are_commands() {
-        assert_eq!(SeedCommand::parse("__addUser__"), Some(SeedCommand::AddUser));
-        assert_eq!(SeedCommand::parse("__removeUser__"), Some(SeedCommand::RemoveUser));
-        for other in ["", "__adduser__", " __addUser__", "{\"type\":\"ping\"}", "hello"] {
+        assert_eq!(
+            SeedCommand::parse("__addUser__"),
+            Some(SeedCommand::AddUser)
+        );
+        assert_eq!(
+            SeedCommand::parse("__removeUser__"),
+            Some(SeedCommand::RemoveUser)
+        );
+        for other in [
+            "",
+            "__adduser__",
+            " __addUser__",
+            "{\"type\":\"ping\"}",
+            "hello",
+        ] {
             assert_eq!(SeedCommand::parse(other), None, "{other:?}");
         }
     }
@@ -180,8 +215,16 @@ mod tests {
         use proptest::prelude::*;
 
         fn any_user() -> impl Strategy<Value = User> {
-            (prop_oneof!["[0-9]{1,6}", "\\PC{1,12}"], "\\PC{0,20}", "\\PC{0,20}")
-                .prop_map(|(id, name, email)| User { id: UserId::new(id), name, email })
+            (
+                prop_oneof!["[0-9]{1,6}", "\\PC{1,12}"],
+                "\\PC{0,20}",
+                "\\PC{0,20}",
+            )
+                .prop_map(|(id, name, email)| User {
+                    id: UserId::new(id),
+                    name,
+                    email,
+                })
         }
 
         proptest! {

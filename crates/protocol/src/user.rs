@@ -109,7 +109,11 @@ mod tests {
 
     #[test]
     fn ids_are_always_written_as_strings() {
-        let user = User { id: UserId::from(42), name: "A".into(), email: "a@b.c".into() };
+        let user = User {
+            id: UserId::from(42),
+            name: "A".into(),
+            email: "a@b.c".into(),
+        };
         assert_eq!(
             serde_json::to_string(&user).unwrap(),
             r#"{"id":"42","name":"A","email":"a@b.c"}"#

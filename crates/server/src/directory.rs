@@ -15,7 +15,10 @@ pub struct Directory {
 
 impl Default for Directory {
     fn default() -> Self {
-        Self { users: Vec::new(), next_id: 1 }
+        Self {
+            users: Vec::new(),
+            next_id: 1,
+        }
     }
 }
 
@@ -29,7 +32,11 @@ impl Directory {
         let id = self.next_id;
         self.next_id += 1;
         let (name, email) = generated_identity(id);
-        let user = User { id: UserId::from(id), name, email };
+        let user = User {
+            id: UserId::from(id),
+            name,
+            email,
+        };
         self.users.push(user.clone());
         user
     }
@@ -41,12 +48,32 @@ impl Directory {
 }
 
 const FIRST_NAMES: [&str; 12] = [
-    "Ada", "Grace", "Alan", "Barbara", "Edsger", "Frances", "Margaret", "Dennis", "Radia", "Donald",
-    "Katherine", "Tim",
+    "Ada",
+    "Grace",
+    "Alan",
+    "Barbara",
+    "Edsger",
+    "Frances",
+    "Margaret",
+    "Dennis",
+    "Radia",
+    "Donald",
+    "Katherine",
+    "Tim",
 ];
 const LAST_NAMES: [&str; 12] = [
-    "Lovelace", "Hopper", "Turing", "Liskov", "Dijkstra", "Allen", "Hamilton", "Ritchie",
-    "Perlman", "Knuth", "Johnson", "Berners-Lee",
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Liskov",
+    "Dijkstra",
+    "Allen",
+    "Hamilton",
+    "Ritchie",
+    "Perlman",
+    "Knuth",
+    "Johnson",
+    "Berners-Lee",
 ];
 
 /// A name and email for user `id`: the first twelve are the pioneers the
@@ -58,7 +85,10 @@ fn generated_identity(id: u64) -> (String, String) {
     let first = FIRST_NAMES[(index % n) as usize];
     let last = LAST_NAMES[((index + index / n) % n) as usize];
     let local = format!("{first}.{last}").to_lowercase();
-    (format!("{first} {last}"), format!("{local}.{id}@roster.test"))
+    (
+        format!("{first} {last}"),
+        format!("{local}.{id}@roster.test"),
+    )
 }
 
 #[cfg(test)]
@@ -69,7 +99,9 @@ mod tests {
     #[test]
     fn ids_count_up_from_one_as_strings() {
         let mut directory = Directory::default();
-        let ids: Vec<_> = (0..3).map(|_| directory.add_generated().id.to_string()).collect();
+        let ids: Vec<_> = (0..3)
+            .map(|_| directory.add_generated().id.to_string())
+            .collect();
         assert_eq!(ids, ["1", "2", "3"]);
     }
 

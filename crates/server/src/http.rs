@@ -17,7 +17,9 @@ pub fn router(state: AppState, config: &Config) -> Router {
     let routes = Router::new()
         .route("/api/v1/users", get(list_users))
         .route("/api/v1/users/ws", get(ws::upgrade));
-    with_client(routes, &config.dist).layer(TraceLayer::new_for_http()).with_state(state)
+    with_client(routes, &config.dist)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
 }
 
 /// Serves the built client from `dist`, or explains how to build it.
@@ -32,7 +34,10 @@ fn with_client(routes: Router<AppState>, dist: &Path) -> Router<AppState> {
 
 /// `GET /api/v1/users`: the current list, exactly as the socket sends it.
 async fn list_users(State(state): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], state.roster.snapshot().as_str().to_owned())
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        state.roster.snapshot().as_str().to_owned(),
+    )
 }
 
 async fn client_not_built() -> impl IntoResponse {

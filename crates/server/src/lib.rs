@@ -83,8 +83,14 @@ pub async fn run(
         })
         .await?;
     state.sockets.close();
-    if tokio::time::timeout(SOCKET_DRAIN_TIMEOUT, state.sockets.wait()).await.is_err() {
-        tracing::warn!(open = state.sockets.len(), "sockets did not close in time; exiting anyway");
+    if tokio::time::timeout(SOCKET_DRAIN_TIMEOUT, state.sockets.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            open = state.sockets.len(),
+            "sockets did not close in time; exiting anyway"
+        );
     }
     Ok(())
 }

@@ -34,13 +34,19 @@ impl Roster {
     pub fn new() -> Self {
         let directory = Directory::default();
         let snapshot = watch::Sender::new(encode(&directory));
-        Self { directory: Mutex::new(directory), snapshot }
+        Self {
+            directory: Mutex::new(directory),
+            snapshot,
+        }
     }
 
     /// Carries out a seed command; returns whether the list changed. No
     /// frame is published when nothing changed, as in the seed server.
     pub fn apply(&self, command: SeedCommand) -> bool {
-        let mut directory = self.directory.lock().unwrap_or_else(|poison| poison.into_inner());
+        let mut directory = self
+            .directory
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
         let changed = match command {
             SeedCommand::AddUser => {
                 let user = directory.add_generated();
@@ -64,7 +70,11 @@ impl Roster {
 
     /// The current list.
     pub fn users(&self) -> Vec<User> {
-        self.directory.lock().unwrap_or_else(|poison| poison.into_inner()).users().to_vec()
+        self.directory
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .users()
+            .to_vec()
     }
 
     /// The latest list as a JSON frame, shared, not copied.
@@ -94,7 +104,10 @@ mod tests {
         assert!(roster.apply(SeedCommand::AddUser));
         assert!(frames.has_changed().unwrap());
         let frame = frames.borrow_and_update().clone();
-        assert_eq!(roster_protocol::seed::decode_user_list(frame.as_str()).unwrap(), roster.users());
+        assert_eq!(
+            roster_protocol::seed::decode_user_list(frame.as_str()).unwrap(),
+            roster.users()
+        );
     }
 
     #[test]

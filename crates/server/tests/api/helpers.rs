@@ -32,14 +32,23 @@ impl TestApp {
 
     /// Starts a server that serves the client from `dist`.
     pub async fn spawn_serving(dist: &Path) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind port 0");
         let addr = listener.local_addr().unwrap();
-        let config = Config { addr, dist: dist.to_path_buf() };
+        let config = Config {
+            addr,
+            dist: dist.to_path_buf(),
+        };
         let (shutdown, stop) = oneshot::channel::<()>();
         let server = tokio::spawn(run(listener, config, async {
             let _ = stop.await;
         }));
-        Self { addr, shutdown: Some(shutdown), server: Some(server) }
+        Self {
+            addr,
+            shutdown: Some(shutdown),
+            server: Some(server),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -66,7 +75,10 @@ impl TestApp {
     pub async fn shut_down(mut self) -> std::io::Result<()> {
         let _ = self.shutdown.take().unwrap().send(());
         let server = self.server.take().unwrap();
-        tokio::time::timeout(PATIENCE, server).await.expect("server stops in time").unwrap()
+        tokio::time::timeout(PATIENCE, server)
+            .await
+            .expect("server stops in time")
+            .unwrap()
     }
 }
 
@@ -131,7 +143,10 @@ impl SeedClient {
     }
 
     async fn next_message(&mut self) -> Option<Message> {
-        match tokio::time::timeout(PATIENCE, self.ws.next()).await.expect("a frame in time") {
+        match tokio::time::timeout(PATIENCE, self.ws.next())
+            .await
+            .expect("a frame in time")
+        {
             Some(Ok(message)) => Some(message),
             Some(Err(_)) | None => None,
         }

@@ -16,15 +16,23 @@ async fn the_http_list_matches_the_socket_list() {
 #[tokio::test]
 async fn the_http_list_of_a_new_server_is_empty() {
     let app = TestApp::spawn().await;
-    let users: Vec<roster_protocol::User> =
-        reqwest::get(app.url("/api/v1/users")).await.unwrap().json().await.unwrap();
+    let users: Vec<roster_protocol::User> = reqwest::get(app.url("/api/v1/users"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(ids(&users).is_empty());
 }
 
 #[tokio::test]
 async fn the_built_client_is_served_at_the_root() {
     let dist = tempfile::tempdir().unwrap();
-    std::fs::write(dist.path().join("index.html"), "<title>Roster test page</title>").unwrap();
+    std::fs::write(
+        dist.path().join("index.html"),
+        "<title>Roster test page</title>",
+    )
+    .unwrap();
     std::fs::write(dist.path().join("app.js"), "console.log('hi')").unwrap();
     let app = TestApp::spawn_serving(dist.path()).await;
 
@@ -34,7 +42,10 @@ async fn the_built_client_is_served_at_the_root() {
 
     let script = reqwest::get(app.url("/app.js")).await.unwrap();
     assert_eq!(script.status(), 200);
-    assert!(script.headers()["content-type"].to_str().unwrap().contains("javascript"));
+    assert!(script.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .contains("javascript"));
 }
 
 #[tokio::test]
@@ -42,7 +53,11 @@ async fn without_a_built_client_the_root_says_how_to_build_it() {
     let app = TestApp::spawn().await;
     let response = reqwest::get(app.url("/")).await.unwrap();
     assert_eq!(response.status(), 404);
-    assert!(response.text().await.unwrap().contains("client is not built"));
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("client is not built"));
 }
 
 #[tokio::test]

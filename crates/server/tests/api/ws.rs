@@ -22,7 +22,10 @@ async fn an_add_reaches_every_client_including_the_sender() {
     let seen_by_sender = sender.next_text().await;
     let seen_by_watcher = watcher.next_text().await;
     assert_eq!(seen_by_sender, seen_by_watcher);
-    assert!(seen_by_sender.starts_with(r#"[{"id":"1","name":""#), "{seen_by_sender}");
+    assert!(
+        seen_by_sender.starts_with(r#"[{"id":"1","name":""#),
+        "{seen_by_sender}"
+    );
 }
 
 #[tokio::test]
@@ -69,7 +72,9 @@ async fn unknown_text_binary_and_ping_frames_are_ignored_without_reply() {
     client.send_text("").await;
     client.send_text("__ADDUSER__").await;
     client.send(Message::binary(b"__addUser__".to_vec())).await;
-    client.send(Message::Ping(b"are you there".to_vec().into())).await;
+    client
+        .send(Message::Ping(b"are you there".to_vec().into()))
+        .await;
     client.send_text("__addUser__").await;
     // The first list frame after all that is the one the real add produced.
     assert_eq!(ids(&client.next_list().await), ["1"]);
@@ -81,7 +86,9 @@ async fn an_oversize_frame_ends_only_that_connection() {
     let (mut attacker, _) = app.connect_and_read().await;
     let (mut bystander, _) = app.connect_and_read().await;
 
-    attacker.send_text(&"x".repeat(roster_server::ws::MAX_MESSAGE_BYTES + 1)).await;
+    attacker
+        .send_text(&"x".repeat(roster_server::ws::MAX_MESSAGE_BYTES + 1))
+        .await;
     attacker.closed().await;
 
     bystander.send_text("__addUser__").await;

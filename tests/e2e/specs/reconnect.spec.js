@@ -1,0 +1,54 @@
+// The page survives its server going away and coming back on the same
+// address, and keeps the clicks made meanwhile.
+const { test, expect } = require('@playwright/test');
+const { RosterServer } = require('../support/server');
+const { RosterPage } = require('../support/roster-page');
+
+let server;
+test.afterEach(async () => {
+  await server?.stop();
+});
+
+for (const signal of ['SIGTERM', 'SIGKILL']) {
+  test(`after a ${signal} and a restart the page reconnects and shows the server's list`, async ({ page }) => {
+    server = await RosterServer.start();
+    const roster = await new RosterPage(page).open(server.origin);
+    await roster.expectState('connected');
+    await roster.addUser();
+    await roster.addUser();
+    await roster.expectUserIds(['1', '2']);
+
+    await server.stop(signal);
+    await roster.expectState('reconnecting');
+    await expect(roster.status).toContainText(/attempt \d+/);
+    // The last list stays on screen while the server is away.
+    await roster.expectUserIds(['1', '2']);
+
+    await server.start();
+    await roster.expectState('connected');
+    // This server keeps its list in memory, so it restarted empty; the page
+    // must show exactly what the server has now.
+    const now = (await server.users()).map((u) => u.id);
+    await roster.expectUserIds(now);
+
+    await roster.addUser();
+    await roster.expectUserIds([...now, '1']);
+  });
+}
+
+test('adds clicked while the server is down are sent once it is back', async ({ page }) => {
+  server = await RosterServer.start();
+  const roster = await new RosterPage(page).open(server.origin);
+  await roster.expectState('connected');
+
+  await server.stop();
+  await roster.expectState('reconnecting');
+  await roster.addUser();
+  await roster.addUser();
+  await expect(page.getByTestId('pending-count')).toContainText('2');
+
+  await server.start();
+  await roster.expectUserIds(['1', '2']);
+  await expect(page.getByTestId('pending-count')).toHaveCount(0);
+  expect((await server.users()).map((u) => u.id)).toEqual(['1', '2']);
+});

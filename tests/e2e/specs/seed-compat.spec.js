@@ -1,0 +1,53 @@
+// Roster's client against a server that speaks only the seed protocol.
+const { test, expect } = require('@playwright/test');
+const { RosterServer } = require('../support/server');
+const { startSeedServer } = require('../support/seed-server');
+const { RosterPage } = require('../support/roster-page');
+
+let roster;
+let home;
+let seed;
+test.beforeEach(async ({ page }) => {
+  home = await RosterServer.start();
+  roster = new RosterPage(page);
+});
+test.afterEach(async () => {
+  await seed?.stop();
+  await home.stop();
+});
+
+for (const numericIds of [false, true]) {
+  test(`a seed server with ${numericIds ? 'numeric' : 'string'} ids is shown and can be added to`, async () => {
+    seed = await startSeedServer({ numericIds, initialUsers: 3 });
+    await roster.open(home.origin, `?server=${encodeURIComponent(seed.wsUrl)}`);
+    await roster.expectState('connected');
+    await roster.expectUserIds(['0', '1', '2']);
+
+    await roster.addUser();
+    await roster.expectUserIds(['0', '1', '2', '3']);
+    // The client sent the trigger and nothing else: no heartbeat reaches a
+    // seed server, where some variants add a user for every frame.
+    expect(seed.received).toEqual(['__addUser__']);
+  });
+}
+
+test('bad frames are reported and leave the list as it was', async () => {
+  seed = await startSeedServer({ initialUsers: 2 });
+  await roster.open(home.origin, `?server=${encodeURIComponent(seed.wsUrl)}`);
+  await roster.expectUserIds(['0', '1']);
+
+  seed.sendRaw('this is not json');
+  await expect(roster.lastError).toContainText('not JSON');
+  seed.sendRaw('{"type":"surprise"}');
+  await expect(roster.lastError).toContainText('not a list of users');
+  seed.sendRaw(Buffer.from([1, 2, 3]));
+  await expect(roster.lastError).toContainText('binary frame');
+  seed.sendRaw('[{"id":"9","name":"A","email":"a"},{"id":9,"name":"B","email":"b"}]');
+  await expect(roster.lastError).toContainText('appears twice');
+
+  await roster.expectState('connected');
+  await roster.expectUserIds(['0', '1']);
+
+  seed.sendRaw('[{"id":"5","name":"Back","email":"to normal"}]');
+  await roster.expectUserIds(['5']);
+});

@@ -1,0 +1,37 @@
+// A page object for Roster: the stable data-testid interface, nothing else.
+const { expect } = require('@playwright/test');
+
+class RosterPage {
+  constructor(page) {
+    this.page = page;
+    this.status = page.getByTestId('connection-status');
+    this.rows = page.getByTestId('user-row');
+    this.count = page.getByTestId('user-count');
+    this.addButton = page.getByTestId('add-user');
+    this.lastError = page.getByTestId('last-error');
+  }
+
+  async open(origin, query = '') {
+    await this.page.goto(`${origin}/${query}`);
+    return this;
+  }
+
+  async expectState(state) {
+    await expect(this.status).toHaveAttribute('data-state', state);
+  }
+
+  /** Waits until the rows show exactly these ids, in this order. */
+  async expectUserIds(ids) {
+    await expect(this.rows).toHaveCount(ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      await expect(this.rows.nth(i)).toHaveAttribute('data-user-id', String(ids[i]));
+    }
+    await expect(this.count).toHaveText(String(ids.length));
+  }
+
+  async addUser() {
+    await this.addButton.click();
+  }
+}
+
+module.exports = { RosterPage };

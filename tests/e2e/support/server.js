@@ -1,0 +1,88 @@
+// Starts and stops the real roster-server binary on a loopback port.
+const { spawn } = require('node:child_process');
+const net = require('node:net');
+const path = require('node:path');
+
+const REPO = path.resolve(__dirname, '../../..');
+const SERVER_BIN = process.env.ROSTER_SERVER_BIN || path.join(REPO, 'target/debug/roster-server');
+const DIST = process.env.ROSTER_DIST || path.join(REPO, 'dist');
+const PATIENCE_MS = 15_000;
+
+/** A free loopback port: bound by the OS, then released for the server. */
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves when `check()` returns true; polls every 25 ms up to `ms`. */
+async function waitUntil(what, check, ms = PATIENCE_MS) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+class RosterServer {
+  constructor(port) {
+    this.port = port;
+    this.child = null;
+    this.log = '';
+  }
+
+  static async start(port) {
+    const server = new RosterServer(port ?? (await freePort()));
+    await server.start();
+    return server;
+  }
+
+  get origin() {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get wsUrl() {
+    return `ws://127.0.0.1:${this.port}/api/v1/users/ws`;
+  }
+
+  async start() {
+    this.child = spawn(SERVER_BIN, ['--addr', `127.0.0.1:${this.port}`, '--dist', DIST], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'info' },
+    });
+    const child = this.child;
+    child.stdout.on('data', (d) => (this.log += d));
+    child.stderr.on('data', (d) => (this.log += d));
+    let exited = false;
+    child.once('exit', () => (exited = true));
+    await waitUntil(`roster-server on port ${this.port}`, async () => {
+      if (exited) throw new Error(`roster-server exited at start:\n${this.log}`);
+      return (await this.users().catch(() => null)) !== null;
+    });
+  }
+
+  /** The server's list, from its HTTP API. */
+  async users() {
+    const response = await fetch(`${this.origin}/api/v1/users`);
+    if (!response.ok) throw new Error(`GET /api/v1/users: ${response.status}`);
+    return response.json();
+  }
+
+  /** Stops the server with `signal` and waits for the process to end. */
+  async stop(signal = 'SIGTERM') {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+    this.child = null;
+  }
+}
+
+module.exports = { RosterServer, freePort, waitUntil };
