@@ -37,11 +37,12 @@ wasm_mode() {
     cat "$(wasm_mode_file)" 2>/dev/null || echo unknown
 }
 
-# Runs a command (cargo, trunk) with the environment the wasm build needs.
-# TARGET_DIR keeps differently-flagged builds apart: a target directory whose
-# std was built with other settings fails with "duplicate lang item".
+# Runs a command (cargo, trunk) with the environment the wasm build needs,
+# in target directory "$1-<mode>". Each kind of build and each mode gets its
+# own, because a target directory whose std was built with other settings
+# fails with "duplicate lang item".
 with_wasm_env() {
-    local target_dir="$1"
+    local target_dir="$1-$(wasm_mode)"
     shift
     case "$(wasm_mode)" in
         rustup)

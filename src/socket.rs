@@ -95,6 +95,8 @@ pub fn use_roster_socket(url: Result<String, impl std::fmt::Display>) -> RosterS
 enum Ended {
     /// The component went away: stop for good.
     Unmounted,
+    /// The browser refuses the URL itself; retrying cannot help.
+    Unusable { reason: String },
     /// The connection was lost or never made; try again.
     Lost { reason: String, was_open: bool },
 }
@@ -123,6 +125,14 @@ impl SocketTask {
             });
             match self.connect_once().await {
                 Ended::Unmounted => return,
+                Ended::Unusable { reason } => {
+                    self.set_status.set(ConnectionStatus {
+                        state: ConnectionState::Closed,
+                        attempt,
+                        last_error: Some(reason),
+                    });
+                    return;
+                }
                 Ended::Lost { reason, was_open } => {
                     attempt = if was_open { 1 } else { attempt + 1 };
                     let state = if browser_is_online() {
@@ -148,9 +158,8 @@ impl SocketTask {
         let mut ws = match WebSocket::open(&self.url) {
             Ok(ws) => ws,
             Err(err) => {
-                return Ended::Lost {
+                return Ended::Unusable {
                     reason: format!("cannot open {}: {err}", self.url),
-                    was_open: false,
                 }
             }
         };
@@ -169,9 +178,12 @@ impl SocketTask {
                 was_open: false,
             };
         }
-        self.set_status.update(|status| {
-            status.state = ConnectionState::Connected;
-            status.attempt = 0;
+        // A fresh connection clears the reason the last one ended; problems
+        // seen from now on replace it.
+        self.set_status.set(ConnectionStatus {
+            state: ConnectionState::Connected,
+            attempt: 0,
+            last_error: None,
         });
         let (mut sink, mut frames) = ws.split();
         loop {

@@ -61,9 +61,9 @@ pub struct ConnectionStatus {
     /// How many reconnection attempts have been made since the last
     /// connection that opened; 0 while connected or on the first try.
     pub attempt: u32,
-    /// The most recent problem, for a person to read, until the next one
-    /// replaces it. A healthy connection does not clear it by itself, so a
-    /// bad frame stays visible.
+    /// The most recent problem, for a person to read: why the last
+    /// connection ended, or a bad frame on the current one. Cleared when a
+    /// new connection opens.
     pub last_error: Option<String>,
 }
 

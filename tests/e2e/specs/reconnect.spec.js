@@ -21,11 +21,13 @@ for (const signal of ['SIGTERM', 'SIGKILL']) {
     await server.stop(signal);
     await roster.expectState('reconnecting');
     await expect(roster.status).toContainText(/attempt \d+/);
+    await expect(roster.lastError).toContainText(/closed the connection|could not connect/);
     // The last list stays on screen while the server is away.
     await roster.expectUserIds(['1', '2']);
 
     await server.start();
     await roster.expectState('connected');
+    await expect(roster.lastError).toHaveCount(0);
     // This server keeps its list in memory, so it restarted empty; the page
     // must show exactly what the server has now.
     const now = (await server.users()).map((u) => u.id);
