@@ -32,6 +32,7 @@ pub struct RosterSocket {
     pub status: ReadSignal<ConnectionStatus>,
     /// Commands given but not yet handed to an open socket.
     pub pending: ReadSignal<usize>,
+    set_pending: WriteSignal<usize>,
     commands: StoredValue<UnboundedSender<SeedCommand>>,
 }
 
@@ -42,11 +43,16 @@ impl RosterSocket {
     }
 
     fn send(&self, command: SeedCommand) {
+        // Counted here, at the click, so the count is true in every phase of
+        // the task; the task counts it down once a socket has taken it.
         // The receiver lives as long as the task; after unmount there is
         // nobody left to care about the click.
-        self.commands.with_value(|commands| {
-            let _ = commands.unbounded_send(command);
-        });
+        let accepted = self
+            .commands
+            .with_value(|commands| commands.unbounded_send(command).is_ok());
+        if accepted {
+            self.set_pending.update(|n| *n += 1);
+        }
     }
 }
 
@@ -63,6 +69,7 @@ pub fn use_roster_socket(url: Result<String, impl std::fmt::Display>) -> RosterS
         users,
         status,
         pending,
+        set_pending,
         commands: StoredValue::new(command_tx),
     };
 
@@ -147,9 +154,8 @@ impl SocketTask {
                     });
                 }
             }
-            if !self.wait_collecting_commands(RECONNECT_DELAY_MS).await {
-                return;
-            }
+            // Clicks meanwhile wait in the channel, in order.
+            TimeoutFuture::new(RECONNECT_DELAY_MS).await;
         }
     }
 
@@ -185,22 +191,28 @@ impl SocketTask {
             attempt: 0,
             last_error: None,
         });
-        let (mut sink, mut frames) = ws.split();
+        // Not split into halves, so the socket's state stays readable: the
+        // browser silently drops what is sent on a closing socket, so a
+        // command is only handed over while the socket is open, and otherwise
+        // stays queued for the next one.
         loop {
             while let Some(command) = self.queued.front().copied() {
-                if let Err(err) = sink
-                    .send(Message::Text(command.as_frame().to_owned()))
-                    .await
-                {
+                if !matches!(ws.state(), State::Open) {
+                    return Ended::Lost {
+                        reason: "the connection was closing".into(),
+                        was_open: true,
+                    };
+                }
+                if let Err(err) = ws.send(Message::Text(command.as_frame().to_owned())).await {
                     return Ended::Lost {
                         reason: format!("sending failed: {err}"),
                         was_open: true,
                     };
                 }
                 self.queued.pop_front();
-                self.set_pending.set(self.queued.len());
+                self.set_pending.update(|n| *n = n.saturating_sub(1));
             }
-            match future::select(frames.next(), self.commands.next()).await {
+            match future::select(ws.next(), self.commands.next()).await {
                 Either::Left((Some(Ok(message)), _)) => self.receive(message),
                 // gloo-net reports an error event just before the close event; the
                 // close event carries the reason, so wait for it.
@@ -231,31 +243,10 @@ impl SocketTask {
                         was_open: true,
                     };
                 }
-                Either::Right((Some(command), _)) => self.queue(command),
+                Either::Right((Some(command), _)) => self.queued.push_back(command),
                 Either::Right((None, _)) => return Ended::Unmounted,
             }
         }
-    }
-
-    /// Waits `ms`, queueing the commands given meanwhile so the pending
-    /// count stays true. `false` if the component went away.
-    async fn wait_collecting_commands(&mut self, ms: u32) -> bool {
-        let mut wait = TimeoutFuture::new(ms);
-        loop {
-            match future::select(wait, self.commands.next()).await {
-                Either::Left(_) => return true,
-                Either::Right((Some(command), rest)) => {
-                    self.queue(command);
-                    wait = rest;
-                }
-                Either::Right((None, _)) => return false,
-            }
-        }
-    }
-
-    fn queue(&mut self, command: SeedCommand) {
-        self.queued.push_back(command);
-        self.set_pending.set(self.queued.len());
     }
 
     /// Applies one frame from the server. A bad frame is shown as an error
