@@ -45,17 +45,26 @@ apt_install() {
 }
 
 # --- the wasm toolchain -----------------------------------------------------
+use_rustup_target() {
+    echo rustup >"$(wasm_mode_file)"
+}
+
+use_debian_rustc() {
+    apt_install rustc-web cargo-web rust-web-src lld-22
+    [ -d /usr/lib/rustlib/src/rust/library ] || die "rust-web-src did not install the std source"
+    echo debian >"$(wasm_mode_file)"
+}
+
 choose_wasm_mode() {
     mkdir -p target
     case "${ROSTER_WASM_MODE:-}" in
         rustup)
-            rustup target add wasm32-unknown-unknown
-            echo rustup >"$(wasm_mode_file)"
+            rustup target add wasm32-unknown-unknown || die "rustup cannot add the wasm32 target"
+            use_rustup_target
             return
             ;;
         debian)
-            apt_install rustc-web cargo-web rust-web-src lld-22
-            echo debian >"$(wasm_mode_file)"
+            use_debian_rustc
             return
             ;;
         "") ;;
@@ -63,7 +72,7 @@ choose_wasm_mode() {
     esac
     if command -v rustup >/dev/null \
         && rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
-        echo rustup >"$(wasm_mode_file)"
+        use_rustup_target
         return
     fi
     # Asking rustup hangs without internet access, so ask once, briefly, and
@@ -72,15 +81,13 @@ choose_wasm_mode() {
     if command -v rustup >/dev/null && [ ! -e "$no_target_marker" ]; then
         step "rustup target add wasm32-unknown-unknown (gives up after 60 s)"
         if timeout 60 rustup target add wasm32-unknown-unknown; then
-            echo rustup >"$(wasm_mode_file)"
+            use_rustup_target
             return
         fi
         mkdir -p "$(dirname "$no_target_marker")" && touch "$no_target_marker"
         note "rustup cannot add the wasm target here; using Debian's rustc-web instead"
     fi
-    apt_install rustc-web cargo-web rust-web-src lld-22
-    [ -d /usr/lib/rustlib/src/rust/library ] || die "rust-web-src did not install the std source"
-    echo debian >"$(wasm_mode_file)"
+    use_debian_rustc
 }
 
 # --- cargo-installed tools ----------------------------------------------------
