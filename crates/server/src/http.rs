@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
@@ -32,11 +33,12 @@ fn with_client(routes: Router<AppState>, dist: &Path) -> Router<AppState> {
     }
 }
 
-/// `GET /api/v1/users`: the current list, exactly as the socket sends it.
+/// `GET /api/v1/users`: the current list, exactly as the socket sends it:
+/// the same shared bytes, not a copy.
 async fn list_users(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "application/json")],
-        state.roster.snapshot().as_str().to_owned(),
+        Bytes::from(state.roster.snapshot()),
     )
 }
 
