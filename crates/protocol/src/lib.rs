@@ -13,13 +13,20 @@
 //! - [`query`]: reading settings from a page's query string.
 //! - [`endpoint`]: which WebSocket URL a page connects to, decided at run time.
 //! - [`connection`]: the connection states the client shows.
+//! - [`v1`]: Roster protocol v1, the message catalogue with examples.
+//! - [`validate`]: names, emails and request ids, checked where they enter.
+//! - [`list`]: a client's versioned copy of the list.
 
 pub mod connection;
 pub mod endpoint;
+pub mod list;
 pub mod query;
 pub mod seed;
 pub mod user;
+pub mod v1;
+pub mod validate;
 
 pub use connection::{ConnectionState, ConnectionStatus};
 pub use seed::{DecodeError, SeedCommand};
 pub use user::{User, UserId};
+pub use v1::SUBPROTOCOL;
