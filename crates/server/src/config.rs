@@ -15,4 +15,53 @@ pub struct Config {
     /// Directory of the built client (Trunk's output), served at `/`.
     #[arg(long, env = "ROSTER_DIST", default_value = "dist")]
     pub dist: PathBuf,
+
+    /// SQLite database file; created if missing. `:memory:` keeps
+    /// everything in memory (lost on exit).
+    #[arg(long, env = "ROSTER_DB", default_value = "roster.db")]
+    pub db: String,
+
+    /// Extra origins allowed to open a WebSocket, e.g.
+    /// `https://dash.example.com` (repeat the flag, or comma-separate in the
+    /// environment); `*` allows any. The server's own origin and
+    /// localhost/127.0.0.1/[::1] on any port are always allowed.
+    #[arg(long = "allowed-origin", env = "ROSTER_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
+    /// Largest WebSocket frame or HTTP body a client may send, in bytes.
+    #[arg(long, env = "ROSTER_MAX_FRAME_BYTES", default_value_t = 64 * 1024)]
+    pub max_frame_bytes: usize,
+
+    /// Writes (adds and removes) each connection may make per second, on
+    /// average (a token bucket).
+    #[arg(long, env = "ROSTER_WRITE_RATE", default_value_t = 10.0)]
+    pub write_rate: f64,
+
+    /// Writes a connection may make in a burst before the rate applies.
+    #[arg(long, env = "ROSTER_WRITE_BURST", default_value_t = 20)]
+    pub write_burst: u32,
+
+    /// Open WebSocket connections the server accepts; more get 503.
+    #[arg(long, env = "ROSTER_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
+
+    /// Frames waiting to be written to one connection. A client that stops
+    /// reading fills it and is disconnected instead of growing memory.
+    #[arg(long, env = "ROSTER_SEND_QUEUE", default_value_t = 256)]
+    pub send_queue: usize,
+
+    /// Changes kept in the log for clients resuming with `since`; older
+    /// gaps are answered with a snapshot.
+    #[arg(long, env = "ROSTER_CHANGE_LOG", default_value_t = 10_000)]
+    pub change_log: u64,
+}
+
+impl Default for Config {
+    /// Every default, with storage in memory: what tests and embedders
+    /// start from.
+    fn default() -> Self {
+        let mut config = <Self as clap::Parser>::parse_from(["roster-server"]);
+        config.db = ":memory:".into();
+        config
+    }
 }

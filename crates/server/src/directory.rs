@@ -1,13 +1,21 @@
-//! The user list: who is in it, in the order they were added, and the ids
-//! and names given to new users. No I/O and no locking; [`crate::roster`]
-//! shares it.
+//! The user list in memory: who is in it, in the order they were added, the
+//! version it is at, and the ids and names given to new users. Pure logic,
+//! no I/O and no locking: [`crate::roster`] plans a change here, commits it
+//! to the store, and only then applies it.
 
+use std::collections::BTreeMap;
+
+use roster_protocol::v1::{Change, ChangeOp};
+use roster_protocol::validate::{Email, UserName};
 use roster_protocol::{User, UserId};
 
-/// The users, oldest first.
+use crate::store::Loaded;
+
+/// The users by numeric id (which is also the order they were added in).
 #[derive(Debug)]
 pub struct Directory {
-    users: Vec<User>,
+    users: BTreeMap<u64, User>,
+    version: u64,
     /// The next id to give out. Ids are never reused, so a client that saw
     /// user 3 removed never mistakes a new user for it.
     next_id: u64,
@@ -16,34 +24,110 @@ pub struct Directory {
 impl Default for Directory {
     fn default() -> Self {
         Self {
-            users: Vec::new(),
+            users: BTreeMap::new(),
+            version: 0,
             next_id: 1,
         }
     }
 }
 
 impl Directory {
-    pub fn users(&self) -> &[User] {
-        &self.users
+    /// The list a store loaded.
+    pub fn from_loaded(loaded: &Loaded) -> Self {
+        let users = loaded
+            .users
+            .iter()
+            .filter_map(|user| Some((user.id.as_str().parse().ok()?, user.clone())))
+            .collect();
+        Self {
+            users,
+            version: loaded.version,
+            next_id: loaded.next_id,
+        }
     }
 
-    /// Adds a user with the next id and a generated name and email.
-    pub fn add_generated(&mut self) -> User {
+    pub fn users(&self) -> impl ExactSizeIterator<Item = &User> {
+        self.users.values()
+    }
+
+    pub fn len(&self) -> usize {
+        self.users.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty()
+    }
+
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    pub fn next_id(&self) -> u64 {
+        self.next_id
+    }
+
+    pub fn get(&self, id: &UserId) -> Option<&User> {
+        self.users.get(&id.as_str().parse().ok()?)
+    }
+
+    /// The change that adds a user with the next id; a missing name or
+    /// email is generated. Nothing changes until [`Directory::apply`].
+    pub fn plan_add(&self, name: Option<UserName>, email: Option<Email>) -> Change {
         let id = self.next_id;
-        self.next_id += 1;
-        let (name, email) = generated_identity(id);
-        let user = User {
-            id: UserId::from(id),
-            name,
-            email,
-        };
-        self.users.push(user.clone());
-        user
+        let (generated_name, generated_email) = generated_identity(id);
+        Change {
+            version: self.version + 1,
+            op: ChangeOp::Added,
+            user: User {
+                id: UserId::from(id),
+                name: name.map_or(generated_name, UserName::into_string),
+                email: email.map_or(generated_email, Email::into_string),
+            },
+        }
     }
 
-    /// Removes the most recently added user, as the seed server does.
-    pub fn remove_latest(&mut self) -> Option<User> {
-        self.users.pop()
+    /// The change that removes user `id`, if there is one.
+    pub fn plan_remove(&self, id: &UserId) -> Option<Change> {
+        self.get(id).map(|user| self.removal(user))
+    }
+
+    /// The change that removes the most recently added user, as the seed
+    /// server's `__removeUser__` does.
+    pub fn plan_remove_latest(&self) -> Option<Change> {
+        self.users.values().next_back().map(|user| self.removal(user))
+    }
+
+    fn removal(&self, user: &User) -> Change {
+        Change {
+            version: self.version + 1,
+            op: ChangeOp::Removed,
+            user: user.clone(),
+        }
+    }
+
+    /// The id counter once `change` is applied.
+    pub fn next_id_after(&self, change: &Change) -> u64 {
+        match change.user.id.as_str().parse::<u64>() {
+            Ok(id) if change.op == ChangeOp::Added => self.next_id.max(id + 1),
+            _ => self.next_id,
+        }
+    }
+
+    /// Applies a planned (and committed) change.
+    pub fn apply(&mut self, change: &Change) {
+        self.next_id = self.next_id_after(change);
+        self.version = change.version;
+        let Ok(id) = change.user.id.as_str().parse::<u64>() else {
+            return;
+        };
+        match change.op {
+            ChangeOp::Added => {
+                self.users.insert(id, change.user.clone());
+            }
+            ChangeOp::Removed => {
+                self.users.remove(&id);
+            }
+        }
     }
 }
 
@@ -96,35 +180,66 @@ mod tests {
     use super::*;
     use std::collections::HashSet;
 
+    fn add(directory: &mut Directory) -> User {
+        let change = directory.plan_add(None, None);
+        directory.apply(&change);
+        change.user
+    }
+
     #[test]
-    fn ids_count_up_from_one_as_strings() {
+    fn ids_count_up_from_one_and_versions_by_one_per_change() {
         let mut directory = Directory::default();
-        let ids: Vec<_> = (0..3)
-            .map(|_| directory.add_generated().id.to_string())
-            .collect();
+        let ids: Vec<_> = (0..3).map(|_| add(&mut directory).id.to_string()).collect();
         assert_eq!(ids, ["1", "2", "3"]);
+        assert_eq!(directory.version(), 3);
     }
 
     #[test]
-    fn remove_takes_the_most_recent_user() {
+    fn planning_changes_nothing_until_applied() {
+        let directory = Directory::default();
+        let change = directory.plan_add(None, None);
+        assert_eq!(change.version, 1);
+        assert!(directory.is_empty());
+        assert_eq!(directory.version(), 0);
+    }
+
+    #[test]
+    fn given_names_and_emails_are_kept() {
+        let directory = Directory::default();
+        let change = directory.plan_add(
+            Some(UserName::parse("Ada").unwrap()),
+            Some(Email::parse("ada@example.com").unwrap()),
+        );
+        assert_eq!(change.user.name, "Ada");
+        assert_eq!(change.user.email, "ada@example.com");
+    }
+
+    #[test]
+    fn remove_latest_takes_the_most_recent_user() {
         let mut directory = Directory::default();
-        directory.add_generated();
-        let second = directory.add_generated();
-        assert_eq!(directory.remove_latest(), Some(second));
-        assert_eq!(directory.users().len(), 1);
+        add(&mut directory);
+        let second = add(&mut directory);
+        let change = directory.plan_remove_latest().unwrap();
+        assert_eq!(change.user, second);
+        directory.apply(&change);
+        assert_eq!(directory.len(), 1);
     }
 
     #[test]
-    fn removing_from_an_empty_list_does_nothing() {
-        assert_eq!(Directory::default().remove_latest(), None);
+    fn removing_what_is_not_there_plans_nothing() {
+        let directory = Directory::default();
+        assert_eq!(directory.plan_remove_latest(), None);
+        assert_eq!(directory.plan_remove(&UserId::new("4")), None);
+        assert_eq!(directory.plan_remove(&UserId::new("not-a-number")), None);
     }
 
     #[test]
     fn ids_are_not_reused_after_a_removal() {
         let mut directory = Directory::default();
-        directory.add_generated();
-        directory.remove_latest();
-        assert_eq!(directory.add_generated().id.as_str(), "2");
+        add(&mut directory);
+        let change = directory.plan_remove_latest().unwrap();
+        directory.apply(&change);
+        assert_eq!(add(&mut directory).id.as_str(), "2");
     }
 
     #[test]

@@ -1,24 +1,56 @@
-//! The router: the JSON API, the WebSocket route and the built client.
+//! The router: the JSON API, health and metrics, the WebSocket route and
+//! the built client.
+//!
+//! | route | answer |
+//! |---|---|
+//! | `GET /api/v1/users` | the list, as the seed protocol's JSON array |
+//! | `POST /api/v1/users` | `{"name"?, "email"?}` → 201 with the user; `Idempotency-Key` makes retries safe |
+//! | `GET /api/v1/users/{id}` | the user, or 404 |
+//! | `DELETE /api/v1/users/{id}` | 200 with the removed user, or 404 |
+//! | `GET /api/v1/users/ws` | the WebSocket ([`crate::ws`]) |
+//! | `GET /healthz` | 200 when the store answers, else 503 |
+//! | `GET /metrics` | Prometheus text |
+//!
+//! Errors are JSON `{"code","message"}` bodies with the codes of
+//! `roster_protocol::v1::ErrorCode`. Changes made here are broadcast to
+//! every socket like any other.
 
 use std::path::Path;
 
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, Path as UrlPath, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
+use axum::{Json, Router};
+use roster_protocol::v1::{ErrorBody, ErrorCode};
+use roster_protocol::validate::RequestId;
+use roster_protocol::UserId;
+use serde::Deserialize;
 use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 
-use crate::{ws, AppState, Config};
+use crate::roster::{Committed, Outcome};
+use crate::{ws, AppState};
+
+/// Response header with the list version a change produced.
+const VERSION_HEADER: HeaderName = HeaderName::from_static("roster-version");
+/// Request header that makes a POST or DELETE safe to retry.
+const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+/// Response header set when the answer is a stored one.
+const REPLAYED_HEADER: HeaderName = HeaderName::from_static("idempotent-replayed");
 
 /// Every route of the server.
-pub fn router(state: AppState, config: &Config) -> Router {
+pub fn router(state: AppState) -> Router {
     let routes = Router::new()
-        .route("/api/v1/users", get(list_users))
-        .route("/api/v1/users/ws", get(ws::upgrade));
-    with_client(routes, &config.dist)
+        .route("/api/v1/users", get(list_users).post(add_user))
+        .route("/api/v1/users/ws", get(ws::upgrade))
+        .route("/api/v1/users/{id}", get(get_user).delete(remove_user))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .layer(DefaultBodyLimit::max(state.config.max_frame_bytes));
+    with_client(routes, &state.config.dist)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -33,12 +65,181 @@ fn with_client(routes: Router<AppState>, dist: &Path) -> Router<AppState> {
     }
 }
 
-/// `GET /api/v1/users`: the current list, exactly as the socket sends it:
-/// the same shared bytes, not a copy.
+/// An error answer: a status and a JSON `{"code","message"}` body.
+struct ApiError(StatusCode, ErrorBody);
+
+impl From<ErrorBody> for ApiError {
+    fn from(error: ErrorBody) -> Self {
+        let status = match error.code {
+            ErrorCode::MalformedJson | ErrorCode::InvalidRequestId => StatusCode::BAD_REQUEST,
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::IdempotencyKeyReused => StatusCode::CONFLICT,
+            ErrorCode::FrameTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::StorageFailed | ErrorCode::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        Self(status, error)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(self.1)).into_response()
+    }
+}
+
+/// Reads the optional `Idempotency-Key`.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<RequestId>, ApiError> {
+    let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let text = value.to_str().map_err(|_| {
+        ErrorBody::new(ErrorCode::InvalidRequestId, "Idempotency-Key must be printable ASCII")
+    })?;
+    Ok(Some(RequestId::parse(text).map_err(ErrorBody::from)?))
+}
+
+/// A committed change as HTTP: the user, its version, and whether it is a
+/// replay.
+fn committed_response(status: StatusCode, committed: Committed) -> Response {
+    let user = &committed.change.user;
+    let mut response = (status, Json(user)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(VERSION_HEADER, HeaderValue::from(committed.change.version));
+    if status == StatusCode::CREATED {
+        if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/users/{}", user.id)) {
+            headers.insert(header::LOCATION, location);
+        }
+    }
+    if committed.replayed {
+        headers.insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
+    }
+    response
+}
+
+fn outcome_response(status: StatusCode, outcome: Outcome, state: &AppState) -> Response {
+    match outcome {
+        Ok(committed) => committed_response(status, committed),
+        Err(error) => {
+            state.metrics.error(&error.code);
+            ApiError::from(error).into_response()
+        }
+    }
+}
+
+/// `GET /api/v1/users`: the list, exactly as the seed socket sends it.
 async fn list_users(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "application/json")],
-        Bytes::from(state.roster.snapshot()),
+        Bytes::from(state.roster.seed_frame()),
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct NewUser {
+    name: Option<String>,
+    email: Option<String>,
+}
+
+/// `POST /api/v1/users` with a JSON body (`{}` lets the server pick both).
+async fn add_user(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<NewUser>, JsonRejection>,
+) -> Response {
+    let request = match idempotency_key(&headers) {
+        Ok(request) => request,
+        Err(err) => return err.into_response(),
+    };
+    let Json(body) = match body {
+        Ok(body) => body,
+        Err(rejection) => return body_rejected(&rejection, &state).into_response(),
+    };
+    let outcome = state
+        .roster
+        .blocking(move |roster| roster.add(request, body.name.as_deref(), body.email.as_deref()))
+        .await;
+    outcome_response(StatusCode::CREATED, outcome, &state)
+}
+
+fn body_rejected(rejection: &JsonRejection, state: &AppState) -> ApiError {
+    let code = match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::FrameTooLarge,
+        StatusCode::BAD_REQUEST => ErrorCode::MalformedJson,
+        _ => ErrorCode::InvalidMessage,
+    };
+    state.metrics.error(&code);
+    let mut api = ApiError::from(ErrorBody::new(code, rejection.body_text()));
+    api.0 = rejection.status();
+    api
+}
+
+/// `GET /api/v1/users/{id}`.
+async fn get_user(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -> Response {
+    let id = UserId::new(id);
+    match state.roster.user(&id) {
+        Some(user) => Json(user).into_response(),
+        None => ApiError::from(not_found(&id)).into_response(),
+    }
+}
+
+fn not_found(id: &UserId) -> ErrorBody {
+    ErrorBody::new(ErrorCode::NotFound, format!("there is no user with id {id}"))
+}
+
+/// `DELETE /api/v1/users/{id}`: 200 with the removed user.
+async fn remove_user(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+) -> Response {
+    let request = match idempotency_key(&headers) {
+        Ok(request) => request,
+        Err(err) => return err.into_response(),
+    };
+    let id = UserId::new(id);
+    let outcome = state
+        .roster
+        .blocking(move |roster| roster.remove(request, &id))
+        .await;
+    outcome_response(StatusCode::OK, outcome, &state)
+}
+
+/// `GET /healthz`: whether the store answers, with a few numbers.
+async fn healthz(State(state): State<AppState>) -> Response {
+    let checked = state
+        .roster
+        .blocking(|roster| {
+            roster.check().map_err(|err| {
+                ErrorBody::new(ErrorCode::StorageFailed, err.to_string())
+            })
+        })
+        .await;
+    let (users, version) = state.roster.stats();
+    let connections = state.metrics.open_connections();
+    match checked {
+        Ok(()) => Json(serde_json::json!({
+            "status": "ok",
+            "users": users,
+            "version": version,
+            "connections": connections,
+        }))
+        .into_response(),
+        Err(error) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "status": "unavailable", "error": error })),
+        )
+            .into_response(),
+    }
+}
+
+/// `GET /metrics` in Prometheus' text format.
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let (users, version) = state.roster.stats();
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(users, version),
     )
 }
 

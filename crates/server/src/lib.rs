@@ -1,14 +1,16 @@
-//! Roster's server: the live user list over WebSocket, the same list over
-//! HTTP, and the built browser client, all from one process.
+//! Roster's server: the live user list over WebSocket (seed protocol and
+//! Roster protocol v1), the same list over HTTP, and the built browser
+//! client, all from one process.
 //!
 //! # Layout
 //! - [`config`]: command-line and environment settings.
-//! - [`directory`]: the user list itself, with id and name generation. Pure
-//!   logic, no I/O.
-//! - [`roster`]: the shared list plus the latest encoded snapshot, which
-//!   every connection watches.
-//! - [`ws`]: the WebSocket endpoint, speaking the seed protocol.
-//! - [`http`]: the router: JSON API, WebSocket route and static files.
+//! - [`store`]: the durable list behind a small trait; SQLite by default.
+//! - [`directory`]: the list in memory, with id and name generation. Pure.
+//! - [`roster`]: commits, applies and publishes changes in one order.
+//! - [`ws`]: the WebSocket endpoint: limits, then [`ws`]'s seed or v1 loop.
+//! - [`http`]: the router: JSON API, health, metrics, static files.
+//! - [`limits`]: the Origin rule and the write-rate token bucket. Pure.
+//! - [`metrics`]: counters rendered for Prometheus.
 //! - [`shutdown`]: Ctrl-C / SIGTERM.
 //!
 //! [`run`] serves an already bound listener until a shutdown future
@@ -17,8 +19,11 @@
 pub mod config;
 pub mod directory;
 pub mod http;
+pub mod limits;
+pub mod metrics;
 pub mod roster;
 pub mod shutdown;
+pub mod store;
 pub mod ws;
 
 use std::future::Future;
@@ -26,10 +31,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use config::Config;
+pub use metrics::Metrics;
 pub use roster::Roster;
 
 /// How long shutdown waits for open sockets to say goodbye before the
@@ -40,40 +47,52 @@ const SOCKET_DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub struct AppState {
     pub roster: Arc<Roster>,
+    pub config: Arc<Config>,
+    pub metrics: Arc<Metrics>,
     /// Cancelled when the server shuts down; each socket closes with 1001.
     pub shutdown: CancellationToken,
     /// Every open socket's task, so shutdown can wait for their close frames.
     pub sockets: TaskTracker,
+    /// One permit per open WebSocket, up to `--max-connections`.
+    pub slots: Arc<Semaphore>,
 }
 
 impl AppState {
-    pub fn new() -> Self {
-        Self {
-            roster: Arc::new(Roster::new()),
+    /// Opens the store named in `config` and loads the list.
+    pub fn open(config: Config) -> Result<Self, store::StoreError> {
+        let metrics = Arc::new(Metrics::default());
+        let store = store::open(&config.db, config.change_log)?;
+        let roster = Arc::new(Roster::open(store, Arc::clone(&metrics))?);
+        Ok(Self {
+            roster,
+            slots: Arc::new(Semaphore::new(config.max_connections)),
+            config: Arc::new(config),
+            metrics,
             shutdown: CancellationToken::new(),
             sockets: TaskTracker::new(),
-        }
+        })
     }
 }
 
-impl Default for AppState {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// Serves `listener` until `shutdown` resolves, then closes every socket
+/// Serves `listener` until `shutdown` resolves, then stops accepting,
+/// lets requests in flight finish (commits included), closes every socket
 /// with 1001 (going away) and returns once they have closed.
 pub async fn run(
     listener: TcpListener,
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let state = AppState::new();
-    let router = http::router(state.clone(), &config);
+    let state = AppState::open(config).map_err(std::io::Error::other)?;
+    let router = http::router(state.clone());
     let token = state.shutdown.clone();
+    tokio::spawn(Arc::clone(&state.roster).publish_presence(token.clone()));
     if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, dist = %config.dist.display(), "roster-server listening on http://{addr}");
+        tracing::info!(
+            %addr,
+            db = %state.config.db,
+            dist = %state.config.dist.display(),
+            "roster-server listening on http://{addr}"
+        );
     }
     axum::serve(listener, router)
         .with_graceful_shutdown(async move {

@@ -1,121 +1,496 @@
-//! The shared user list and its fan-out.
+//! The shared list: commits each change to the store, then applies it in
+//! memory and publishes it, all under one lock so that versions, the store
+//! and every client agree on one order.
 //!
-//! Every change re-encodes the list once and publishes the bytes on a
-//! `watch` channel; each connection clones the (reference-counted) bytes
-//! and sends them. A connection that falls behind skips straight to the
-//! newest list instead of queueing old ones, which is all a seed client
-//! needs (each frame replaces the whole list) and keeps memory per slow
-//! client constant.
+//! # Fan-out
+//! Each change is encoded once as a v1 `change` frame and published on a
+//! `broadcast` channel; every v1 connection sends the same shared bytes.
+//! Seed connections need the whole list instead, which is encoded at most
+//! once per version, and only when a seed connection asks for it.
+//!
+//! The methods that touch the store block (SQLite does I/O); async callers
+//! run them with [`Roster::blocking`].
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::Utf8Bytes;
 use roster_protocol::seed::{encode_user_list, SeedCommand};
-use roster_protocol::User;
-use tokio::sync::watch;
+use roster_protocol::v1::{Change, ErrorBody, ErrorCode, ServerMessage};
+use roster_protocol::validate::{Email, RequestId, UserName};
+use roster_protocol::{User, UserId};
+use tokio::sync::{broadcast, watch};
+use tokio_util::sync::CancellationToken;
 
 use crate::directory::Directory;
+use crate::metrics::Metrics;
+use crate::store::{Store, StoreError, StoredRequest};
 
-pub struct Roster {
-    /// A std mutex, not tokio's: it is held only to change the list and
-    /// encode it, never across an await.
-    directory: Mutex<Directory>,
-    /// The latest list as one JSON text frame.
-    snapshot: watch::Sender<Utf8Bytes>,
+/// Changes a connection may fall behind before it is resynchronised with a
+/// snapshot (v1) or the latest list (seed).
+const EVENT_BUFFER: usize = 1024;
+
+/// How long presence waits after a viewer comes or goes before telling
+/// everyone, so that a crowd connecting at once costs one frame each, not
+/// one per arrival.
+const PRESENCE_COALESCE: Duration = Duration::from_millis(250);
+
+/// A committed change as every v1 connection sends it.
+#[derive(Clone, Debug)]
+pub struct Published {
+    pub version: u64,
+    pub frame: Utf8Bytes,
 }
 
-impl Default for Roster {
-    fn default() -> Self {
-        Self::new()
+/// A request that took effect (now, or earlier when `replayed`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Committed {
+    pub change: Change,
+    pub replayed: bool,
+}
+
+pub type Outcome = Result<Committed, ErrorBody>;
+
+/// What a v1 client gets after its `hello`.
+#[derive(Debug)]
+pub enum Greeting {
+    /// The whole list.
+    Snapshot { version: u64, frame: Utf8Bytes },
+    /// Only the changes after the client's `since`, oldest first.
+    Changes { version: u64, frames: Vec<Utf8Bytes> },
+}
+
+struct Inner {
+    directory: Directory,
+    store: Box<dyn Store>,
+}
+
+/// An encoded frame of the list at one version, reused until it changes.
+#[derive(Default)]
+struct FrameCache(Mutex<Option<(u64, Utf8Bytes)>>);
+
+impl FrameCache {
+    fn get(&self, version: u64, encode: impl FnOnce() -> String) -> Utf8Bytes {
+        let mut cached = lock(&self.0);
+        match &*cached {
+            Some((at, frame)) if *at == version => frame.clone(),
+            _ => {
+                let frame = Utf8Bytes::from(encode());
+                *cached = Some((version, frame.clone()));
+                frame
+            }
+        }
     }
+}
+
+/// Locks a mutex, taking the data even if a panicking thread poisoned it:
+/// every critical section here leaves the data consistent at each step.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poison| poison.into_inner())
+}
+
+pub struct Roster {
+    inner: Mutex<Inner>,
+    epoch: String,
+    events: broadcast::Sender<Published>,
+    seed_frames: FrameCache,
+    snapshots: FrameCache,
+    viewers: watch::Sender<u64>,
+    presence: watch::Sender<Utf8Bytes>,
+    metrics: Arc<Metrics>,
+}
+
+/// Counts one viewer (an open connection) until dropped.
+pub struct Viewer<'a>(&'a watch::Sender<u64>);
+
+impl Drop for Viewer<'_> {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n = n.saturating_sub(1));
+    }
+}
+
+fn storage_failed(err: &StoreError) -> ErrorBody {
+    tracing::error!(%err, "store failed; change not made");
+    ErrorBody::new(
+        ErrorCode::StorageFailed,
+        "the server could not save the change; nothing was changed, try again",
+    )
+}
+
+fn presence_frame(viewers: u64) -> Utf8Bytes {
+    Utf8Bytes::from(ServerMessage::Presence { viewers }.to_frame())
 }
 
 impl Roster {
-    pub fn new() -> Self {
-        let directory = Directory::default();
-        let snapshot = watch::Sender::new(encode(&directory));
-        Self {
-            directory: Mutex::new(directory),
-            snapshot,
+    /// Loads the list from `store`.
+    pub fn open(mut store: Box<dyn Store>, metrics: Arc<Metrics>) -> Result<Self, StoreError> {
+        let loaded = store.load()?;
+        tracing::info!(
+            users = loaded.users.len(),
+            version = loaded.version,
+            epoch = %loaded.epoch,
+            "list loaded"
+        );
+        Ok(Self {
+            inner: Mutex::new(Inner {
+                directory: Directory::from_loaded(&loaded),
+                store,
+            }),
+            epoch: loaded.epoch,
+            events: broadcast::Sender::new(EVENT_BUFFER),
+            seed_frames: FrameCache::default(),
+            snapshots: FrameCache::default(),
+            viewers: watch::Sender::new(0),
+            presence: watch::Sender::new(presence_frame(0)),
+            metrics,
+        })
+    }
+
+    /// Runs a blocking roster call on the blocking pool. A panic there is
+    /// reported as a storage failure rather than taking the caller down.
+    pub async fn blocking<T: Send + 'static>(
+        self: &Arc<Self>,
+        call: impl FnOnce(&Roster) -> Result<T, ErrorBody> + Send + 'static,
+    ) -> Result<T, ErrorBody> {
+        let roster = Arc::clone(self);
+        tokio::task::spawn_blocking(move || call(&roster))
+            .await
+            .unwrap_or_else(|err| Err(storage_failed(&StoreError(err.to_string()))))
+    }
+
+    pub fn epoch(&self) -> &str {
+        &self.epoch
+    }
+
+    /// Adds a user; `request` makes the add idempotent. Blocks.
+    pub fn add(
+        &self,
+        request: Option<RequestId>,
+        name: Option<&str>,
+        email: Option<&str>,
+    ) -> Outcome {
+        let name = name.map(UserName::parse).transpose()?;
+        let email = email.map(Email::parse).transpose()?;
+        let fingerprint = format!(
+            "add\n{}\n{}",
+            name.as_ref().map_or("", UserName::as_str),
+            email.as_ref().map_or("", Email::as_str)
+        );
+        let mut inner = lock(&self.inner);
+        if let Some(replay) = self.replay(&mut inner, request.as_ref(), &fingerprint)? {
+            return Ok(replay);
+        }
+        let change = inner.directory.plan_add(name, email);
+        let committed = self.commit(&mut inner, change, request, fingerprint)?;
+        self.metrics.added();
+        Ok(committed)
+    }
+
+    /// Removes user `id`; `request` makes the removal idempotent. Blocks.
+    pub fn remove(&self, request: Option<RequestId>, id: &UserId) -> Outcome {
+        let fingerprint = format!("remove\n{id}");
+        let mut inner = lock(&self.inner);
+        if let Some(replay) = self.replay(&mut inner, request.as_ref(), &fingerprint)? {
+            return Ok(replay);
+        }
+        let Some(change) = inner.directory.plan_remove(id) else {
+            return Err(ErrorBody::new(
+                ErrorCode::NotFound,
+                format!("there is no user with id {id}"),
+            ));
+        };
+        let committed = self.commit(&mut inner, change, request, fingerprint)?;
+        self.metrics.removed();
+        Ok(committed)
+    }
+
+    /// Carries out a seed command; `Ok(None)` when there was nothing to
+    /// remove. Blocks.
+    pub fn apply_seed(&self, command: SeedCommand) -> Result<Option<Committed>, ErrorBody> {
+        match command {
+            SeedCommand::AddUser => self.add(None, None, None).map(Some),
+            SeedCommand::RemoveUser => {
+                let mut inner = lock(&self.inner);
+                let Some(change) = inner.directory.plan_remove_latest() else {
+                    return Ok(None);
+                };
+                let committed = self.commit(&mut inner, change, None, String::new())?;
+                self.metrics.removed();
+                Ok(Some(committed))
+            }
         }
     }
 
-    /// Carries out a seed command; returns whether the list changed. No
-    /// frame is published when nothing changed, as in the seed server.
-    pub fn apply(&self, command: SeedCommand) -> bool {
-        let mut directory = self
-            .directory
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        let changed = match command {
-            SeedCommand::AddUser => {
-                let user = directory.add_generated();
-                tracing::info!(id = %user.id, name = %user.name, "user added");
-                true
-            }
-            SeedCommand::RemoveUser => match directory.remove_latest() {
-                Some(user) => {
-                    tracing::info!(id = %user.id, "user removed");
-                    true
-                }
-                None => false,
-            },
+    /// The stored answer to `request`, if it was made before.
+    fn replay(
+        &self,
+        inner: &mut Inner,
+        request: Option<&RequestId>,
+        fingerprint: &str,
+    ) -> Result<Option<Committed>, ErrorBody> {
+        let Some(request) = request else {
+            return Ok(None);
         };
-        if changed {
-            // Published under the lock so frames go out in the order of changes.
-            self.snapshot.send_replace(encode(&directory));
+        let stored = inner
+            .store
+            .find_request(request)
+            .map_err(|err| storage_failed(&err))?;
+        match stored {
+            None => Ok(None),
+            Some(stored) if stored.fingerprint == fingerprint => {
+                self.metrics.replayed();
+                tracing::debug!(%request, version = stored.change.version, "request replayed");
+                Ok(Some(Committed {
+                    change: stored.change,
+                    replayed: true,
+                }))
+            }
+            Some(_) => Err(ErrorBody::new(
+                ErrorCode::IdempotencyKeyReused,
+                format!("request id {request} was already used for a different request"),
+            )),
         }
-        changed
+    }
+
+    /// Commits, applies and publishes `change`, in that order.
+    fn commit(
+        &self,
+        inner: &mut Inner,
+        change: Change,
+        request: Option<RequestId>,
+        fingerprint: String,
+    ) -> Outcome {
+        let next_id = inner.directory.next_id_after(&change);
+        let stored = request.map(|id| StoredRequest {
+            id,
+            fingerprint,
+            change: change.clone(),
+        });
+        let started = Instant::now();
+        let result = inner.store.commit(&change, next_id, stored.as_ref());
+        self.metrics.store_latency(started.elapsed());
+        result.map_err(|err| storage_failed(&err))?;
+        inner.directory.apply(&change);
+        tracing::info!(
+            version = change.version,
+            op = ?change.op,
+            id = %change.user.id,
+            name = %change.user.name,
+            "change committed"
+        );
+        let frame = Utf8Bytes::from(ServerMessage::Change(change.clone()).to_frame());
+        // Sent under the lock so that frames go out in version order. An
+        // error only means nobody is listening.
+        let _ = self.events.send(Published {
+            version: change.version,
+            frame,
+        });
+        Ok(Committed {
+            change,
+            replayed: false,
+        })
+    }
+
+    /// Subscribes to changes and says what a v1 client must get first to
+    /// be in step with them: the missed changes after `since` when the log
+    /// has them and the epoch matches, else a snapshot. Blocks.
+    pub fn greet(
+        &self,
+        since: Option<u64>,
+        epoch: Option<&str>,
+    ) -> Result<(Greeting, broadcast::Receiver<Published>), ErrorBody> {
+        let mut inner = lock(&self.inner);
+        let events = self.events.subscribe();
+        let version = inner.directory.version();
+        let resumable = since.filter(|since| *since <= version && epoch == Some(&self.epoch));
+        if let Some(since) = resumable {
+            let changes = inner
+                .store
+                .changes_since(since)
+                .map_err(|err| storage_failed(&err))?;
+            if let Some(changes) = changes {
+                let frames = changes
+                    .into_iter()
+                    .map(|change| Utf8Bytes::from(ServerMessage::Change(change).to_frame()))
+                    .collect();
+                return Ok((Greeting::Changes { version, frames }, events));
+            }
+        }
+        let frame = self.snapshot_locked(&inner);
+        Ok((Greeting::Snapshot { version, frame }, events))
+    }
+
+    /// The v1 snapshot frame of the current list, and its version.
+    pub fn snapshot(&self) -> (u64, Utf8Bytes) {
+        let inner = lock(&self.inner);
+        (inner.directory.version(), self.snapshot_locked(&inner))
+    }
+
+    fn snapshot_locked(&self, inner: &Inner) -> Utf8Bytes {
+        let directory = &inner.directory;
+        self.snapshots.get(directory.version(), || {
+            ServerMessage::Snapshot {
+                epoch: self.epoch.clone(),
+                version: directory.version(),
+                users: directory.users().cloned().collect(),
+            }
+            .to_frame()
+        })
+    }
+
+    /// The whole list as a seed frame (a JSON array), shared, not copied.
+    pub fn seed_frame(&self) -> Utf8Bytes {
+        let inner = lock(&self.inner);
+        let directory = &inner.directory;
+        self.seed_frames.get(directory.version(), || {
+            encode_user_list(&directory.users().cloned().collect::<Vec<_>>())
+        })
     }
 
     /// The current list.
     pub fn users(&self) -> Vec<User> {
-        self.directory
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
-            .users()
-            .to_vec()
+        lock(&self.inner).directory.users().cloned().collect()
     }
 
-    /// The latest list as a JSON frame, shared, not copied.
-    pub fn snapshot(&self) -> Utf8Bytes {
-        self.snapshot.borrow().clone()
+    pub fn user(&self, id: &UserId) -> Option<User> {
+        lock(&self.inner).directory.get(id).cloned()
     }
 
-    /// A receiver that sees each new list frame; the current one counts as
-    /// already seen.
-    pub fn subscribe(&self) -> watch::Receiver<Utf8Bytes> {
-        self.snapshot.subscribe()
+    /// How many users, at which version.
+    pub fn stats(&self) -> (usize, u64) {
+        let inner = lock(&self.inner);
+        (inner.directory.len(), inner.directory.version())
     }
-}
 
-fn encode(directory: &Directory) -> Utf8Bytes {
-    Utf8Bytes::from(encode_user_list(directory.users()))
+    /// Checks the store answers. Blocks.
+    pub fn check(&self) -> Result<(), StoreError> {
+        lock(&self.inner).store.check()
+    }
+
+    /// A receiver of every change committed from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Published> {
+        self.events.subscribe()
+    }
+
+    /// Counts a viewer until the returned guard drops.
+    pub fn join(&self) -> Viewer<'_> {
+        self.viewers.send_modify(|n| *n += 1);
+        Viewer(&self.viewers)
+    }
+
+    /// The latest `presence` frame, updated at most every
+    /// [`PRESENCE_COALESCE`] by [`Roster::publish_presence`].
+    pub fn presence(&self) -> watch::Receiver<Utf8Bytes> {
+        self.presence.subscribe()
+    }
+
+    /// Turns viewer counts into presence frames until `shutdown`.
+    pub async fn publish_presence(self: Arc<Self>, shutdown: CancellationToken) {
+        let mut viewers = self.viewers.subscribe();
+        let mut last = 0;
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                changed = viewers.changed() => if changed.is_err() { return },
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(PRESENCE_COALESCE) => {}
+            }
+            let now = *viewers.borrow_and_update();
+            if now != last {
+                last = now;
+                self.presence.send_replace(presence_frame(now));
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::SqliteStore;
+    use roster_protocol::v1::ChangeOp;
 
-    #[test]
-    fn an_add_publishes_the_new_list() {
-        let roster = Roster::new();
-        let mut frames = roster.subscribe();
-        assert!(roster.apply(SeedCommand::AddUser));
-        assert!(frames.has_changed().unwrap());
-        let frame = frames.borrow_and_update().clone();
-        assert_eq!(
-            roster_protocol::seed::decode_user_list(frame.as_str()).unwrap(),
-            roster.users()
-        );
+    fn roster() -> Roster {
+        let store = SqliteStore::open(":memory:", 100).unwrap();
+        Roster::open(Box::new(store), Arc::new(Metrics::default())).unwrap()
+    }
+
+    fn rid(id: &str) -> Option<RequestId> {
+        Some(RequestId::parse(id).unwrap())
     }
 
     #[test]
-    fn removing_from_an_empty_list_publishes_nothing() {
-        let roster = Roster::new();
-        let frames = roster.subscribe();
-        assert!(!roster.apply(SeedCommand::RemoveUser));
-        assert!(!frames.has_changed().unwrap());
-        assert_eq!(roster.snapshot().as_str(), "[]");
+    fn an_add_is_published_once_as_a_change_frame() {
+        let roster = roster();
+        let mut events = roster.subscribe();
+        let committed = roster.add(None, Some("Ada"), None).unwrap();
+        assert_eq!(committed.change.version, 1);
+        let event = events.try_recv().unwrap();
+        assert_eq!(event.version, 1);
+        assert!(event.frame.as_str().contains(r#""name":"Ada""#));
+        assert!(events.try_recv().is_err());
+    }
+
+    #[test]
+    fn a_retried_request_is_answered_from_the_record_and_stored_once() {
+        let roster = roster();
+        let first = roster.add(rid("r1"), None, None).unwrap();
+        let again = roster.add(rid("r1"), None, None).unwrap();
+        assert!(again.replayed);
+        assert_eq!(again.change, first.change);
+        assert_eq!(roster.users().len(), 1);
+        let reused = roster.add(rid("r1"), Some("Someone else"), None).unwrap_err();
+        assert_eq!(reused.code, ErrorCode::IdempotencyKeyReused);
+    }
+
+    #[test]
+    fn invalid_input_changes_nothing() {
+        let roster = roster();
+        let err = roster.add(rid("r1"), Some(""), None).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidName);
+        let err = roster.add(rid("r1"), None, Some("nope")).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidEmail);
+        assert_eq!(roster.stats(), (0, 0));
+        // The failed request id is still free for a valid request.
+        assert!(!roster.add(rid("r1"), None, None).unwrap().replayed);
+    }
+
+    #[test]
+    fn removing_an_unknown_user_is_not_found() {
+        let roster = roster();
+        let err = roster.remove(None, &UserId::new("9")).unwrap_err();
+        assert_eq!(err.code, ErrorCode::NotFound);
+    }
+
+    #[test]
+    fn greeting_resumes_with_changes_only_in_the_same_history() {
+        let roster = roster();
+        for _ in 0..3 {
+            roster.add(None, None, None).unwrap();
+        }
+        let epoch = roster.epoch().to_owned();
+        let (greeting, _) = roster.greet(Some(1), Some(&epoch)).unwrap();
+        let Greeting::Changes { version, frames } = greeting else {
+            panic!("expected changes");
+        };
+        assert_eq!((version, frames.len()), (3, 2));
+        for (since, epoch) in [(None, Some(epoch.as_str())), (Some(1), Some("other")), (Some(7), Some(epoch.as_str())), (Some(1), None)] {
+            let (greeting, _) = roster.greet(since, epoch).unwrap();
+            assert!(matches!(greeting, Greeting::Snapshot { version: 3, .. }), "{since:?} {epoch:?}");
+        }
+    }
+
+    #[test]
+    fn seed_commands_add_and_remove_the_latest() {
+        let roster = roster();
+        roster.apply_seed(SeedCommand::AddUser).unwrap();
+        roster.apply_seed(SeedCommand::AddUser).unwrap();
+        let removed = roster.apply_seed(SeedCommand::RemoveUser).unwrap().unwrap();
+        assert_eq!((removed.change.op, removed.change.user.id.as_str()), (ChangeOp::Removed, "2"));
+        assert_eq!(roster.seed_frame().as_str(), encode_user_list(&roster.users()));
+        roster.apply_seed(SeedCommand::RemoveUser).unwrap();
+        assert!(roster.apply_seed(SeedCommand::RemoveUser).unwrap().is_none());
     }
 }

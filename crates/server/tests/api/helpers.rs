@@ -9,6 +9,10 @@ use roster_server::{run, Config};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use roster_protocol::v1::{Ack, ClientMessage, ServerMessage};
+use roster_protocol::validate::RequestId;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
@@ -25,21 +29,32 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    /// Starts a server with no built client.
+    /// Starts a server with every default, storage in memory and no built
+    /// client.
     pub async fn spawn() -> Self {
-        Self::spawn_serving(Path::new("/nonexistent/roster-dist")).await
+        Self::spawn_with(Config::default()).await
     }
 
     /// Starts a server that serves the client from `dist`.
     pub async fn spawn_serving(dist: &Path) -> Self {
+        Self::spawn_with(Config {
+            dist: dist.to_path_buf(),
+            ..Config::default()
+        })
+        .await
+    }
+
+    /// Starts a server with `config` on a free port (`addr` is ignored).
+    pub async fn spawn_with(config: Config) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind port 0");
         let addr = listener.local_addr().unwrap();
-        let config = Config {
-            addr,
-            dist: dist.to_path_buf(),
-        };
+        let mut config = config;
+        config.addr = addr;
+        if config.dist.as_os_str() == "dist" {
+            config.dist = "/nonexistent/roster-dist".into();
+        }
         let (shutdown, stop) = oneshot::channel::<()>();
         let server = tokio::spawn(run(listener, config, async {
             let _ = stop.await;
@@ -51,13 +66,51 @@ impl TestApp {
         }
     }
 
+    /// Starts a server on the SQLite file `db`.
+    pub async fn spawn_on(db: &Path) -> Self {
+        Self::spawn_with(Config {
+            db: db.to_str().unwrap().to_owned(),
+            ..Config::default()
+        })
+        .await
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/api/v1/users/ws", self.addr)
+    }
+
+    /// Connects offering `roster.v1`, as Roster's client does.
+    pub async fn connect_v1(&self) -> V1Client {
+        let mut request = self.ws_url().into_client_request().unwrap();
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            HeaderValue::from_static(roster_protocol::SUBPROTOCOL),
+        );
+        let (ws, response) = tokio::time::timeout(PATIENCE, connect_async(request))
+            .await
+            .expect("connect in time")
+            .expect("websocket handshake");
+        assert_eq!(
+            response.headers().get("sec-websocket-protocol").unwrap(),
+            roster_protocol::SUBPROTOCOL
+        );
+        V1Client { ws }
+    }
+
+    /// Connects with v1 and says hello; returns the client and its snapshot.
+    pub async fn greeted(&self) -> (V1Client, u64, Vec<User>) {
+        let mut client = self.connect_v1().await;
+        client.send(&ClientMessage::Hello { since: None, epoch: None }).await;
+        let (version, users) = client.next_snapshot().await;
+        (client, version, users)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 
     pub async fn connect(&self) -> SeedClient {
-        let url = format!("ws://{}/api/v1/users/ws", self.addr);
-        let (ws, _) = tokio::time::timeout(PATIENCE, connect_async(url))
+        let (ws, _) = tokio::time::timeout(PATIENCE, connect_async(self.ws_url()))
             .await
             .expect("connect in time")
             .expect("websocket handshake");
@@ -155,4 +208,105 @@ impl SeedClient {
 
 pub fn ids(users: &[User]) -> Vec<String> {
     users.iter().map(|user| user.id.to_string()).collect()
+}
+
+/// A client that speaks Roster protocol v1.
+pub struct V1Client {
+    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+pub fn rid(id: &str) -> RequestId {
+    RequestId::parse(id).unwrap()
+}
+
+impl V1Client {
+    pub async fn send(&mut self, message: &ClientMessage) {
+        self.send_raw(Message::text(message.to_frame())).await;
+    }
+
+    pub async fn send_raw(&mut self, message: Message) {
+        self.ws.send(message).await.expect("send");
+    }
+
+    pub async fn add(&mut self, request_id: &str) {
+        self.send(&ClientMessage::Add {
+            request_id: rid(request_id),
+            name: None,
+            email: None,
+        })
+        .await;
+    }
+
+    /// The next v1 message (pings and pongs of the WebSocket layer skipped).
+    pub async fn next(&mut self) -> ServerMessage {
+        loop {
+            let message = tokio::time::timeout(PATIENCE, self.ws.next())
+                .await
+                .expect("a frame in time");
+            match message {
+                Some(Ok(Message::Text(text))) => {
+                    return ServerMessage::decode(text.as_str())
+                        .unwrap_or_else(|err| panic!("{err}: {text}"))
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                other => panic!("expected a v1 frame, got {other:?}"),
+            }
+        }
+    }
+
+    /// Reads until a message `pick` accepts, skipping others (presence,
+    /// changes, …) that may interleave.
+    pub async fn next_matching<T>(&mut self, mut pick: impl FnMut(ServerMessage) -> Option<T>) -> T {
+        loop {
+            if let Some(found) = pick(self.next().await) {
+                return found;
+            }
+        }
+    }
+
+    pub async fn next_snapshot(&mut self) -> (u64, Vec<User>) {
+        self.next_matching(|message| match message {
+            ServerMessage::Snapshot { version, users, .. } => Some((version, users)),
+            _ => None,
+        })
+        .await
+    }
+
+    pub async fn next_ack(&mut self) -> Ack {
+        self.next_matching(|message| match message {
+            ServerMessage::Ack(ack) => Some(ack),
+            _ => None,
+        })
+        .await
+    }
+
+    pub async fn next_change(&mut self) -> roster_protocol::v1::Change {
+        self.next_matching(|message| match message {
+            ServerMessage::Change(change) => Some(change),
+            _ => None,
+        })
+        .await
+    }
+
+    pub async fn next_error(&mut self) -> roster_protocol::v1::ErrorBody {
+        self.next_matching(|message| match message {
+            ServerMessage::Error(error) => Some(error),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Reads until the server ends the connection; returns its close frame.
+    pub async fn closed(&mut self) -> Option<CloseFrame> {
+        loop {
+            let message = tokio::time::timeout(PATIENCE, self.ws.next())
+                .await
+                .expect("the server ends the connection in time");
+            match message {
+                Some(Ok(Message::Close(frame))) => return frame,
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return None,
+            }
+        }
+    }
 }

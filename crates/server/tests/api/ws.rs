@@ -87,9 +87,10 @@ async fn an_oversize_frame_ends_only_that_connection() {
     let (mut bystander, _) = app.connect_and_read().await;
 
     attacker
-        .send_text(&"x".repeat(roster_server::ws::MAX_MESSAGE_BYTES + 1))
+        .send_text(&"x".repeat(roster_server::Config::default().max_frame_bytes + 1))
         .await;
-    attacker.closed().await;
+    let close = attacker.closed().await.expect("a close frame");
+    assert_eq!(u16::from(close.code), 1009, "{close:?}");
 
     bystander.send_text("__addUser__").await;
     assert_eq!(ids(&bystander.next_list().await), ["1"]);

@@ -1,0 +1,73 @@
+//! Where the list lives between restarts, behind one small trait.
+//!
+//! The [`crate::roster::Roster`] keeps the list in memory and calls the
+//! store to commit each change *before* anyone is told about it, so an
+//! acknowledged change is never lost. The trait is synchronous: SQLite is,
+//! and the roster calls it from a blocking thread. A networked store (Redis,
+//! in a later issue) implements the same five methods.
+
+mod sqlite;
+
+use roster_protocol::v1::Change;
+use roster_protocol::validate::RequestId;
+use roster_protocol::User;
+
+pub use sqlite::SqliteStore;
+
+/// A store failed; nothing was changed.
+#[derive(Debug, thiserror::Error)]
+#[error("storage failed: {0}")]
+pub struct StoreError(pub String);
+
+/// Everything needed to start serving.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Loaded {
+    /// Names this store's history; resuming clients from another history
+    /// get a snapshot.
+    pub epoch: String,
+    /// The version of the last committed change (0 for a new store).
+    pub version: u64,
+    /// The next id to give out. Ids are never reused.
+    pub next_id: u64,
+    /// The users, in the order they were added.
+    pub users: Vec<User>,
+}
+
+/// A request that produced a change, kept so that a retry with the same id
+/// gets the same answer instead of a second change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredRequest {
+    pub id: RequestId,
+    /// What was asked, so a reused id with a different request is refused.
+    pub fingerprint: String,
+    pub change: Change,
+}
+
+pub trait Store: Send + 'static {
+    /// Reads the whole state.
+    fn load(&mut self) -> Result<Loaded, StoreError>;
+
+    /// Commits `change` (and the request that caused it) durably and
+    /// atomically. `next_id` is the id counter after the change.
+    fn commit(
+        &mut self,
+        change: &Change,
+        next_id: u64,
+        request: Option<&StoredRequest>,
+    ) -> Result<(), StoreError>;
+
+    /// The changes after version `since`, oldest first, or `None` when the
+    /// log no longer holds all of them.
+    fn changes_since(&mut self, since: u64) -> Result<Option<Vec<Change>>, StoreError>;
+
+    /// The stored request with this id, if any.
+    fn find_request(&mut self, id: &RequestId) -> Result<Option<StoredRequest>, StoreError>;
+
+    /// Checks that the store answers, for `/healthz`.
+    fn check(&mut self) -> Result<(), StoreError>;
+}
+
+/// Opens the store named by `--db`.
+pub fn open(db: &str, change_log: u64) -> Result<Box<dyn Store>, StoreError> {
+    Ok(Box::new(SqliteStore::open(db, change_log)?))
+}
