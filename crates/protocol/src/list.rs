@@ -107,7 +107,10 @@ mod tests {
     fn changes_apply_in_order() {
         let mut list = at(4, vec![user(1)]);
         assert_eq!(list.apply(&change(5, ChangeOp::Added, 2)), Applied::Changed);
-        assert_eq!(list.apply(&change(6, ChangeOp::Removed, 1)), Applied::Changed);
+        assert_eq!(
+            list.apply(&change(6, ChangeOp::Removed, 1)),
+            Applied::Changed
+        );
         assert_eq!(list.users(), [user(2)]);
         assert_eq!(list.version(), Some(6));
     }

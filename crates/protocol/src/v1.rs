@@ -523,10 +523,19 @@ mod tests {
             (r#"{"type":5}"#, ErrorCode::UnknownType),
             (r#"{"type":"dance"}"#, ErrorCode::UnknownType),
             (r#"{"type":"add"}"#, ErrorCode::InvalidMessage),
-            (r#"{"type":"add","request_id":""}"#, ErrorCode::InvalidMessage),
-            (r#"{"type":"add","request_id":"r","name":5}"#, ErrorCode::InvalidMessage),
+            (
+                r#"{"type":"add","request_id":""}"#,
+                ErrorCode::InvalidMessage,
+            ),
+            (
+                r#"{"type":"add","request_id":"r","name":5}"#,
+                ErrorCode::InvalidMessage,
+            ),
             (r#"{"type":"hello","since":-1}"#, ErrorCode::InvalidMessage),
-            (r#"{"type":"remove","request_id":"r","id":null}"#, ErrorCode::InvalidMessage),
+            (
+                r#"{"type":"remove","request_id":"r","id":null}"#,
+                ErrorCode::InvalidMessage,
+            ),
         ];
         for (frame, code) in cases {
             let err = ClientMessage::decode(frame).unwrap_err();
@@ -537,8 +546,8 @@ mod tests {
 
     #[test]
     fn a_bad_request_keeps_its_request_id_for_the_error_ack() {
-        let err = ClientMessage::decode(r#"{"type":"add","request_id":"r9","email":[]}"#)
-            .unwrap_err();
+        let err =
+            ClientMessage::decode(r#"{"type":"add","request_id":"r9","email":[]}"#).unwrap_err();
         assert_eq!(err.request_id, Some(rid("r9")));
     }
 
@@ -547,7 +556,10 @@ mod tests {
         let body: ErrorBody =
             serde_json::from_str(r#"{"code":"brand_new","message":"m"}"#).unwrap();
         assert_eq!(body.code, ErrorCode::Other("brand_new".into()));
-        assert_eq!(serde_json::to_string(&body).unwrap(), r#"{"code":"brand_new","message":"m"}"#);
+        assert_eq!(
+            serde_json::to_string(&body).unwrap(),
+            r#"{"code":"brand_new","message":"m"}"#
+        );
     }
 
     #[test]
@@ -564,13 +576,16 @@ mod properties {
     use proptest::prelude::*;
 
     fn any_user() -> impl Strategy<Value = User> {
-        (prop_oneof!["[0-9]{1,6}", "\\PC{1,12}"], "\\PC{0,20}", "\\PC{0,20}").prop_map(
-            |(id, name, email)| User {
+        (
+            prop_oneof!["[0-9]{1,6}", "\\PC{1,12}"],
+            "\\PC{0,20}",
+            "\\PC{0,20}",
+        )
+            .prop_map(|(id, name, email)| User {
                 id: UserId::new(id),
                 name,
                 email,
-            },
-        )
+            })
     }
 
     fn any_request_id() -> impl Strategy<Value = RequestId> {
@@ -584,15 +599,34 @@ mod properties {
 
     fn any_server_message() -> impl Strategy<Value = ServerMessage> {
         prop_oneof![
-            ("[a-f0-9]{0,16}", any::<u64>(), proptest::collection::vec(any_user(), 0..8))
-                .prop_map(|(epoch, version, users)| ServerMessage::Snapshot { epoch, version, users }),
+            (
+                "[a-f0-9]{0,16}",
+                any::<u64>(),
+                proptest::collection::vec(any_user(), 0..8)
+            )
+                .prop_map(|(epoch, version, users)| ServerMessage::Snapshot {
+                    epoch,
+                    version,
+                    users
+                }),
             (any::<u64>(), any::<bool>(), any_user()).prop_map(|(version, added, user)| {
-                let op = if added { ChangeOp::Added } else { ChangeOp::Removed };
+                let op = if added {
+                    ChangeOp::Added
+                } else {
+                    ChangeOp::Removed
+                };
                 ServerMessage::Change(Change { version, op, user })
             }),
             (any_request_id(), any::<u64>(), any_user(), any::<bool>()).prop_map(
                 |(id, version, user, replayed)| {
-                    let mut ack = Ack::done(id, &Change { version, op: ChangeOp::Added, user });
+                    let mut ack = Ack::done(
+                        id,
+                        &Change {
+                            version,
+                            op: ChangeOp::Added,
+                            user,
+                        },
+                    );
                     ack.replayed = replayed;
                     ServerMessage::Ack(ack)
                 }
@@ -607,12 +641,27 @@ mod properties {
 
     fn any_client_message() -> impl Strategy<Value = ClientMessage> {
         prop_oneof![
-            (proptest::option::of(any::<u64>()), proptest::option::of("[a-f0-9]{1,16}"))
+            (
+                proptest::option::of(any::<u64>()),
+                proptest::option::of("[a-f0-9]{1,16}")
+            )
                 .prop_map(|(since, epoch)| ClientMessage::Hello { since, epoch }),
-            (any_request_id(), proptest::option::of("\\PC{0,70}"), proptest::option::of("\\PC{0,30}"))
-                .prop_map(|(request_id, name, email)| ClientMessage::Add { request_id, name, email }),
-            (any_request_id(), prop_oneof!["[0-9]{1,6}", "\\PC{1,12}"])
-                .prop_map(|(request_id, id)| ClientMessage::Remove { request_id, id: UserId::new(id) }),
+            (
+                any_request_id(),
+                proptest::option::of("\\PC{0,70}"),
+                proptest::option::of("\\PC{0,30}")
+            )
+                .prop_map(|(request_id, name, email)| ClientMessage::Add {
+                    request_id,
+                    name,
+                    email
+                }),
+            (any_request_id(), prop_oneof!["[0-9]{1,6}", "\\PC{1,12}"]).prop_map(
+                |(request_id, id)| ClientMessage::Remove {
+                    request_id,
+                    id: UserId::new(id)
+                }
+            ),
             proptest::option::of(any::<u64>()).prop_map(|nonce| ClientMessage::Ping { nonce }),
         ]
     }

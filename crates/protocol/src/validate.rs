@@ -94,14 +94,16 @@ impl Email {
             return Err(invalid("an email needs an @"));
         };
         if local.is_empty() || local.len() > MAX_EMAIL_LOCAL_BYTES {
-            return Err(invalid("the part before the @ must have 1 to 64 characters"));
+            return Err(invalid(
+                "the part before the @ must have 1 to 64 characters",
+            ));
         }
         if domain.contains('@') {
             return Err(invalid("an email may have only one @"));
         }
-        let labels_ok = domain.split('.').all(|label| {
-            !label.is_empty() && !label.starts_with('-') && !label.ends_with('-')
-        });
+        let labels_ok = domain
+            .split('.')
+            .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'));
         if !domain.contains('.') || !labels_ok {
             return Err(invalid(
                 "the part after the @ must be a domain such as example.com",
@@ -186,7 +188,11 @@ mod tests {
 
     #[test]
     fn plausible_emails_pass() {
-        for email in ["a@b.co", "ada.lovelace+list@example.org", "x@sub.domain.test"] {
+        for email in [
+            "a@b.co",
+            "ada.lovelace+list@example.org",
+            "x@sub.domain.test",
+        ] {
             assert_eq!(Email::parse(email).unwrap().as_str(), email);
         }
     }

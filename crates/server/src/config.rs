@@ -25,7 +25,11 @@ pub struct Config {
     /// `https://dash.example.com` (repeat the flag, or comma-separate in the
     /// environment); `*` allows any. The server's own origin and
     /// localhost/127.0.0.1/[::1] on any port are always allowed.
-    #[arg(long = "allowed-origin", env = "ROSTER_ALLOWED_ORIGINS", value_delimiter = ',')]
+    #[arg(
+        long = "allowed-origin",
+        env = "ROSTER_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
     pub allowed_origins: Vec<String>,
 
     /// Largest WebSocket frame or HTTP body a client may send, in bytes.

@@ -94,7 +94,10 @@ impl Directory {
     /// The change that removes the most recently added user, as the seed
     /// server's `__removeUser__` does.
     pub fn plan_remove_latest(&self) -> Option<Change> {
-        self.users.values().next_back().map(|user| self.removal(user))
+        self.users
+            .values()
+            .next_back()
+            .map(|user| self.removal(user))
     }
 
     fn removal(&self, user: &User) -> Change {

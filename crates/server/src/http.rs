@@ -95,7 +95,10 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<RequestId>, ApiError> {
         return Ok(None);
     };
     let text = value.to_str().map_err(|_| {
-        ErrorBody::new(ErrorCode::InvalidRequestId, "Idempotency-Key must be printable ASCII")
+        ErrorBody::new(
+            ErrorCode::InvalidRequestId,
+            "Idempotency-Key must be printable ASCII",
+        )
     })?;
     Ok(Some(RequestId::parse(text).map_err(ErrorBody::from)?))
 }
@@ -185,7 +188,10 @@ async fn get_user(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -
 }
 
 fn not_found(id: &UserId) -> ErrorBody {
-    ErrorBody::new(ErrorCode::NotFound, format!("there is no user with id {id}"))
+    ErrorBody::new(
+        ErrorCode::NotFound,
+        format!("there is no user with id {id}"),
+    )
 }
 
 /// `DELETE /api/v1/users/{id}`: 200 with the removed user.
@@ -211,9 +217,9 @@ async fn healthz(State(state): State<AppState>) -> Response {
     let checked = state
         .roster
         .blocking(|roster| {
-            roster.check().map_err(|err| {
-                ErrorBody::new(ErrorCode::StorageFailed, err.to_string())
-            })
+            roster
+                .check()
+                .map_err(|err| ErrorBody::new(ErrorCode::StorageFailed, err.to_string()))
         })
         .await;
     let (users, version) = state.roster.stats();

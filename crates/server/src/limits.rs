@@ -139,7 +139,15 @@ mod tests {
             assert!(!origin_allowed(Some(origin), host, &[]), "{origin}");
         }
         let listed = vec!["https://dash.example.com".to_owned()];
-        assert!(origin_allowed(Some("https://dash.example.com"), host, &listed));
-        assert!(origin_allowed(Some("http://anything"), host, &["*".to_owned()]));
+        assert!(origin_allowed(
+            Some("https://dash.example.com"),
+            host,
+            &listed
+        ));
+        assert!(origin_allowed(
+            Some("http://anything"),
+            host,
+            &["*".to_owned()]
+        ));
     }
 }

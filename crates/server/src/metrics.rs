@@ -158,13 +158,38 @@ impl Metrics {
         };
         section(&mut text, "roster_users", "gauge", "Users in the list.");
         let _ = writeln!(text, "roster_users {users}");
-        section(&mut text, "roster_list_version", "gauge", "Version of the list (changes so far).");
+        section(
+            &mut text,
+            "roster_list_version",
+            "gauge",
+            "Version of the list (changes so far).",
+        );
         let _ = writeln!(text, "roster_list_version {version}");
         let per_protocol = [
-            ("roster_connections", "gauge", "Open WebSocket connections.", &self.connections),
-            ("roster_connections_total", "counter", "WebSocket connections accepted.", &self.connections_total),
-            ("roster_frames_in_total", "counter", "WebSocket frames received.", &self.frames_in),
-            ("roster_frames_out_total", "counter", "WebSocket frames sent.", &self.frames_out),
+            (
+                "roster_connections",
+                "gauge",
+                "Open WebSocket connections.",
+                &self.connections,
+            ),
+            (
+                "roster_connections_total",
+                "counter",
+                "WebSocket connections accepted.",
+                &self.connections_total,
+            ),
+            (
+                "roster_frames_in_total",
+                "counter",
+                "WebSocket frames received.",
+                &self.frames_in,
+            ),
+            (
+                "roster_frames_out_total",
+                "counter",
+                "WebSocket frames sent.",
+                &self.frames_out,
+            ),
         ];
         for (name, kind, help, values) in per_protocol {
             section(&mut text, name, kind, help);
@@ -173,31 +198,69 @@ impl Metrics {
                 let _ = writeln!(text, "{name}{{protocol=\"{}\"}} {value}", protocol.as_str());
             }
         }
-        section(&mut text, "roster_refusals_total", "counter", "Connections refused or closed by a limit.");
+        section(
+            &mut text,
+            "roster_refusals_total",
+            "counter",
+            "Connections refused or closed by a limit.",
+        );
         for why in Refusal::ALL {
             let value = self.refusals[why as usize].load(Relaxed);
-            let _ = writeln!(text, "roster_refusals_total{{reason=\"{}\"}} {value}", why.as_str());
+            let _ = writeln!(
+                text,
+                "roster_refusals_total{{reason=\"{}\"}} {value}",
+                why.as_str()
+            );
         }
         let totals = [
             ("roster_adds_total", "Users added.", &self.adds),
             ("roster_removes_total", "Users removed.", &self.removes),
-            ("roster_replays_total", "Retried requests answered from the idempotency record.", &self.replays),
+            (
+                "roster_replays_total",
+                "Retried requests answered from the idempotency record.",
+                &self.replays,
+            ),
         ];
         for (name, help, value) in totals {
             section(&mut text, name, "counter", help);
             let _ = writeln!(text, "{name} {}", value.load(Relaxed));
         }
-        section(&mut text, "roster_errors_total", "counter", "Errors reported to clients, by code.");
+        section(
+            &mut text,
+            "roster_errors_total",
+            "counter",
+            "Errors reported to clients, by code.",
+        );
         for (code, value) in ErrorCode::KNOWN.iter().zip(&self.errors) {
-            let _ = writeln!(text, "roster_errors_total{{code=\"{code}\"}} {}", value.load(Relaxed));
+            let _ = writeln!(
+                text,
+                "roster_errors_total{{code=\"{code}\"}} {}",
+                value.load(Relaxed)
+            );
         }
-        let _ = writeln!(text, "roster_errors_total{{code=\"other\"}} {}", self.errors_other.load(Relaxed));
-        section(&mut text, "roster_store_commit_seconds", "histogram", "Time to commit one change durably.");
+        let _ = writeln!(
+            text,
+            "roster_errors_total{{code=\"other\"}} {}",
+            self.errors_other.load(Relaxed)
+        );
+        section(
+            &mut text,
+            "roster_store_commit_seconds",
+            "histogram",
+            "Time to commit one change durably.",
+        );
         for (bound, bucket) in LATENCY_BUCKETS.iter().zip(&self.store_buckets) {
-            let _ = writeln!(text, "roster_store_commit_seconds_bucket{{le=\"{bound}\"}} {}", bucket.load(Relaxed));
+            let _ = writeln!(
+                text,
+                "roster_store_commit_seconds_bucket{{le=\"{bound}\"}} {}",
+                bucket.load(Relaxed)
+            );
         }
         let count = self.store_count.load(Relaxed);
-        let _ = writeln!(text, "roster_store_commit_seconds_bucket{{le=\"+Inf\"}} {count}");
+        let _ = writeln!(
+            text,
+            "roster_store_commit_seconds_bucket{{le=\"+Inf\"}} {count}"
+        );
         let sum = self.store_micros.load(Relaxed) as f64 / 1e6;
         let _ = writeln!(text, "roster_store_commit_seconds_sum {sum}");
         let _ = writeln!(text, "roster_store_commit_seconds_count {count}");

@@ -57,7 +57,10 @@ pub enum Greeting {
     /// The whole list.
     Snapshot { version: u64, frame: Utf8Bytes },
     /// Only the changes after the client's `since`, oldest first.
-    Changes { version: u64, frames: Vec<Utf8Bytes> },
+    Changes {
+        version: u64,
+        frames: Vec<Utf8Bytes>,
+    },
 }
 
 struct Inner {
@@ -384,6 +387,12 @@ impl Roster {
         self.presence.subscribe()
     }
 
+    /// A `presence` frame with the count as it is this moment (for a
+    /// client that just said hello).
+    pub fn presence_now(&self) -> Utf8Bytes {
+        presence_frame(*self.viewers.borrow())
+    }
+
     /// Turns viewer counts into presence frames until `shutdown`.
     pub async fn publish_presence(self: Arc<Self>, shutdown: CancellationToken) {
         let mut viewers = self.viewers.subscribe();
@@ -441,7 +450,9 @@ mod tests {
         assert!(again.replayed);
         assert_eq!(again.change, first.change);
         assert_eq!(roster.users().len(), 1);
-        let reused = roster.add(rid("r1"), Some("Someone else"), None).unwrap_err();
+        let reused = roster
+            .add(rid("r1"), Some("Someone else"), None)
+            .unwrap_err();
         assert_eq!(reused.code, ErrorCode::IdempotencyKeyReused);
     }
 
@@ -476,9 +487,17 @@ mod tests {
             panic!("expected changes");
         };
         assert_eq!((version, frames.len()), (3, 2));
-        for (since, epoch) in [(None, Some(epoch.as_str())), (Some(1), Some("other")), (Some(7), Some(epoch.as_str())), (Some(1), None)] {
+        for (since, epoch) in [
+            (None, Some(epoch.as_str())),
+            (Some(1), Some("other")),
+            (Some(7), Some(epoch.as_str())),
+            (Some(1), None),
+        ] {
             let (greeting, _) = roster.greet(since, epoch).unwrap();
-            assert!(matches!(greeting, Greeting::Snapshot { version: 3, .. }), "{since:?} {epoch:?}");
+            assert!(
+                matches!(greeting, Greeting::Snapshot { version: 3, .. }),
+                "{since:?} {epoch:?}"
+            );
         }
     }
 
@@ -488,9 +507,18 @@ mod tests {
         roster.apply_seed(SeedCommand::AddUser).unwrap();
         roster.apply_seed(SeedCommand::AddUser).unwrap();
         let removed = roster.apply_seed(SeedCommand::RemoveUser).unwrap().unwrap();
-        assert_eq!((removed.change.op, removed.change.user.id.as_str()), (ChangeOp::Removed, "2"));
-        assert_eq!(roster.seed_frame().as_str(), encode_user_list(&roster.users()));
+        assert_eq!(
+            (removed.change.op, removed.change.user.id.as_str()),
+            (ChangeOp::Removed, "2")
+        );
+        assert_eq!(
+            roster.seed_frame().as_str(),
+            encode_user_list(&roster.users())
+        );
         roster.apply_seed(SeedCommand::RemoveUser).unwrap();
-        assert!(roster.apply_seed(SeedCommand::RemoveUser).unwrap().is_none());
+        assert!(roster
+            .apply_seed(SeedCommand::RemoveUser)
+            .unwrap()
+            .is_none());
     }
 }

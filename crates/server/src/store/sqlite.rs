@@ -8,10 +8,10 @@ use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rusqlite::{params, Connection, OptionalExtension};
 use roster_protocol::v1::{Change, ChangeOp};
 use roster_protocol::validate::RequestId;
 use roster_protocol::{User, UserId};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{Loaded, Store, StoreError, StoredRequest};
 
@@ -363,12 +363,21 @@ mod tests {
     fn the_log_answers_resumes_until_it_is_pruned() {
         let mut store = SqliteStore::open(":memory:", 3).unwrap();
         for version in 1..=5 {
-            store.commit(&added(version, version), version + 1, None).unwrap();
+            store
+                .commit(&added(version, version), version + 1, None)
+                .unwrap();
         }
         assert_eq!(store.changes_since(5).unwrap(), Some(vec![]));
         let tail = store.changes_since(2).unwrap().unwrap();
-        assert_eq!(tail.iter().map(|c| c.version).collect::<Vec<_>>(), [3, 4, 5]);
-        assert_eq!(store.changes_since(1).unwrap(), None, "version 2 was pruned");
+        assert_eq!(
+            tail.iter().map(|c| c.version).collect::<Vec<_>>(),
+            [3, 4, 5]
+        );
+        assert_eq!(
+            store.changes_since(1).unwrap(),
+            None,
+            "version 2 was pruned"
+        );
         assert_eq!(store.changes_since(9).unwrap(), Some(vec![]));
     }
 

@@ -60,7 +60,10 @@ pub async fn upgrade(
     }
     let Ok(slot) = state.slots.clone().try_acquire_owned() else {
         state.metrics.refused(Refusal::Capacity);
-        tracing::warn!(max = state.config.max_connections, "websocket refused: connection limit reached");
+        tracing::warn!(
+            max = state.config.max_connections,
+            "websocket refused: connection limit reached"
+        );
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::RETRY_AFTER, "5")],
@@ -114,7 +117,12 @@ impl Outbound {
 }
 
 /// Owns one connection from upgrade to close.
-async fn serve(socket: WebSocket, state: AppState, protocol: Protocol, _slot: OwnedSemaphorePermit) {
+async fn serve(
+    socket: WebSocket,
+    state: AppState,
+    protocol: Protocol,
+    _slot: OwnedSemaphorePermit,
+) {
     let _gauge = state.metrics.connection_opened(protocol);
     let _viewer = state.roster.join();
     tracing::debug!(protocol = protocol.as_str(), "socket opened");
@@ -129,7 +137,10 @@ async fn serve(socket: WebSocket, state: AppState, protocol: Protocol, _slot: Ow
     match ending {
         Ending::Close(code, reason) => {
             tracing::debug!(code, reason, "closing socket");
-            let frame = CloseFrame { code, reason: reason.into() };
+            let frame = CloseFrame {
+                code,
+                reason: reason.into(),
+            };
             let _ = outbound.push(Message::Close(Some(frame)));
         }
         Ending::Gone => {}
@@ -176,8 +187,13 @@ pub fn read_failed(err: &axum::Error, state: &AppState) -> Ending {
         .is_some_and(|err| matches!(err, tungstenite::Error::Capacity(_)));
     if too_big {
         state.metrics.refused(Refusal::FrameTooLarge);
-        state.metrics.error(&roster_protocol::v1::ErrorCode::FrameTooLarge);
-        tracing::warn!(max = state.config.max_frame_bytes, "closing socket: frame too large");
+        state
+            .metrics
+            .error(&roster_protocol::v1::ErrorCode::FrameTooLarge);
+        tracing::warn!(
+            max = state.config.max_frame_bytes,
+            "closing socket: frame too large"
+        );
         return Ending::Close(close_code::SIZE, "frame too large");
     }
     Ending::Gone

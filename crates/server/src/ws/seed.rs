@@ -17,16 +17,16 @@ use crate::limits::TokenBucket;
 use crate::metrics::Protocol;
 use crate::AppState;
 
-pub async fn serve(
-    mut stream: SplitStream<WebSocket>,
-    out: &Outbound,
-    state: &AppState,
-) -> Ending {
+pub async fn serve(mut stream: SplitStream<WebSocket>, out: &Outbound, state: &AppState) -> Ending {
     let mut events = state.roster.subscribe();
     if out.text(state.roster.seed_frame()).is_err() {
         return Ending::SlowConsumer;
     }
-    let mut writes = TokenBucket::new(state.config.write_rate, state.config.write_burst, Instant::now());
+    let mut writes = TokenBucket::new(
+        state.config.write_rate,
+        state.config.write_burst,
+        Instant::now(),
+    );
     loop {
         tokio::select! {
             () = state.shutdown.cancelled() => {

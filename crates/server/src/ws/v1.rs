@@ -33,18 +33,18 @@ struct Session<'a> {
     writes: TokenBucket,
 }
 
-pub async fn serve(
-    mut stream: SplitStream<WebSocket>,
-    out: &Outbound,
-    state: &AppState,
-) -> Ending {
+pub async fn serve(mut stream: SplitStream<WebSocket>, out: &Outbound, state: &AppState) -> Ending {
     let mut presence = state.roster.presence();
     let mut session = Session {
         out,
         state,
         events: None,
         sent_version: 0,
-        writes: TokenBucket::new(state.config.write_rate, state.config.write_burst, Instant::now()),
+        writes: TokenBucket::new(
+            state.config.write_rate,
+            state.config.write_burst,
+            Instant::now(),
+        ),
     };
     loop {
         let step = tokio::select! {
@@ -98,7 +98,11 @@ impl Session<'_> {
         match message {
             ClientMessage::Hello { since, epoch } => self.greet(since, epoch).await,
             ClientMessage::Ping { nonce } => self.send(&ServerMessage::Pong { nonce }),
-            ClientMessage::Add { request_id, name, email } => {
+            ClientMessage::Add {
+                request_id,
+                name,
+                email,
+            } => {
                 let outcome = self
                     .write(&request_id, move |roster, id| {
                         roster.add(Some(id), name.as_deref(), email.as_deref())
@@ -108,7 +112,9 @@ impl Session<'_> {
             }
             ClientMessage::Remove { request_id, id } => {
                 let outcome = self
-                    .write(&request_id, move |roster, request| roster.remove(Some(request), &id))
+                    .write(&request_id, move |roster, request| {
+                        roster.remove(Some(request), &id)
+                    })
                     .await;
                 self.ack(request_id, outcome)
             }
@@ -133,7 +139,10 @@ impl Session<'_> {
             ));
         }
         let id = request_id.clone();
-        self.state.roster.blocking(move |roster| call(roster, id)).await
+        self.state
+            .roster
+            .blocking(move |roster| call(roster, id))
+            .await
     }
 
     fn ack(&mut self, request_id: RequestId, outcome: Outcome) -> Result<(), Stalled> {
@@ -182,11 +191,12 @@ impl Session<'_> {
             }
             Greeting::Changes { version, frames } => {
                 self.sent_version = version;
-                frames.into_iter().try_for_each(|frame| self.out.text(frame))?;
+                frames
+                    .into_iter()
+                    .try_for_each(|frame| self.out.text(frame))?;
             }
         }
-        let viewers = self.state.roster.presence().borrow().clone();
-        self.out.text(viewers)
+        self.out.text(self.state.roster.presence_now())
     }
 
     /// Sends a broadcast change unless the client already has it; after

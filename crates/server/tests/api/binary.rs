@@ -1,9 +1,13 @@
-//! The `roster-server` binary itself: flags, serving, SIGTERM.
+//! The `roster-server` binary itself: flags, serving, SIGTERM, and what
+//! survives `kill -9`.
 
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::helpers::PATIENCE;
+use roster_protocol::v1::ClientMessage;
+use roster_protocol::User;
+
+use crate::helpers::{ids, rid, V1Client, PATIENCE};
 
 /// A free loopback port: bound, then released for the child to take.
 fn free_port() -> u16 {
@@ -14,43 +18,119 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The real binary on a free port, killed when dropped.
+struct ServerProcess {
+    addr: String,
+    child: Child,
+}
+
+impl ServerProcess {
+    /// Starts the binary on `db` and waits until it answers.
+    async fn start(db: &str) -> Self {
+        let addr = format!("127.0.0.1:{}", free_port());
+        let child = Command::new(env!("CARGO_BIN_EXE_roster-server"))
+            .args(["--addr", &addr, "--dist", "/nonexistent", "--db", db])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = Self { addr, child };
+        let deadline = Instant::now() + PATIENCE;
+        while reqwest::get(server.url("/healthz")).await.is_err() {
+            assert!(Instant::now() < deadline, "server never answered");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        server
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    async fn users(&self) -> Vec<User> {
+        reqwest::get(self.url("/api/v1/users"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn connect_v1(&self) -> V1Client {
+        crate::helpers::connect_v1_to(&format!("ws://{}/api/v1/users/ws", self.addr)).await
+    }
+
+    fn signal(&self, signal: &str) {
+        let sent = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    }
+
+    /// Waits for the process to exit.
+    async fn exited(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "server did not exit");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 #[tokio::test]
 async fn the_binary_serves_on_its_addr_flag_and_exits_cleanly_on_sigterm() {
-    let addr = format!("127.0.0.1:{}", free_port());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_roster-server"))
-        .args(["--addr", &addr, "--dist", "/nonexistent"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
+    let mut server = ServerProcess::start(":memory:").await;
+    let body = reqwest::get(server.url("/api/v1/users"))
+        .await
+        .unwrap()
+        .text()
+        .await
         .unwrap();
-
-    // Wait until it answers.
-    let deadline = Instant::now() + PATIENCE;
-    let body = loop {
-        match reqwest::get(format!("http://{addr}/api/v1/users")).await {
-            Ok(response) => break response.text().await.unwrap(),
-            Err(_) if Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(20)).await
-            }
-            Err(err) => panic!("server never answered: {err}"),
-        }
-    };
     assert_eq!(body, "[]");
-
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let deadline = Instant::now() + PATIENCE;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "server did not exit on SIGTERM");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    server.signal("-TERM");
+    let status = server.exited().await;
     assert!(status.success(), "{status}");
+}
+
+#[tokio::test]
+async fn an_acknowledged_add_survives_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("roster.db");
+    let db = db.to_str().unwrap();
+    let mut server = ServerProcess::start(db).await;
+    let add = ClientMessage::Add {
+        request_id: rid("durable"),
+        name: Some("Grace Hopper".into()),
+        email: None,
+    };
+    let mut client = server.connect_v1().await;
+    client.send(&add).await;
+    let ack = client.next_ack().await;
+    let added = ack.user.expect("the add succeeded");
+    // Killed the moment the ack arrives: no chance to flush anything more.
+    server.signal("-KILL");
+    assert!(!server.exited().await.success());
+
+    let restarted = ServerProcess::start(db).await;
+    assert_eq!(restarted.users().await, vec![added.clone()]);
+    // The request id is remembered too: a retry after the crash is a replay.
+    let mut client = restarted.connect_v1().await;
+    client.send(&add).await;
+    let replay = client.next_ack().await;
+    assert!(replay.replayed);
+    assert_eq!(replay.user, Some(added));
+    assert_eq!(ids(&restarted.users().await), ["1"]);
 }
 
 #[test]
@@ -66,6 +146,15 @@ fn help_lists_every_flag_with_its_environment_variable() {
         "127.0.0.1:8080",
         "--dist",
         "ROSTER_DIST",
+        "--db",
+        "ROSTER_DB",
+        "--allowed-origin",
+        "--max-frame-bytes",
+        "--write-rate",
+        "--write-burst",
+        "--max-connections",
+        "--send-queue",
+        "--change-log",
     ] {
         assert!(help.contains(expected), "{expected} missing from:\n{help}");
     }

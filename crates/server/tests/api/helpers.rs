@@ -4,13 +4,13 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use roster_protocol::seed::decode_user_list;
+use roster_protocol::v1::{Ack, ClientMessage, ServerMessage};
+use roster_protocol::validate::RequestId;
 use roster_protocol::User;
 use roster_server::{run, Config};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use roster_protocol::v1::{Ack, ClientMessage, ServerMessage};
-use roster_protocol::validate::RequestId;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -81,26 +81,18 @@ impl TestApp {
 
     /// Connects offering `roster.v1`, as Roster's client does.
     pub async fn connect_v1(&self) -> V1Client {
-        let mut request = self.ws_url().into_client_request().unwrap();
-        request.headers_mut().insert(
-            "sec-websocket-protocol",
-            HeaderValue::from_static(roster_protocol::SUBPROTOCOL),
-        );
-        let (ws, response) = tokio::time::timeout(PATIENCE, connect_async(request))
-            .await
-            .expect("connect in time")
-            .expect("websocket handshake");
-        assert_eq!(
-            response.headers().get("sec-websocket-protocol").unwrap(),
-            roster_protocol::SUBPROTOCOL
-        );
-        V1Client { ws }
+        connect_v1_to(&self.ws_url()).await
     }
 
     /// Connects with v1 and says hello; returns the client and its snapshot.
     pub async fn greeted(&self) -> (V1Client, u64, Vec<User>) {
         let mut client = self.connect_v1().await;
-        client.send(&ClientMessage::Hello { since: None, epoch: None }).await;
+        client
+            .send(&ClientMessage::Hello {
+                since: None,
+                epoch: None,
+            })
+            .await;
         let (version, users) = client.next_snapshot().await;
         (client, version, users)
     }
@@ -254,9 +246,31 @@ impl V1Client {
         }
     }
 
+    /// The next v1 message, or the close frame (if any) once the server
+    /// ends the connection.
+    pub async fn next_or_close(&mut self) -> Result<ServerMessage, Option<CloseFrame>> {
+        loop {
+            let message = tokio::time::timeout(PATIENCE, self.ws.next())
+                .await
+                .expect("a frame in time");
+            match message {
+                Some(Ok(Message::Text(text))) => {
+                    return Ok(ServerMessage::decode(text.as_str())
+                        .unwrap_or_else(|err| panic!("{err}: {text}")))
+                }
+                Some(Ok(Message::Close(frame))) => return Err(frame),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return Err(None),
+            }
+        }
+    }
+
     /// Reads until a message `pick` accepts, skipping others (presence,
     /// changes, …) that may interleave.
-    pub async fn next_matching<T>(&mut self, mut pick: impl FnMut(ServerMessage) -> Option<T>) -> T {
+    pub async fn next_matching<T>(
+        &mut self,
+        mut pick: impl FnMut(ServerMessage) -> Option<T>,
+    ) -> T {
         loop {
             if let Some(found) = pick(self.next().await) {
                 return found;
@@ -309,4 +323,22 @@ impl V1Client {
             }
         }
     }
+}
+
+/// Connects to `url` offering `roster.v1` and checks the server chose it.
+pub async fn connect_v1_to(url: &str) -> V1Client {
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        HeaderValue::from_static(roster_protocol::SUBPROTOCOL),
+    );
+    let (ws, response) = tokio::time::timeout(PATIENCE, connect_async(request))
+        .await
+        .expect("connect in time")
+        .expect("websocket handshake");
+    assert_eq!(
+        response.headers().get("sec-websocket-protocol").unwrap(),
+        roster_protocol::SUBPROTOCOL
+    );
+    V1Client { ws }
 }

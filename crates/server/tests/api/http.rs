@@ -66,3 +66,241 @@ async fn a_plain_get_of_the_socket_route_is_refused() {
     let response = reqwest::get(app.url("/api/v1/users/ws")).await.unwrap();
     assert!(response.status().is_client_error(), "{}", response.status());
 }
+
+mod api {
+    use roster_protocol::User;
+    use serde_json::{json, Value};
+
+    use crate::helpers::TestApp;
+
+    fn client() -> reqwest::Client {
+        reqwest::Client::new()
+    }
+
+    #[tokio::test]
+    async fn post_creates_a_user_that_sockets_see_and_get_finds() {
+        let app = TestApp::spawn().await;
+        let (mut watcher, _, _) = app.greeted().await;
+        let response = client()
+            .post(app.url("/api/v1/users"))
+            .json(&json!({"name": "Radia Perlman", "email": "radia@example.com"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        assert_eq!(response.headers()["location"], "/api/v1/users/1");
+        assert_eq!(response.headers()["roster-version"], "1");
+        let user: User = response.json().await.unwrap();
+        assert_eq!(user.name, "Radia Perlman");
+        assert_eq!(watcher.next_change().await.user, user);
+
+        let found: User = reqwest::get(app.url("/api/v1/users/1"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(found, user);
+    }
+
+    #[tokio::test]
+    async fn an_empty_object_gets_a_generated_user() {
+        let app = TestApp::spawn().await;
+        let response = client()
+            .post(app.url("/api/v1/users"))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        let user: User = response.json().await.unwrap();
+        assert_eq!(user.name, "Ada Lovelace");
+    }
+
+    #[tokio::test]
+    async fn an_idempotency_key_makes_a_retried_post_create_one_user() {
+        let app = TestApp::spawn().await;
+        let post = || {
+            client()
+                .post(app.url("/api/v1/users"))
+                .header("Idempotency-Key", "order-66")
+                .json(&json!({"name": "Tim"}))
+                .send()
+        };
+        let first = post().await.unwrap();
+        assert!(first.headers().get("idempotent-replayed").is_none());
+        let first: User = first.json().await.unwrap();
+        let second = post().await.unwrap();
+        assert_eq!(second.status(), 201);
+        assert_eq!(second.headers()["idempotent-replayed"], "true");
+        assert_eq!(second.json::<User>().await.unwrap(), first);
+        let users: Vec<User> = reqwest::get(app.url("/api/v1/users"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(users.len(), 1);
+
+        let conflict = client()
+            .post(app.url("/api/v1/users"))
+            .header("Idempotency-Key", "order-66")
+            .json(&json!({"name": "Not Tim"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(conflict.status(), 409);
+    }
+
+    #[tokio::test]
+    async fn delete_removes_and_then_is_not_found() {
+        let app = TestApp::spawn().await;
+        let (mut watcher, _, _) = app.greeted().await;
+        client()
+            .post(app.url("/api/v1/users"))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        watcher.next_change().await;
+        let response = client()
+            .delete(app.url("/api/v1/users/1"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["roster-version"], "2");
+        let removed = watcher.next_change().await;
+        assert_eq!(removed.op, roster_protocol::v1::ChangeOp::Removed);
+        for response in [
+            client()
+                .delete(app.url("/api/v1/users/1"))
+                .send()
+                .await
+                .unwrap(),
+            reqwest::get(app.url("/api/v1/users/1")).await.unwrap(),
+            reqwest::get(app.url("/api/v1/users/nope")).await.unwrap(),
+        ] {
+            assert_eq!(response.status(), 404);
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["code"], "not_found");
+        }
+    }
+
+    #[tokio::test]
+    async fn bad_bodies_get_json_errors_with_codes() {
+        let app = TestApp::spawn().await;
+        let cases = [
+            (
+                client()
+                    .post(app.url("/api/v1/users"))
+                    .header("content-type", "application/json")
+                    .body("{oops"),
+                400,
+                "malformed_json",
+            ),
+            (
+                client()
+                    .post(app.url("/api/v1/users"))
+                    .json(&json!({"name": 5})),
+                422,
+                "invalid_message",
+            ),
+            (
+                client().post(app.url("/api/v1/users")).body("{}"),
+                415,
+                "invalid_message",
+            ),
+            (
+                client()
+                    .post(app.url("/api/v1/users"))
+                    .json(&json!({"name": ""})),
+                422,
+                "invalid_name",
+            ),
+            (
+                client()
+                    .post(app.url("/api/v1/users"))
+                    .json(&json!({"email": "nope"})),
+                422,
+                "invalid_email",
+            ),
+            (
+                client()
+                    .post(app.url("/api/v1/users"))
+                    .header("Idempotency-Key", "")
+                    .json(&json!({})),
+                400,
+                "invalid_request_id",
+            ),
+            (
+                client()
+                    .post(app.url("/api/v1/users"))
+                    .json(&json!({"name": "x".repeat(70_000)})),
+                413,
+                "frame_too_large",
+            ),
+        ];
+        for (request, status, code) in cases {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), status, "{code}");
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["code"], code);
+            assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+        }
+        let users: Vec<User> = reqwest::get(app.url("/api/v1/users"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(users.is_empty());
+    }
+
+    #[tokio::test]
+    async fn healthz_reports_ok_with_numbers() {
+        let app = TestApp::spawn().await;
+        let (_client, _, _) = app.greeted().await;
+        let body: Value = reqwest::get(app.url("/healthz"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(body["status"], "ok");
+        assert_eq!(body["connections"], 1);
+        assert_eq!(body["version"], 0);
+    }
+
+    #[tokio::test]
+    async fn metrics_count_connections_frames_adds_errors_and_store_latency() {
+        let app = TestApp::spawn().await;
+        let (mut client, _, _) = app.greeted().await;
+        client.add("m").await;
+        client.next_ack().await;
+        client
+            .send_raw(tokio_tungstenite::tungstenite::Message::text("nope"))
+            .await;
+        client.next_error().await;
+        let text = reqwest::get(app.url("/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        for line in [
+            "roster_connections{protocol=\"roster.v1\"} 1",
+            "roster_connections{protocol=\"seed\"} 0",
+            "roster_frames_in_total{protocol=\"roster.v1\"} 3",
+            "roster_adds_total 1",
+            "roster_errors_total{code=\"malformed_json\"} 1",
+            "roster_store_commit_seconds_count 1",
+            "roster_users 1",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "{line} missing from:\n{text}"
+            );
+        }
+    }
+}

@@ -5,5 +5,8 @@ mod helpers;
 
 mod binary;
 mod http;
+mod limits;
+mod restart;
 mod shutdown;
+mod v1;
 mod ws;

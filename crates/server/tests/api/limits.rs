@@ -1,0 +1,211 @@
+//! Each limit triggers, answers clearly, and leaves the server healthy.
+
+use std::time::{Duration, Instant};
+
+use roster_protocol::v1::ErrorCode;
+use roster_server::Config;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::{self, Message};
+
+use crate::helpers::{TestApp, PATIENCE};
+
+/// The status a handshake with these headers gets, or 101 if it succeeds.
+async fn handshake_status(app: &TestApp, headers: &[(&'static str, &str)]) -> u16 {
+    let mut request = app.ws_url().into_client_request().unwrap();
+    for (name, value) in headers {
+        request
+            .headers_mut()
+            .insert(*name, HeaderValue::from_str(value).unwrap());
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((_, response)) => response.status().as_u16(),
+        Err(tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(err) => panic!("unexpected handshake error: {err}"),
+    }
+}
+
+async fn assert_healthy(app: &TestApp) {
+    let response = reqwest::get(app.url("/healthz")).await.unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+/// Reads `/metrics` until `line` appears.
+async fn wait_for_metric(app: &TestApp, line: &str) {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let text = reqwest::get(app.url("/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if text.lines().any(|l| l == line) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{line} never appeared in:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_foreign_origin_is_refused_before_the_upgrade() {
+    let app = TestApp::spawn().await;
+    assert_eq!(
+        handshake_status(&app, &[("origin", "http://evil.example")]).await,
+        403
+    );
+    assert_eq!(handshake_status(&app, &[("origin", "null")]).await, 403);
+    let own = format!("http://{}", app.addr);
+    assert_eq!(handshake_status(&app, &[("origin", &own)]).await, 101);
+    assert_eq!(
+        handshake_status(&app, &[("origin", "http://localhost:5173")]).await,
+        101
+    );
+    assert_eq!(handshake_status(&app, &[]).await, 101);
+    wait_for_metric(&app, "roster_refusals_total{reason=\"origin\"} 2").await;
+    assert_healthy(&app).await;
+}
+
+#[tokio::test]
+async fn an_allowed_origin_flag_lets_that_origin_in() {
+    let app = TestApp::spawn_with(Config {
+        allowed_origins: vec!["https://dash.example.com".into()],
+        ..Config::default()
+    })
+    .await;
+    assert_eq!(
+        handshake_status(&app, &[("origin", "https://dash.example.com")]).await,
+        101
+    );
+    assert_eq!(
+        handshake_status(&app, &[("origin", "https://other.example.com")]).await,
+        403
+    );
+}
+
+#[tokio::test]
+async fn connections_beyond_the_limit_get_503_until_one_closes() {
+    let app = TestApp::spawn_with(Config {
+        max_connections: 2,
+        ..Config::default()
+    })
+    .await;
+    let (first, _) = app.connect_and_read().await;
+    let (_second, _) = app.connect_and_read().await;
+    assert_eq!(handshake_status(&app, &[]).await, 503);
+    drop(first);
+    // The slot frees once the server has seen the close.
+    let deadline = Instant::now() + PATIENCE;
+    while handshake_status(&app, &[]).await != 101 {
+        assert!(Instant::now() < deadline, "the freed slot was never reused");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_healthy(&app).await;
+}
+
+#[tokio::test]
+async fn adds_beyond_the_write_rate_get_a_rate_limited_ack() {
+    let app = TestApp::spawn_with(Config {
+        write_rate: 0.001,
+        write_burst: 3,
+        ..Config::default()
+    })
+    .await;
+    let (mut client, _, _) = app.greeted().await;
+    for i in 0..4 {
+        client.add(&format!("r-{i}")).await;
+    }
+    let mut refused = Vec::new();
+    for _ in 0..4 {
+        let ack = client.next_ack().await;
+        if let Some(error) = ack.error {
+            assert!(error.message.contains("retry in"), "{}", error.message);
+            refused.push((ack.request_id.to_string(), error.code));
+        }
+    }
+    assert_eq!(refused, [("r-3".to_string(), ErrorCode::RateLimited)]);
+    // Other connections have their own bucket.
+    let (mut other, _, _) = app.greeted().await;
+    other.add("other").await;
+    assert!(other.next_ack().await.user.is_some());
+    assert_healthy(&app).await;
+}
+
+#[tokio::test]
+async fn an_oversize_v1_frame_closes_with_1009_and_others_carry_on() {
+    let app = TestApp::spawn_with(Config {
+        max_frame_bytes: 1024,
+        ..Config::default()
+    })
+    .await;
+    let (mut big, _, _) = app.greeted().await;
+    let (mut bystander, _, _) = app.greeted().await;
+    big.send_raw(Message::text(format!(
+        r#"{{"type":"add","request_id":"{}"}}"#,
+        "x".repeat(2000)
+    )))
+    .await;
+    let close = big.closed().await.expect("a close frame");
+    assert_eq!(u16::from(close.code), 1009);
+    bystander.add("fine").await;
+    assert!(bystander.next_ack().await.user.is_some());
+    wait_for_metric(&app, "roster_refusals_total{reason=\"frame_too_large\"} 1").await;
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_disconnected_not_buffered() {
+    let app = TestApp::spawn_with(Config {
+        send_queue: 4,
+        ..Config::default()
+    })
+    .await;
+    let http = reqwest::Client::new();
+    // Big users make every seed frame (the whole list) large, so the
+    // socket buffers fill after a few changes.
+    let name = "N".repeat(64);
+    for _ in 0..300 {
+        let response = http
+            .post(app.url("/api/v1/users"))
+            .json(&serde_json::json!({ "name": name, "email": format!("{}@{}.example.com", "e".repeat(64), "d".repeat(150)) }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+    }
+    // A seed client that connects and then never reads.
+    let (_stalled, _) = tokio_tungstenite::connect_async(app.ws_url())
+        .await
+        .unwrap();
+    let mut adds = 0;
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        http.post(app.url("/api/v1/users"))
+            .json(&serde_json::json!({"name": name}))
+            .send()
+            .await
+            .unwrap();
+        adds += 1;
+        let text = reqwest::get(app.url("/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if text
+            .lines()
+            .any(|l| l == "roster_refusals_total{reason=\"slow_consumer\"} 1")
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never disconnected after {adds} adds"
+        );
+    }
+    wait_for_metric(&app, "roster_connections{protocol=\"seed\"} 0").await;
+    assert_healthy(&app).await;
+}

@@ -1,0 +1,83 @@
+//! What a restart keeps: the list, the versions, the change log and the
+//! request ids; and what a graceful shutdown finishes.
+
+use roster_protocol::v1::{ClientMessage, ServerMessage};
+use roster_protocol::User;
+
+use crate::helpers::{ids, TestApp};
+
+#[tokio::test]
+async fn resume_with_since_works_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("roster.db");
+    let app = TestApp::spawn_on(&db).await;
+    let mut client = app.connect_v1().await;
+    client
+        .send(&ClientMessage::Hello {
+            since: None,
+            epoch: None,
+        })
+        .await;
+    let epoch = match client.next().await {
+        ServerMessage::Snapshot { epoch, .. } => epoch,
+        other => panic!("{other:?}"),
+    };
+    client.add("a").await;
+    let seen = client.next_ack().await.version.unwrap();
+    drop(client);
+    app.shut_down().await.unwrap();
+
+    let app = TestApp::spawn_on(&db).await;
+    let (mut writer, version, users) = app.greeted().await;
+    assert_eq!((version, users.len()), (seen, 1));
+    writer.add("b").await;
+    writer.next_ack().await;
+
+    let mut back = app.connect_v1().await;
+    back.send(&ClientMessage::Hello {
+        since: Some(seen),
+        epoch: Some(epoch),
+    })
+    .await;
+    match back.next().await {
+        ServerMessage::Change(change) => assert_eq!(change.version, seen + 1),
+        other => panic!("expected the one missed change, got {other:?}"),
+    }
+    assert!(matches!(back.next().await, ServerMessage::Presence { .. }));
+}
+
+#[tokio::test]
+async fn shutdown_finishes_commits_in_flight_and_acks_exactly_what_was_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("roster.db");
+    let app = TestApp::spawn_on(&db).await;
+    let (mut client, _, _) = app.greeted().await;
+    for i in 0..15 {
+        client.add(&format!("r-{i}")).await;
+    }
+    // Shut down while those are being committed.
+    let stopping = tokio::spawn(app.shut_down());
+    let mut acked = Vec::new();
+    let close = loop {
+        match client.next_or_close().await {
+            Ok(ServerMessage::Ack(ack)) => acked.push(ack.user.expect("ack ok").id.to_string()),
+            Ok(_) => {}
+            Err(close) => break close,
+        }
+    };
+    assert_eq!(close.map(|frame| u16::from(frame.code)), Some(1001));
+    stopping.await.unwrap().unwrap();
+
+    let app = TestApp::spawn_on(&db).await;
+    let stored: Vec<User> = reqwest::get(app.url("/api/v1/users"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(&stored),
+        acked,
+        "every ack is stored and nothing unacked is"
+    );
+}
