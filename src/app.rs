@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use crate::components::{AddUserButton, ConnectionBadge, UserCount, UserList};
+use crate::components::{AddUserButton, ConnectionBadge, UserCount, UserList, ViewerCount};
 use crate::location;
 use crate::socket::use_roster_socket;
 
@@ -17,6 +17,7 @@ pub fn App() -> impl IntoView {
             <header class="roster-header">
                 <h1>"Roster"</h1>
                 <ConnectionBadge status=socket.status />
+                <ViewerCount viewers=socket.viewers />
             </header>
             <section class="roster-toolbar">
                 <UserCount count />

@@ -3,14 +3,17 @@
 //!
 //! The `data-testid` attributes are a stable interface for tests and for
 //! pages that embed Roster: `connection-status` (with `data-state`),
-//! `user-list`, `user-row` (with `data-user-id`), `user-count`, `add-user`.
+//! `user-list`, `user-row` (with `data-user-id`), `user-count`, `add-user`,
+//! `pending-count`, `last-error`, `viewer-count`.
 
 mod add_user_button;
 mod connection_badge;
 mod user_count;
 mod user_list;
+mod viewer_count;
 
 pub use add_user_button::AddUserButton;
 pub use connection_badge::ConnectionBadge;
 pub use user_count::UserCount;
 pub use user_list::UserList;
+pub use viewer_count::ViewerCount;

@@ -16,12 +16,14 @@
 //! - [`v1`]: Roster protocol v1, the message catalogue with examples.
 //! - [`validate`]: names, emails and request ids, checked where they enter.
 //! - [`list`]: a client's versioned copy of the list.
+//! - [`session`]: what a v1 client keeps across connections (list, unacked adds).
 
 pub mod connection;
 pub mod endpoint;
 pub mod list;
 pub mod query;
 pub mod seed;
+pub mod session;
 pub mod user;
 pub mod v1;
 pub mod validate;

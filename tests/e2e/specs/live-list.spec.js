@@ -8,7 +8,7 @@ test.beforeEach(async () => {
   server = await RosterServer.start();
 });
 test.afterEach(async () => {
-  await server.stop();
+  await server.dispose();
 });
 
 async function openPage(browser) {

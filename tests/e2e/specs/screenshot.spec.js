@@ -23,6 +23,6 @@ test('a live list, as a person sees it', async ({ browser }) => {
       await page.screenshot({ path: path.join(repo, 'docs/screenshot.png') });
     }
   } finally {
-    await server.stop();
+    await server.dispose();
   }
 });

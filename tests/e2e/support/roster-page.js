@@ -9,6 +9,8 @@ class RosterPage {
     this.count = page.getByTestId('user-count');
     this.addButton = page.getByTestId('add-user');
     this.lastError = page.getByTestId('last-error');
+    this.pending = page.getByTestId('pending-count');
+    this.viewers = page.getByTestId('viewer-count');
   }
 
   async open(origin, query = '') {

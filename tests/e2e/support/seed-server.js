@@ -17,7 +17,10 @@ async function startSeedServer({ numericIds = false, initialUsers = 0 } = {}) {
   for (let i = 0; i < initialUsers; i++) add();
 
   const server = http.createServer((_, res) => res.writeHead(404).end());
-  const wss = new WebSocketServer({ server, path: '/api/v1/users/ws' });
+  // Dart's WebSocketTransformer selects no subprotocol unless given a
+  // selector, and the seed servers give none; `ws` would select the first
+  // one offered, so it is told not to. Roster's client then speaks seed.
+  const wss = new WebSocketServer({ server, path: '/api/v1/users/ws', handleProtocols: () => false });
   const broadcast = () => wss.clients.forEach((c) => c.send(frame()));
   wss.on('connection', (socket) => {
     socket.send(frame());

@@ -1,6 +1,8 @@
 // Starts and stops the real roster-server binary on a loopback port.
 const { spawn } = require('node:child_process');
+const fs = require('node:fs');
 const net = require('node:net');
+const os = require('node:os');
 const path = require('node:path');
 
 const REPO = path.resolve(__dirname, '../../..');
@@ -35,6 +37,10 @@ class RosterServer {
     this.port = port;
     this.child = null;
     this.log = '';
+    // One SQLite file per server, kept across its restarts like a real
+    // deployment's.
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-e2e-'));
+    this.db = path.join(this.dir, 'roster.db');
   }
 
   static async start(port) {
@@ -52,7 +58,8 @@ class RosterServer {
   }
 
   async start() {
-    this.child = spawn(SERVER_BIN, ['--addr', `127.0.0.1:${this.port}`, '--dist', DIST], {
+    const args = ['--addr', `127.0.0.1:${this.port}`, '--dist', DIST, '--db', this.db];
+    this.child = spawn(SERVER_BIN, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'info' },
     });
@@ -74,6 +81,14 @@ class RosterServer {
     return response.json();
   }
 
+  /** The value of one line of `/metrics`, e.g. `roster_connections{protocol="seed"}`. */
+  async metric(series) {
+    const text = await (await fetch(`${this.origin}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+    if (!line) throw new Error(`no ${series} in /metrics`);
+    return Number(line.slice(series.length + 1));
+  }
+
   /** Stops the server with `signal` and waits for the process to end. */
   async stop(signal = 'SIGTERM') {
     const child = this.child;
@@ -82,6 +97,12 @@ class RosterServer {
     child.kill(signal);
     await exited;
     this.child = null;
+  }
+
+  /** Stops the server and deletes its database. */
+  async dispose() {
+    await this.stop();
+    fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
