@@ -16,4 +16,7 @@ step "Building the server (cargo build --release)"
 cargo build --release --locked -p roster-server
 
 step "Serving Roster; press Ctrl-C to stop"
-exec "$ROSTER_ROOT/target/release/roster-server" --dist "$ROSTER_ROOT/dist" "$@"
+# Defaults through the environment, so that flags given to this script win.
+export ROSTER_DIST="${ROSTER_DIST:-$ROSTER_ROOT/dist}"
+export ROSTER_DB="${ROSTER_DB:-$ROSTER_ROOT/roster.db}"
+exec "$ROSTER_ROOT/target/release/roster-server" "$@"

@@ -6,7 +6,7 @@
 use leptos::mount::mount_to;
 use leptos::prelude::*;
 use leptos::task::tick;
-use roster::components::{AddUserButton, ConnectionBadge, UserCount, UserList};
+use roster::components::{AddUserButton, ConnectionBadge, UserCount, UserList, ViewerCount};
 use roster_protocol::{ConnectionState, ConnectionStatus, User, UserId};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -178,4 +178,30 @@ async fn clicking_add_runs_the_callback_once_per_click_and_pending_shows() {
         .text_content()
         .unwrap()
         .starts_with('2'));
+}
+
+#[wasm_bindgen_test]
+async fn the_viewer_count_shows_only_when_the_server_reports_one() {
+    let root = test_root();
+    let viewers = RwSignal::new(None::<u64>);
+    let _mounted = mount_to(root.clone(), move || view! { <ViewerCount viewers /> });
+    assert!(select_all(&root, "[data-testid=viewer-count]").is_empty());
+
+    viewers.set(Some(1));
+    tick().await;
+    assert_eq!(
+        select(&root, "[data-testid=viewer-count]")
+            .text_content()
+            .unwrap(),
+        "1"
+    );
+    assert!(root.text_content().unwrap().contains("1 viewer"));
+
+    viewers.set(Some(3));
+    tick().await;
+    assert!(root.text_content().unwrap().contains("3 viewers"));
+
+    viewers.set(None);
+    tick().await;
+    assert!(select_all(&root, "[data-testid=viewer-count]").is_empty());
 }
