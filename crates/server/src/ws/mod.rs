@@ -35,9 +35,6 @@ const READ_BUFFER_BYTES: usize = 4 * 1024;
 /// How long a closing connection's writer may take to send what is queued.
 const WRITER_DRAIN: Duration = Duration::from_secs(2);
 
-/// Close code for a client that stopped reading (application range).
-pub const CLOSE_SLOW_CONSUMER: u16 = 4008;
-
 /// Checks the limits, then upgrades and hands the socket to its protocol.
 pub async fn upgrade(
     ws: WebSocketUpgrade,
@@ -92,7 +89,9 @@ pub enum Ending {
     Close(u16, &'static str),
     /// The client went away or the socket failed: nothing more to send.
     Gone,
-    /// The client stopped reading and its queue is full: drop it.
+    /// The client stopped reading and its queue is full: drop the TCP
+    /// connection (a close frame could not reach a client that does not
+    /// read).
     SlowConsumer,
 }
 
