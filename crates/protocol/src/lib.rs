@@ -20,6 +20,8 @@
 
 pub mod connection;
 pub mod endpoint;
+#[cfg(test)]
+mod fixtures;
 pub mod list;
 pub mod query;
 pub mod seed;

@@ -79,15 +79,7 @@ impl VersionedList {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::user::UserId;
-
-    fn user(id: u64) -> User {
-        User {
-            id: UserId::from(id),
-            name: format!("U{id}"),
-            email: format!("u{id}@roster.test"),
-        }
-    }
+    use crate::fixtures::user;
 
     fn change(version: u64, op: ChangeOp, id: u64) -> Change {
         Change {

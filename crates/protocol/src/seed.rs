@@ -212,20 +212,8 @@ mod tests {
 
     mod properties {
         use super::*;
+        use crate::fixtures::any_user;
         use proptest::prelude::*;
-
-        fn any_user() -> impl Strategy<Value = User> {
-            (
-                prop_oneof!["[0-9]{1,6}", "\\PC{1,12}"],
-                "\\PC{0,20}",
-                "\\PC{0,20}",
-            )
-                .prop_map(|(id, name, email)| User {
-                    id: UserId::new(id),
-                    name,
-                    email,
-                })
-        }
 
         proptest! {
             #[test]

@@ -127,16 +127,8 @@ impl V1Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::user::UserId;
+    use crate::fixtures::user;
     use crate::v1::{Ack, Change, ChangeOp, ErrorBody, ErrorCode};
-
-    fn user(id: u64) -> User {
-        User {
-            id: UserId::from(id),
-            name: format!("U{id}"),
-            email: format!("u{id}@roster.test"),
-        }
-    }
 
     fn frame(message: ServerMessage) -> String {
         message.to_frame()

@@ -410,14 +410,7 @@ fn to_json<T: Serialize>(message: &T) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn user(id: u64) -> User {
-        User {
-            id: UserId::from(id),
-            name: format!("User {id}"),
-            email: format!("u{id}@roster.test"),
-        }
-    }
+    use crate::fixtures::user;
 
     fn rid(id: &str) -> RequestId {
         RequestId::parse(id).unwrap()
@@ -432,7 +425,7 @@ mod tests {
                     version: 2,
                     users: vec![user(1)],
                 },
-                r#"{"type":"snapshot","epoch":"e","version":2,"users":[{"id":"1","name":"User 1","email":"u1@roster.test"}]}"#,
+                r#"{"type":"snapshot","epoch":"e","version":2,"users":[{"id":"1","name":"U1","email":"u1@roster.test"}]}"#,
             ),
             (
                 ServerMessage::Change(Change {
@@ -440,7 +433,7 @@ mod tests {
                     op: ChangeOp::Removed,
                     user: user(1),
                 }),
-                r#"{"type":"change","version":3,"op":"removed","user":{"id":"1","name":"User 1","email":"u1@roster.test"}}"#,
+                r#"{"type":"change","version":3,"op":"removed","user":{"id":"1","name":"U1","email":"u1@roster.test"}}"#,
             ),
             (
                 ServerMessage::Ack(Ack::failed(
@@ -573,20 +566,8 @@ mod tests {
 #[cfg(test)]
 mod properties {
     use super::*;
+    use crate::fixtures::any_user;
     use proptest::prelude::*;
-
-    fn any_user() -> impl Strategy<Value = User> {
-        (
-            prop_oneof!["[0-9]{1,6}", "\\PC{1,12}"],
-            "\\PC{0,20}",
-            "\\PC{0,20}",
-        )
-            .prop_map(|(id, name, email)| User {
-                id: UserId::new(id),
-                name,
-                email,
-            })
-    }
 
     fn any_request_id() -> impl Strategy<Value = RequestId> {
         "[a-zA-Z0-9-]{1,40}".prop_map(|id| RequestId::parse(&id).unwrap())

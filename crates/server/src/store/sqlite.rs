@@ -381,8 +381,8 @@ mod tests {
         assert_eq!(store.changes_since(9).unwrap(), Some(vec![]));
     }
 
-    #[test]
-    fn requests_are_found_by_id() {
+    /// A store in memory where request `r-1` added user 1.
+    fn store_with_one_request() -> (SqliteStore, StoredRequest) {
         let mut store = SqliteStore::open(":memory:", 10).unwrap();
         let request = StoredRequest {
             id: RequestId::parse("r-1").unwrap(),
@@ -390,6 +390,12 @@ mod tests {
             change: added(1, 1),
         };
         store.commit(&request.change, 2, Some(&request)).unwrap();
+        (store, request)
+    }
+
+    #[test]
+    fn requests_are_found_by_id() {
+        let (mut store, request) = store_with_one_request();
         assert_eq!(store.find_request(&request.id).unwrap(), Some(request));
         let other = RequestId::parse("r-2").unwrap();
         assert_eq!(store.find_request(&other).unwrap(), None);
@@ -397,13 +403,7 @@ mod tests {
 
     #[test]
     fn a_reused_request_id_fails_the_whole_commit() {
-        let mut store = SqliteStore::open(":memory:", 10).unwrap();
-        let request = StoredRequest {
-            id: RequestId::parse("r-1").unwrap(),
-            fingerprint: "add".into(),
-            change: added(1, 1),
-        };
-        store.commit(&request.change, 2, Some(&request)).unwrap();
+        let (mut store, request) = store_with_one_request();
         assert!(store.commit(&added(2, 2), 3, Some(&request)).is_err());
         let loaded = store.load().unwrap();
         assert_eq!((loaded.version, loaded.users.len()), (1, 1));

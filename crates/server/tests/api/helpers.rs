@@ -86,6 +86,12 @@ impl TestApp {
 
     /// Connects with v1 and says hello; returns the client and its snapshot.
     pub async fn greeted(&self) -> (V1Client, u64, Vec<User>) {
+        let (client, _, version, users) = self.greeted_with_epoch().await;
+        (client, version, users)
+    }
+
+    /// As [`TestApp::greeted`], with the snapshot's epoch.
+    pub async fn greeted_with_epoch(&self) -> (V1Client, String, u64, Vec<User>) {
         let mut client = self.connect_v1().await;
         client
             .send(&ClientMessage::Hello {
@@ -93,12 +99,35 @@ impl TestApp {
                 epoch: None,
             })
             .await;
-        let (version, users) = client.next_snapshot().await;
-        (client, version, users)
+        match client.next().await {
+            ServerMessage::Snapshot {
+                epoch,
+                version,
+                users,
+            } => (client, epoch, version, users),
+            other => panic!("expected a snapshot first, got {other:?}"),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// `GET path`, decoded as JSON.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        let response = reqwest::get(self.url(path)).await.expect("GET");
+        response.json().await.expect("a JSON body")
+    }
+
+    /// `GET path` as text.
+    pub async fn get_text(&self, path: &str) -> String {
+        let response = reqwest::get(self.url(path)).await.expect("GET");
+        response.text().await.expect("a text body")
+    }
+
+    /// The list, from `GET /api/v1/users`.
+    pub async fn users(&self) -> Vec<User> {
+        self.get_json("/api/v1/users").await
     }
 
     pub async fn connect(&self) -> SeedClient {

@@ -16,12 +16,7 @@ async fn the_http_list_matches_the_socket_list() {
 #[tokio::test]
 async fn the_http_list_of_a_new_server_is_empty() {
     let app = TestApp::spawn().await;
-    let users: Vec<roster_protocol::User> = reqwest::get(app.url("/api/v1/users"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let users: Vec<roster_protocol::User> = app.get_json("/api/v1/users").await;
     assert!(ids(&users).is_empty());
 }
 
@@ -94,12 +89,7 @@ mod api {
         assert_eq!(user.name, "Radia Perlman");
         assert_eq!(watcher.next_change().await.user, user);
 
-        let found: User = reqwest::get(app.url("/api/v1/users/1"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let found: User = app.get_json("/api/v1/users/1").await;
         assert_eq!(found, user);
     }
 
@@ -134,12 +124,7 @@ mod api {
         assert_eq!(second.status(), 201);
         assert_eq!(second.headers()["idempotent-replayed"], "true");
         assert_eq!(second.json::<User>().await.unwrap(), first);
-        let users: Vec<User> = reqwest::get(app.url("/api/v1/users"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let users: Vec<User> = app.get_json("/api/v1/users").await;
         assert_eq!(users.len(), 1);
 
         let conflict = client()
@@ -248,12 +233,7 @@ mod api {
             assert_eq!(body["code"], code);
             assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
         }
-        let users: Vec<User> = reqwest::get(app.url("/api/v1/users"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let users: Vec<User> = app.get_json("/api/v1/users").await;
         assert!(users.is_empty());
     }
 
@@ -261,12 +241,7 @@ mod api {
     async fn healthz_reports_ok_with_numbers() {
         let app = TestApp::spawn().await;
         let (_client, _, _) = app.greeted().await;
-        let body: Value = reqwest::get(app.url("/healthz"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body: Value = app.get_json("/healthz").await;
         assert_eq!(body["status"], "ok");
         assert_eq!(body["connections"], 1);
         assert_eq!(body["version"], 0);
@@ -282,12 +257,7 @@ mod api {
             .send_raw(tokio_tungstenite::tungstenite::Message::text("nope"))
             .await;
         client.next_error().await;
-        let text = reqwest::get(app.url("/metrics"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = app.get_text("/metrics").await;
         for line in [
             "roster_connections{protocol=\"roster.v1\"} 1",
             "roster_connections{protocol=\"seed\"} 0",

@@ -34,12 +34,7 @@ async fn assert_healthy(app: &TestApp) {
 async fn wait_for_metric(app: &TestApp, line: &str) {
     let deadline = Instant::now() + PATIENCE;
     loop {
-        let text = reqwest::get(app.url("/metrics"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = app.get_text("/metrics").await;
         if text.lines().any(|l| l == line) {
             return;
         }
@@ -189,12 +184,7 @@ async fn a_client_that_stops_reading_is_disconnected_not_buffered() {
             .await
             .unwrap();
         adds += 1;
-        let text = reqwest::get(app.url("/metrics"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = app.get_text("/metrics").await;
         if text
             .lines()
             .any(|l| l == "roster_refusals_total{reason=\"slow_consumer\"} 1")

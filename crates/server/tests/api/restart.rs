@@ -2,7 +2,6 @@
 //! request ids; and what a graceful shutdown finishes.
 
 use roster_protocol::v1::{ClientMessage, ServerMessage};
-use roster_protocol::User;
 
 use crate::helpers::{ids, TestApp};
 
@@ -11,17 +10,7 @@ async fn resume_with_since_works_across_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("roster.db");
     let app = TestApp::spawn_on(&db).await;
-    let mut client = app.connect_v1().await;
-    client
-        .send(&ClientMessage::Hello {
-            since: None,
-            epoch: None,
-        })
-        .await;
-    let epoch = match client.next().await {
-        ServerMessage::Snapshot { epoch, .. } => epoch,
-        other => panic!("{other:?}"),
-    };
+    let (mut client, epoch, _, _) = app.greeted_with_epoch().await;
     client.add("a").await;
     let seen = client.next_ack().await.version.unwrap();
     drop(client);
@@ -69,12 +58,7 @@ async fn shutdown_finishes_commits_in_flight_and_acks_exactly_what_was_stored() 
     stopping.await.unwrap().unwrap();
 
     let app = TestApp::spawn_on(&db).await;
-    let stored: Vec<User> = reqwest::get(app.url("/api/v1/users"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stored = app.users().await;
     assert_eq!(
         ids(&stored),
         acked,

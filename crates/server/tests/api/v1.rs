@@ -9,24 +9,9 @@ use crate::helpers::{ids, rid, TestApp};
 #[tokio::test]
 async fn hello_gets_a_snapshot_then_presence() {
     let app = TestApp::spawn().await;
-    let mut client = app.connect_v1().await;
-    client
-        .send(&ClientMessage::Hello {
-            since: None,
-            epoch: None,
-        })
-        .await;
-    match client.next().await {
-        ServerMessage::Snapshot {
-            version,
-            users,
-            epoch,
-        } => {
-            assert_eq!((version, users.len()), (0, 0));
-            assert_eq!(epoch.len(), 16);
-        }
-        other => panic!("expected a snapshot first, got {other:?}"),
-    }
+    // `greeted_with_epoch` insists the snapshot comes first.
+    let (mut client, epoch, version, users) = app.greeted_with_epoch().await;
+    assert_eq!((version, users.len(), epoch.len()), (0, 0, 16));
     assert_eq!(client.next().await, ServerMessage::Presence { viewers: 1 });
 }
 
@@ -81,12 +66,7 @@ async fn a_retried_add_is_acked_twice_and_stored_once() {
     let second = again.next_ack().await;
     assert!(second.replayed);
     assert_eq!((second.user, second.version), (first.user, first.version));
-    let users: Vec<roster_protocol::User> = reqwest::get(app.url("/api/v1/users"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let users = app.users().await;
     assert_eq!(ids(&users), ["1"]);
 }
 
@@ -246,20 +226,7 @@ async fn legacy_and_v1_clients_see_the_same_adds() {
 #[tokio::test]
 async fn resume_with_since_returns_exactly_the_missed_changes() {
     let app = TestApp::spawn().await;
-    let (mut client, version, _) = app.greeted().await;
-    let epoch = {
-        let mut probe = app.connect_v1().await;
-        probe
-            .send(&ClientMessage::Hello {
-                since: None,
-                epoch: None,
-            })
-            .await;
-        match probe.next().await {
-            ServerMessage::Snapshot { epoch, .. } => epoch,
-            other => panic!("{other:?}"),
-        }
-    };
+    let (mut client, epoch, version, _) = app.greeted_with_epoch().await;
     client.add("1").await;
     client.next_ack().await;
     let seen = client.next_change().await.version;
