@@ -13,7 +13,7 @@ test.beforeEach(async ({ page }) => {
 });
 test.afterEach(async () => {
   await seed?.stop();
-  await home.stop();
+  await home.dispose();
 });
 
 for (const numericIds of [false, true]) {

@@ -6,7 +6,7 @@ const { RosterPage } = require('../support/roster-page');
 
 let servers = [];
 test.afterEach(async () => {
-  await Promise.all(servers.map((s) => s.stop()));
+  await Promise.all(servers.map((s) => s.dispose()));
   servers = [];
 });
 
