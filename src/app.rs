@@ -16,8 +16,10 @@ pub fn App() -> impl IntoView {
         <main class="roster">
             <header class="roster-header">
                 <h1>"Roster"</h1>
-                <ConnectionBadge status=socket.status />
-                <ViewerCount viewers=socket.viewers />
+                <div class="roster-presence">
+                    <ViewerCount viewers=socket.viewers />
+                    <ConnectionBadge status=socket.status />
+                </div>
             </header>
             <section class="roster-toolbar">
                 <UserCount count />
