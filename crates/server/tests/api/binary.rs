@@ -159,3 +159,15 @@ fn help_lists_every_flag_with_its_environment_variable() {
         assert!(help.contains(expected), "{expected} missing from:\n{help}");
     }
 }
+
+#[test]
+fn a_database_that_cannot_be_opened_stops_the_server_with_the_reason() {
+    let output = Command::new(env!("CARGO_BIN_EXE_roster-server"))
+        .args(["--addr", "127.0.0.1:0", "--dist", "/nonexistent"])
+        .args(["--db", "/nonexistent/dir/roster.db"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let log = String::from_utf8_lossy(&output.stdout);
+    assert!(log.contains("storage failed"), "{log}");
+}
