@@ -17,7 +17,7 @@
 //! ## Client → server
 //! | type | example | answer |
 //! |---|---|---|
-//! | `hello` | `{"type":"hello"}` or `{"type":"hello","since":41,"epoch":"9f2c…"}` | the missed `change`s when the server still has them, else a `snapshot`; then `presence` |
+//! | `hello` | `{"type":"hello"}` or `{"type":"hello","since":41,"epoch":"9f2c…"}` | the missed `change`s when the server still has them (and they are few enough to beat a snapshot; Roster's server: 1000), else a `snapshot`; then `presence` |
 //! | `add` | `{"type":"add","request_id":"r-1","name":"Ada","email":"ada@example.com"}` (`name`, `email` optional; the server generates what is missing) | `ack` with the new user; a retried `request_id` gets the original ack, never a second user |
 //! | `remove` | `{"type":"remove","request_id":"r-2","id":"7"}` | `ack` with the removed user, or an error ack `not_found` |
 //! | `ping` | `{"type":"ping","nonce":3}` (`nonce` optional) | `pong` echoing the nonce |

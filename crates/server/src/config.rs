@@ -50,9 +50,15 @@ pub struct Config {
     pub max_connections: usize,
 
     /// Frames waiting to be written to one connection. A client that stops
-    /// reading fills it and is disconnected instead of growing memory.
+    /// reading fills it and is dropped (see --send-timeout-ms) instead of
+    /// growing memory.
     #[arg(long, env = "ROSTER_SEND_QUEUE", default_value_t = 256)]
     pub send_queue: usize,
+
+    /// How long a full send queue may stay full before the client counts as
+    /// not reading and is dropped, in milliseconds.
+    #[arg(long, env = "ROSTER_SEND_TIMEOUT_MS", default_value_t = 5_000)]
+    pub send_timeout_ms: u64,
 
     /// Changes kept in the log for clients resuming with `since`; older
     /// gaps are answered with a snapshot.

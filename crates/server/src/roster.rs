@@ -30,6 +30,10 @@ use crate::store::{Store, StoreError, StoredRequest};
 /// snapshot (v1) or the latest list (seed).
 const EVENT_BUFFER: usize = 1024;
 
+/// The most missed changes a resume is answered with; beyond that a
+/// snapshot is smaller and quicker to apply.
+const MAX_RESUME_CHANGES: u64 = 1_000;
+
 /// How long presence waits after a viewer comes or goes before telling
 /// everyone, so that a crowd connecting at once costs one frame each, not
 /// one per arrival.
@@ -296,7 +300,8 @@ impl Roster {
 
     /// Subscribes to changes and says what a v1 client must get first to
     /// be in step with them: the missed changes after `since` when the log
-    /// has them and the epoch matches, else a snapshot. Blocks.
+    /// has them, they are at most [`MAX_RESUME_CHANGES`] and the epoch
+    /// matches; else a snapshot. Blocks.
     pub fn greet(
         &self,
         since: Option<u64>,
@@ -305,7 +310,11 @@ impl Roster {
         let mut inner = lock(&self.inner);
         let events = self.events.subscribe();
         let version = inner.directory.version();
-        let resumable = since.filter(|since| *since <= version && epoch == Some(&self.epoch));
+        let resumable = since.filter(|since| {
+            *since <= version
+                && version - since <= MAX_RESUME_CHANGES
+                && epoch == Some(self.epoch.as_str())
+        });
         if let Some(since) = resumable {
             let changes = inner
                 .store

@@ -5,16 +5,17 @@
 //! client offers it ([`v1`]), the seed protocol otherwise ([`seed`]).
 //!
 //! Each connection is a reader loop (the protocol module) and a writer task
-//! joined by a bounded queue ([`Outbound`]). Replies and broadcast frames are
-//! queued without waiting; a client that stops reading fills its queue and
-//! is dropped, so it costs at most `--send-queue` shared frames of memory.
+//! joined by a bounded queue ([`Outbound`]). A burst that fills the queue
+//! only makes the loop wait (and stop reading that client); a client whose
+//! queue stays full for `--send-timeout-ms` is not reading and is dropped,
+//! so it costs at most `--send-queue` shared frames of memory.
 
 mod seed;
 mod v1;
 
 use std::time::Duration;
 
-use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -98,20 +99,44 @@ pub enum Ending {
 /// The bounded queue of frames waiting for the writer task.
 pub struct Outbound {
     queue: mpsc::Sender<Message>,
+    /// How long a full queue may stay full before the client counts as
+    /// not reading.
+    patience: Duration,
 }
 
-/// The queue is full (the client is not reading) or the writer has stopped.
+/// The queue stayed full for the whole send timeout (the client is not
+/// reading), or the writer has stopped.
 #[derive(Debug)]
 pub struct Stalled;
 
 impl Outbound {
-    /// Queues `frame` without waiting.
-    pub fn push(&self, frame: Message) -> Result<(), Stalled> {
-        self.queue.try_send(frame).map_err(|_| Stalled)
+    /// Queues `frame`, waiting while the queue is full, up to the send
+    /// timeout. While it waits, nothing more is read from this client:
+    /// a client that does not read is not listened to either.
+    pub async fn push(&self, frame: Message) -> Result<(), Stalled> {
+        match self.queue.try_send(frame) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(Stalled),
+            Err(mpsc::error::TrySendError::Full(frame)) => {
+                match tokio::time::timeout(self.patience, self.queue.reserve()).await {
+                    Ok(Ok(permit)) => {
+                        permit.send(frame);
+                        Ok(())
+                    }
+                    _ => Err(Stalled),
+                }
+            }
+        }
     }
 
-    pub fn text(&self, frame: impl Into<axum::extract::ws::Utf8Bytes>) -> Result<(), Stalled> {
-        self.push(Message::Text(frame.into()))
+    pub async fn text(&self, frame: impl Into<Utf8Bytes>) -> Result<(), Stalled> {
+        self.push(Message::Text(frame.into())).await
+    }
+
+    /// Queues a close frame if there is room; a client that is not reading
+    /// would never see it anyway.
+    fn close(&self, frame: CloseFrame) {
+        let _ = self.queue.try_send(Message::Close(Some(frame)));
     }
 }
 
@@ -127,7 +152,10 @@ async fn serve(
     tracing::debug!(protocol = protocol.as_str(), "socket opened");
     let (sink, stream) = futures_util::StreamExt::split(socket);
     let (queue, pending) = mpsc::channel(state.config.send_queue.max(1));
-    let outbound = Outbound { queue };
+    let outbound = Outbound {
+        queue,
+        patience: Duration::from_millis(state.config.send_timeout_ms),
+    };
     let writer = tokio::spawn(write_frames(sink, pending, state.clone(), protocol));
     let ending = match protocol {
         Protocol::Seed => seed::serve(stream, &outbound, &state).await,
@@ -140,14 +168,15 @@ async fn serve(
                 code,
                 reason: reason.into(),
             };
-            let _ = outbound.push(Message::Close(Some(frame)));
+            outbound.close(frame);
         }
         Ending::Gone => {}
         Ending::SlowConsumer => {
             state.metrics.refused(Refusal::SlowConsumer);
             tracing::warn!(
                 queue = state.config.send_queue,
-                "closing a client that stopped reading (send queue full)"
+                timeout_ms = state.config.send_timeout_ms,
+                "dropping a client that stopped reading (send queue stayed full)"
             );
             writer.abort();
         }

@@ -19,7 +19,7 @@ use crate::AppState;
 
 pub async fn serve(mut stream: SplitStream<WebSocket>, out: &Outbound, state: &AppState) -> Ending {
     let mut events = state.roster.subscribe();
-    if out.text(state.roster.seed_frame()).is_err() {
+    if out.text(state.roster.seed_frame()).await.is_err() {
         return Ending::SlowConsumer;
     }
     let mut writes = TokenBucket::new(
@@ -40,7 +40,7 @@ pub async fn serve(mut stream: SplitStream<WebSocket>, out: &Outbound, state: &A
                 // Each frame is the whole list, so one frame covers every
                 // change that is already waiting.
                 while !matches!(events.try_recv(), Err(TryRecvError::Empty | TryRecvError::Closed)) {}
-                if out.text(state.roster.seed_frame()).is_err() {
+                if out.text(state.roster.seed_frame()).await.is_err() {
                     return Ending::SlowConsumer;
                 }
             }

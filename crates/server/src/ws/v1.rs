@@ -57,7 +57,7 @@ pub async fn serve(mut stream: SplitStream<WebSocket>, out: &Outbound, state: &A
                     return Ending::Gone;
                 }
                 let frame = presence.borrow_and_update().clone();
-                out.text(frame)
+                out.text(frame).await
             }
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Text(text))) => {
@@ -66,7 +66,7 @@ pub async fn serve(mut stream: SplitStream<WebSocket>, out: &Outbound, state: &A
                 }
                 Some(Ok(Message::Binary(_))) => {
                     state.metrics.frame_in(Protocol::V1);
-                    session.reject(FrameError::binary())
+                    session.reject(FrameError::binary()).await
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(()),
                 Some(Ok(Message::Close(_))) | None => return Ending::Gone,
@@ -93,11 +93,11 @@ impl Session<'_> {
     async fn handle(&mut self, frame: &str) -> Result<(), Stalled> {
         let message = match ClientMessage::decode(frame) {
             Ok(message) => message,
-            Err(err) => return self.reject(err),
+            Err(err) => return self.reject(err).await,
         };
         match message {
             ClientMessage::Hello { since, epoch } => self.greet(since, epoch).await,
-            ClientMessage::Ping { nonce } => self.send(&ServerMessage::Pong { nonce }),
+            ClientMessage::Ping { nonce } => self.send(&ServerMessage::Pong { nonce }).await,
             ClientMessage::Add {
                 request_id,
                 name,
@@ -108,7 +108,7 @@ impl Session<'_> {
                         roster.add(Some(id), name.as_deref(), email.as_deref())
                     })
                     .await;
-                self.ack(request_id, outcome)
+                self.ack(request_id, outcome).await
             }
             ClientMessage::Remove { request_id, id } => {
                 let outcome = self
@@ -116,7 +116,7 @@ impl Session<'_> {
                         roster.remove(Some(request), &id)
                     })
                     .await;
-                self.ack(request_id, outcome)
+                self.ack(request_id, outcome).await
             }
         }
     }
@@ -145,7 +145,7 @@ impl Session<'_> {
             .await
     }
 
-    fn ack(&mut self, request_id: RequestId, outcome: Outcome) -> Result<(), Stalled> {
+    async fn ack(&mut self, request_id: RequestId, outcome: Outcome) -> Result<(), Stalled> {
         let ack = match outcome {
             Ok(committed) => {
                 let mut ack = Ack::done(request_id, &committed.change);
@@ -157,16 +157,19 @@ impl Session<'_> {
                 Ack::failed(request_id, error)
             }
         };
-        self.send(&ServerMessage::Ack(ack))
+        self.send(&ServerMessage::Ack(ack)).await
     }
 
     /// Answers a frame that is not a valid request.
-    fn reject(&mut self, err: FrameError) -> Result<(), Stalled> {
+    async fn reject(&mut self, err: FrameError) -> Result<(), Stalled> {
         self.state.metrics.error(&err.error.code);
         tracing::debug!(code = %err.error.code, "bad frame from client");
         match err.request_id {
-            Some(request_id) => self.send(&ServerMessage::Ack(Ack::failed(request_id, err.error))),
-            None => self.send(&ServerMessage::Error(err.error)),
+            Some(request_id) => {
+                self.send(&ServerMessage::Ack(Ack::failed(request_id, err.error)))
+                    .await
+            }
+            None => self.send(&ServerMessage::Error(err.error)).await,
         }
     }
 
@@ -180,23 +183,23 @@ impl Session<'_> {
             Ok(greeting) => greeting,
             Err(error) => {
                 self.state.metrics.error(&error.code);
-                return self.send(&ServerMessage::Error(error));
+                return self.send(&ServerMessage::Error(error)).await;
             }
         };
         self.events = Some(events);
         match greeting {
             Greeting::Snapshot { version, frame } => {
                 self.sent_version = version;
-                self.out.text(frame)?;
+                self.out.text(frame).await?;
             }
             Greeting::Changes { version, frames } => {
                 self.sent_version = version;
-                frames
-                    .into_iter()
-                    .try_for_each(|frame| self.out.text(frame))?;
+                for frame in frames {
+                    self.out.text(frame).await?;
+                }
             }
         }
-        self.out.text(self.state.roster.presence_now())
+        self.out.text(self.state.roster.presence_now()).await
     }
 
     /// Sends a broadcast change unless the client already has it; after
@@ -205,7 +208,7 @@ impl Session<'_> {
         match event {
             Ok(published) if published.version > self.sent_version => {
                 self.sent_version = published.version;
-                self.out.text(published.frame)
+                self.out.text(published.frame).await
             }
             Ok(_) => Ok(()),
             Err(RecvError::Lagged(missed)) => {
@@ -217,7 +220,7 @@ impl Session<'_> {
                         Err(_) => return Err(Stalled),
                     };
                 self.sent_version = version;
-                self.out.text(frame)
+                self.out.text(frame).await
             }
             Err(RecvError::Closed) => {
                 self.events = None;
@@ -226,7 +229,7 @@ impl Session<'_> {
         }
     }
 
-    fn send(&self, message: &ServerMessage) -> Result<(), Stalled> {
-        self.out.text(message.to_frame())
+    async fn send(&self, message: &ServerMessage) -> Result<(), Stalled> {
+        self.out.text(message.to_frame()).await
     }
 }

@@ -154,6 +154,7 @@ fn help_lists_every_flag_with_its_environment_variable() {
         "--write-burst",
         "--max-connections",
         "--send-queue",
+        "--send-timeout-ms",
         "--change-log",
     ] {
         assert!(help.contains(expected), "{expected} missing from:\n{help}");

@@ -155,6 +155,7 @@ async fn an_oversize_v1_frame_closes_with_1009_and_others_carry_on() {
 async fn a_client_that_stops_reading_is_disconnected_not_buffered() {
     let app = TestApp::spawn_with(Config {
         send_queue: 4,
+        send_timeout_ms: 200,
         ..Config::default()
     })
     .await;
@@ -198,4 +199,31 @@ async fn a_client_that_stops_reading_is_disconnected_not_buffered() {
     }
     wait_for_metric(&app, "roster_connections{protocol=\"seed\"} 0").await;
     assert_healthy(&app).await;
+}
+
+#[tokio::test]
+async fn a_burst_bigger_than_the_send_queue_waits_for_a_reading_client() {
+    let app = TestApp::spawn_with(Config {
+        send_queue: 2,
+        write_burst: 100,
+        ..Config::default()
+    })
+    .await;
+    let (mut writer, epoch, _, _) = app.greeted_with_epoch().await;
+    for i in 0..40 {
+        writer.add(&format!("w-{i}")).await;
+        assert!(writer.next_ack().await.user.is_some());
+    }
+    // Resuming from 0 streams 40 changes through a queue of 2.
+    let mut reader = app.connect_v1().await;
+    reader
+        .send(&roster_protocol::v1::ClientMessage::Hello {
+            since: Some(0),
+            epoch: Some(epoch),
+        })
+        .await;
+    for version in 1..=40 {
+        assert_eq!(reader.next_change().await.version, version);
+    }
+    wait_for_metric(&app, "roster_refusals_total{reason=\"slow_consumer\"} 0").await;
 }
