@@ -260,19 +260,9 @@ impl V1Client {
 
     /// The next v1 message (pings and pongs of the WebSocket layer skipped).
     pub async fn next(&mut self) -> ServerMessage {
-        loop {
-            let message = tokio::time::timeout(PATIENCE, self.ws.next())
-                .await
-                .expect("a frame in time");
-            match message {
-                Some(Ok(Message::Text(text))) => {
-                    return ServerMessage::decode(text.as_str())
-                        .unwrap_or_else(|err| panic!("{err}: {text}"))
-                }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                other => panic!("expected a v1 frame, got {other:?}"),
-            }
-        }
+        self.next_or_close()
+            .await
+            .unwrap_or_else(|close| panic!("expected a v1 frame, the connection ended: {close:?}"))
     }
 
     /// The next v1 message, or the close frame (if any) once the server
