@@ -227,28 +227,15 @@ impl SocketTask {
         }
     }
 
-    /// Serves an open socket in the seed protocol.
-    ///
-    /// Not split into halves, so the socket's state stays readable: the
-    /// browser silently drops what is sent on a closing socket, so a command
-    /// is only handed over while the socket is open, and otherwise stays
-    /// queued for the next one.
+    /// Serves an open socket in the seed protocol. A queued command leaves
+    /// the queue only once [`send_text`] has handed it to an open socket.
     async fn serve_seed(&mut self, mut ws: WebSocket) -> Ended {
         self.session.forget_list();
         self.set_viewers.set(None);
         loop {
             while let Some(command) = self.queued.front().copied() {
-                if !matches!(ws.state(), State::Open) {
-                    return Ended::Lost {
-                        reason: "the connection was closing".into(),
-                        was_open: true,
-                    };
-                }
-                if let Err(err) = ws.send(Message::Text(command.as_frame().to_owned())).await {
-                    return Ended::Lost {
-                        reason: format!("sending failed: {err}"),
-                        was_open: true,
-                    };
+                if let Err(ended) = send_text(&mut ws, command.as_frame().to_owned()).await {
+                    return ended;
                 }
                 self.queued.pop_front();
                 self.set_pending.update(|n| *n = n.saturating_sub(1));
@@ -385,6 +372,10 @@ impl OpenFailed {
 }
 
 /// Sends one text frame, or says how the socket ended.
+///
+/// The socket is not split into halves, so its state stays readable: the
+/// browser silently drops what is sent on a closing socket, so a frame is
+/// only handed over while the socket is open.
 async fn send_text(ws: &mut WebSocket, frame: String) -> Result<(), Ended> {
     if !matches!(ws.state(), State::Open) {
         return Err(Ended::Lost {
