@@ -230,20 +230,19 @@ impl Ack {
         }
     }
 
-    /// The user on success, the error otherwise.
-    pub fn outcome(&self) -> Result<&User, &ErrorBody> {
+    /// The user on success, the error otherwise. An ack that carries
+    /// neither (a broken peer) counts as an error.
+    pub fn outcome(&self) -> Result<&User, ErrorBody> {
         match (&self.error, &self.user) {
-            (Some(error), _) => Err(error),
+            (Some(error), _) => Err(error.clone()),
             (None, Some(user)) => Ok(user),
-            (None, None) => Err(&MISSING_USER),
+            (None, None) => Err(ErrorBody::new(
+                ErrorCode::InvalidMessage,
+                "the server acknowledged a request without a user or an error",
+            )),
         }
     }
 }
-
-static MISSING_USER: ErrorBody = ErrorBody {
-    code: ErrorCode::InvalidMessage,
-    message: String::new(),
-};
 
 /// Everything a server sends in v1.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -473,6 +472,17 @@ mod tests {
         ack.replayed = true;
         let json = ServerMessage::Ack(ack).to_frame();
         assert!(json.contains(r#""version":7"#) && json.contains(r#""replayed":true"#));
+    }
+
+    #[test]
+    fn an_ack_with_neither_user_nor_error_is_an_error_that_says_so() {
+        let ack = match ServerMessage::decode(r#"{"type":"ack","request_id":"r"}"#).unwrap() {
+            ServerMessage::Ack(ack) => ack,
+            other => panic!("{other:?}"),
+        };
+        let error = ack.outcome().unwrap_err();
+        assert_eq!(error.code, ErrorCode::InvalidMessage);
+        assert!(!error.message.is_empty());
     }
 
     #[test]
