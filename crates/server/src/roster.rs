@@ -1,6 +1,16 @@
 //! The shared list: commits each change to the store, then applies it in
-//! memory and publishes it, all under one lock so that versions, the store
-//! and every client agree on one order.
+//! memory and publishes it, so that versions, the store and every client
+//! agree on one order.
+//!
+//! # Locks
+//! Two, always taken in this order:
+//! - the **store** mutex serialises writes (and resumes, which read the
+//!   log). It is held across a commit's fsync, so it is only taken on the
+//!   blocking pool.
+//! - the **directory** lock guards the list in memory and is held only for
+//!   moments: to plan a change, to apply and publish a committed one, and
+//!   to read. Readers (HTTP, seed frames, snapshots, metrics) never wait
+//!   for a disk write.
 //!
 //! # Fan-out
 //! Each change is encoded once as a v1 `change` frame and published on a
@@ -8,10 +18,11 @@
 //! Seed connections need the whole list instead, which is encoded at most
 //! once per version, and only when a seed connection asks for it.
 //!
-//! The methods that touch the store block (SQLite does I/O); async callers
-//! run them with [`Roster::blocking`].
+//! The methods that touch the store block (SQLite does I/O; they say
+//! "Blocks."); async callers run them with [`Roster::blocking`]. The others
+//! only read memory and are called directly.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::Utf8Bytes;
@@ -67,11 +78,6 @@ pub enum Greeting {
     },
 }
 
-struct Inner {
-    directory: Directory,
-    store: Box<dyn Store>,
-}
-
 /// An encoded frame of the list at one version, reused until it changes.
 #[derive(Default)]
 struct FrameCache(Mutex<Option<(u64, Utf8Bytes)>>);
@@ -92,12 +98,23 @@ impl FrameCache {
 
 /// Locks a mutex, taking the data even if a panicking thread poisoned it:
 /// every critical section here leaves the data consistent at each step.
+/// (The same holds for [`read`] and [`write`].)
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poison| poison.into_inner())
 }
 
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|poison| poison.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|poison| poison.into_inner())
+}
+
 pub struct Roster {
-    inner: Mutex<Inner>,
+    /// Taken first; see the module docs.
+    store: Mutex<Box<dyn Store>>,
+    directory: RwLock<Directory>,
     epoch: String,
     events: broadcast::Sender<Published>,
     seed_frames: FrameCache,
@@ -124,6 +141,10 @@ fn storage_failed(err: &StoreError) -> ErrorBody {
     )
 }
 
+fn change_frame(change: Change) -> Utf8Bytes {
+    Utf8Bytes::from(ServerMessage::Change(change).to_frame())
+}
+
 fn presence_frame(viewers: u64) -> Utf8Bytes {
     Utf8Bytes::from(ServerMessage::Presence { viewers }.to_frame())
 }
@@ -139,10 +160,8 @@ impl Roster {
             "list loaded"
         );
         Ok(Self {
-            inner: Mutex::new(Inner {
-                directory: Directory::from_loaded(&loaded),
-                store,
-            }),
+            directory: RwLock::new(Directory::from_loaded(&loaded)),
+            store: Mutex::new(store),
             epoch: loaded.epoch,
             events: broadcast::Sender::new(EVENT_BUFFER),
             seed_frames: FrameCache::default(),
@@ -183,12 +202,14 @@ impl Roster {
             name.as_ref().map_or("", UserName::as_str),
             email.as_ref().map_or("", Email::as_str)
         );
-        let mut inner = lock(&self.inner);
-        if let Some(replay) = self.replay(&mut inner, request.as_ref(), &fingerprint)? {
+        let mut store = lock(&self.store);
+        if let Some(replay) = self.replay(&mut **store, request.as_ref(), &fingerprint)? {
             return Ok(replay);
         }
-        let change = inner.directory.plan_add(name, email);
-        let committed = self.commit(&mut inner, change, request, fingerprint)?;
+        // Holding the store lock keeps the plan valid: no other write can
+        // come between it and the commit.
+        let change = read(&self.directory).plan_add(name, email);
+        let committed = self.commit(&mut **store, change, request, fingerprint)?;
         self.metrics.added();
         Ok(committed)
     }
@@ -196,17 +217,18 @@ impl Roster {
     /// Removes user `id`; `request` makes the removal idempotent. Blocks.
     pub fn remove(&self, request: Option<RequestId>, id: &UserId) -> Outcome {
         let fingerprint = format!("remove\n{id}");
-        let mut inner = lock(&self.inner);
-        if let Some(replay) = self.replay(&mut inner, request.as_ref(), &fingerprint)? {
+        let mut store = lock(&self.store);
+        if let Some(replay) = self.replay(&mut **store, request.as_ref(), &fingerprint)? {
             return Ok(replay);
         }
-        let Some(change) = inner.directory.plan_remove(id) else {
+        let planned = read(&self.directory).plan_remove(id);
+        let Some(change) = planned else {
             return Err(ErrorBody::new(
                 ErrorCode::NotFound,
                 format!("there is no user with id {id}"),
             ));
         };
-        let committed = self.commit(&mut inner, change, request, fingerprint)?;
+        let committed = self.commit(&mut **store, change, request, fingerprint)?;
         self.metrics.removed();
         Ok(committed)
     }
@@ -217,11 +239,12 @@ impl Roster {
         match command {
             SeedCommand::AddUser => self.add(None, None, None).map(Some),
             SeedCommand::RemoveUser => {
-                let mut inner = lock(&self.inner);
-                let Some(change) = inner.directory.plan_remove_latest() else {
+                let mut store = lock(&self.store);
+                let planned = read(&self.directory).plan_remove_latest();
+                let Some(change) = planned else {
                     return Ok(None);
                 };
-                let committed = self.commit(&mut inner, change, None, String::new())?;
+                let committed = self.commit(&mut **store, change, None, String::new())?;
                 self.metrics.removed();
                 Ok(Some(committed))
             }
@@ -231,15 +254,14 @@ impl Roster {
     /// The stored answer to `request`, if it was made before.
     fn replay(
         &self,
-        inner: &mut Inner,
+        store: &mut dyn Store,
         request: Option<&RequestId>,
         fingerprint: &str,
     ) -> Result<Option<Committed>, ErrorBody> {
         let Some(request) = request else {
             return Ok(None);
         };
-        let stored = inner
-            .store
+        let stored = store
             .find_request(request)
             .map_err(|err| storage_failed(&err))?;
         match stored {
@@ -259,25 +281,25 @@ impl Roster {
         }
     }
 
-    /// Commits, applies and publishes `change`, in that order.
+    /// Commits, applies and publishes `change`, in that order. The caller
+    /// holds the store lock (that is the `store` passed in).
     fn commit(
         &self,
-        inner: &mut Inner,
+        store: &mut dyn Store,
         change: Change,
         request: Option<RequestId>,
         fingerprint: String,
     ) -> Outcome {
-        let next_id = inner.directory.next_id_after(&change);
+        let next_id = read(&self.directory).next_id_after(&change);
         let stored = request.map(|id| StoredRequest {
             id,
             fingerprint,
             change: change.clone(),
         });
         let started = Instant::now();
-        let result = inner.store.commit(&change, next_id, stored.as_ref());
+        let result = store.commit(&change, next_id, stored.as_ref());
         self.metrics.store_latency(started.elapsed());
         result.map_err(|err| storage_failed(&err))?;
-        inner.directory.apply(&change);
         tracing::info!(
             version = change.version,
             op = ?change.op,
@@ -285,13 +307,17 @@ impl Roster {
             name = %change.user.name,
             "change committed"
         );
-        let frame = Utf8Bytes::from(ServerMessage::Change(change.clone()).to_frame());
-        // Sent under the lock so that frames go out in version order. An
-        // error only means nobody is listening.
-        let _ = self.events.send(Published {
+        let published = Published {
             version: change.version,
-            frame,
-        });
+            frame: change_frame(change.clone()),
+        };
+        let mut directory = write(&self.directory);
+        directory.apply(&change);
+        // Sent under the directory lock, so that a client subscribing under
+        // it sees either the old list and this change, or the new list and
+        // not this change. An error only means nobody is listening.
+        let _ = self.events.send(published);
+        drop(directory);
         Ok(Committed {
             change,
             replayed: false,
@@ -307,39 +333,39 @@ impl Roster {
         since: Option<u64>,
         epoch: Option<&str>,
     ) -> Result<(Greeting, broadcast::Receiver<Published>), ErrorBody> {
-        let mut inner = lock(&self.inner);
+        // The store lock holds off commits, so the log ends at the version
+        // the directory shows; the directory lock makes the subscription
+        // start exactly after that version.
+        let mut store = lock(&self.store);
+        let directory = read(&self.directory);
         let events = self.events.subscribe();
-        let version = inner.directory.version();
+        let version = directory.version();
         let resumable = since.filter(|since| {
             *since <= version
                 && version - since <= MAX_RESUME_CHANGES
                 && epoch == Some(self.epoch.as_str())
         });
         if let Some(since) = resumable {
-            let changes = inner
-                .store
+            let changes = store
                 .changes_since(since)
                 .map_err(|err| storage_failed(&err))?;
             if let Some(changes) = changes {
-                let frames = changes
-                    .into_iter()
-                    .map(|change| Utf8Bytes::from(ServerMessage::Change(change).to_frame()))
-                    .collect();
+                let frames = changes.into_iter().map(change_frame).collect();
                 return Ok((Greeting::Changes { version, frames }, events));
             }
         }
-        let frame = self.snapshot_locked(&inner);
+        let frame = self.snapshot_of(&directory);
         Ok((Greeting::Snapshot { version, frame }, events))
     }
 
-    /// The v1 snapshot frame of the current list, and its version.
+    /// The v1 snapshot frame of the current list, and its version. Does
+    /// not wait for the store.
     pub fn snapshot(&self) -> (u64, Utf8Bytes) {
-        let inner = lock(&self.inner);
-        (inner.directory.version(), self.snapshot_locked(&inner))
+        let directory = read(&self.directory);
+        (directory.version(), self.snapshot_of(&directory))
     }
 
-    fn snapshot_locked(&self, inner: &Inner) -> Utf8Bytes {
-        let directory = &inner.directory;
+    fn snapshot_of(&self, directory: &Directory) -> Utf8Bytes {
         self.snapshots.get(directory.version(), || {
             ServerMessage::Snapshot {
                 epoch: self.epoch.clone(),
@@ -351,9 +377,9 @@ impl Roster {
     }
 
     /// The whole list as a seed frame (a JSON array), shared, not copied.
+    /// Does not wait for the store.
     pub fn seed_frame(&self) -> Utf8Bytes {
-        let inner = lock(&self.inner);
-        let directory = &inner.directory;
+        let directory = read(&self.directory);
         self.seed_frames.get(directory.version(), || {
             encode_user_list(&directory.users().cloned().collect::<Vec<_>>())
         })
@@ -361,22 +387,22 @@ impl Roster {
 
     /// The current list.
     pub fn users(&self) -> Vec<User> {
-        lock(&self.inner).directory.users().cloned().collect()
+        read(&self.directory).users().cloned().collect()
     }
 
     pub fn user(&self, id: &UserId) -> Option<User> {
-        lock(&self.inner).directory.get(id).cloned()
+        read(&self.directory).get(id).cloned()
     }
 
     /// How many users, at which version.
     pub fn stats(&self) -> (usize, u64) {
-        let inner = lock(&self.inner);
-        (inner.directory.len(), inner.directory.version())
+        let directory = read(&self.directory);
+        (directory.len(), directory.version())
     }
 
     /// Checks the store answers. Blocks.
     pub fn check(&self) -> Result<(), StoreError> {
-        lock(&self.inner).store.check()
+        lock(&self.store).check()
     }
 
     /// A receiver of every change committed from now on.

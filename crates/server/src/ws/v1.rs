@@ -9,7 +9,7 @@
 
 use std::time::Instant;
 
-use axum::extract::ws::{close_code, Message, Utf8Bytes, WebSocket};
+use axum::extract::ws::{close_code, Message, WebSocket};
 use futures_util::stream::SplitStream;
 use futures_util::StreamExt;
 use roster_protocol::v1::{Ack, ClientMessage, ErrorBody, ErrorCode, FrameError, ServerMessage};
@@ -213,12 +213,7 @@ impl Session<'_> {
             Ok(_) => Ok(()),
             Err(RecvError::Lagged(missed)) => {
                 tracing::debug!(missed, "client fell behind; sending a snapshot");
-                let roster = self.state.roster.clone();
-                let (version, frame): (u64, Utf8Bytes) =
-                    match tokio::task::spawn_blocking(move || roster.snapshot()).await {
-                        Ok(snapshot) => snapshot,
-                        Err(_) => return Err(Stalled),
-                    };
+                let (version, frame) = self.state.roster.snapshot();
                 self.sent_version = version;
                 self.out.text(frame).await
             }
