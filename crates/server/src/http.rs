@@ -173,9 +173,8 @@ fn body_rejected(rejection: &JsonRejection, state: &AppState) -> ApiError {
         _ => ErrorCode::InvalidMessage,
     };
     state.metrics.error(&code);
-    let mut api = ApiError::from(ErrorBody::new(code, rejection.body_text()));
-    api.0 = rejection.status();
-    api
+    // axum's status is the precise one here (415 for a missing content type).
+    ApiError(rejection.status(), ErrorBody::new(code, rejection.body_text()))
 }
 
 /// `GET /api/v1/users/{id}`.
