@@ -1,6 +1,8 @@
 use leptos::prelude::*;
 
-use crate::components::{AddUserButton, ConnectionBadge, UserCount, UserList, ViewerCount};
+use crate::components::{
+    AddUserButton, ConnectionBadge, ConnectionControls, UserCount, UserList, ViewerCount,
+};
 use crate::location;
 use crate::socket::use_roster_socket;
 
@@ -8,10 +10,13 @@ use crate::socket::use_roster_socket;
 /// add button, and the live list.
 #[component]
 pub fn App() -> impl IntoView {
-    let socket = use_roster_socket(location::websocket_url());
+    let (config, problems) = location::engine_config();
+    let socket = use_roster_socket(location::websocket_url(), config, problems);
     let users = socket.users;
     let count = Signal::derive(move || users.with(Vec::len));
     let add_user = Callback::new(move |()| socket.add_user());
+    let retry = Callback::new(move |()| socket.retry());
+    let disconnect = Callback::new(move |()| socket.disconnect());
     view! {
         <main class="roster">
             <header class="roster-header">
@@ -19,6 +24,7 @@ pub fn App() -> impl IntoView {
                 <div class="roster-presence">
                     <ViewerCount viewers=socket.viewers />
                     <ConnectionBadge status=socket.status />
+                    <ConnectionControls status=socket.status on_retry=retry on_disconnect=disconnect />
                 </div>
             </header>
             <section class="roster-toolbar">

@@ -3,11 +3,11 @@
 //!
 //! # Layout
 //! - [`app`]: the page, wiring the socket's signals into the components.
-//! - [`socket`]: the WebSocket task (gloo-net) that keeps the list live and
-//!   reconnects after a fixed delay.
+//! - [`socket`]: the browser driver of the connection engine: one gloo-net
+//!   socket, one timer and the window's listeners.
 //! - [`location`]: reads the page's address to decide where to connect.
 //! - [`components`]: what is rendered: the list, its count, the connection
-//!   status and the add button. Each takes signals, not a socket, so tests
+//!   status, its controls and the add button. Each takes signals, not a socket, so tests
 //!   mount them alone.
 //!
 //! The wire types and every decision that needs no browser live in the

@@ -1,6 +1,7 @@
 //! The page's own address, read from the browser.
 
 use roster_protocol::endpoint::{self, EndpointError, PageLocation};
+use roster_protocol::engine::EngineConfig;
 
 /// The WebSocket URL this page should connect to: `?server=` if given,
 /// otherwise the page's own origin (see [`endpoint::websocket_url`]).
@@ -14,4 +15,14 @@ pub fn websocket_url() -> Result<String, EndpointError> {
         host: &host,
         search: &search,
     })
+}
+
+/// The connection engine's settings: the defaults, overridden by the query
+/// string (`?ping_ms=1000`, see [`EngineConfig::from_query`]), and what was
+/// ignored.
+pub fn engine_config() -> (EngineConfig, Vec<String>) {
+    let search = web_sys::window()
+        .and_then(|window| window.location().search().ok())
+        .unwrap_or_default();
+    EngineConfig::from_query(&search)
 }

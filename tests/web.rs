@@ -6,8 +6,12 @@
 use leptos::mount::mount_to;
 use leptos::prelude::*;
 use leptos::task::tick;
-use roster::components::{AddUserButton, ConnectionBadge, UserCount, UserList, ViewerCount};
-use roster_protocol::{ConnectionState, ConnectionStatus, User, UserId};
+use roster::components::{
+    AddUserButton, ConnectionBadge, ConnectionControls, UserCount, UserList, ViewerCount,
+};
+use roster::socket::use_roster_socket;
+use roster_protocol::engine::EngineConfig;
+use roster_protocol::{ConnectionState, ConnectionStatus, Protocol, User, UserId};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::HtmlElement;
@@ -141,6 +145,7 @@ async fn the_badge_shows_the_attempt_and_the_last_error() {
         state: ConnectionState::Reconnecting,
         attempt: 3,
         last_error: Some("the server closed the connection (code 1001)".into()),
+        ..ConnectionStatus::default()
     });
     let _mounted = mount_to(root.clone(), move || view! { <ConnectionBadge status /> });
     let text = select(&root, "[data-testid=connection-status]")
@@ -204,4 +209,156 @@ async fn the_viewer_count_shows_only_when_the_server_reports_one() {
     viewers.set(None);
     tick().await;
     assert!(select_all(&root, "[data-testid=viewer-count]").is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn the_badge_shows_the_next_try_and_while_live_the_protocol_and_round_trip() {
+    let root = test_root();
+    let status = RwSignal::new(ConnectionStatus {
+        state: ConnectionState::Reconnecting,
+        attempt: 2,
+        next_retry_at: Some(1_700_000_000_000),
+        ..ConnectionStatus::default()
+    });
+    let _mounted = mount_to(root.clone(), move || view! { <ConnectionBadge status /> });
+    let next = select(&root, "[data-testid=next-retry]");
+    assert_eq!(next.get_attribute("data-at").unwrap(), "1700000000000");
+    assert!(next.text_content().unwrap().starts_with("next try at "));
+    assert_eq!(
+        select(&root, "[data-testid=attempt]")
+            .text_content()
+            .unwrap(),
+        "attempt 2"
+    );
+    assert!(select_all(&root, "[data-testid=connection-detail]").is_empty());
+
+    status.set(ConnectionStatus {
+        state: ConnectionState::Connected,
+        rtt_ms: Some(12),
+        protocol: Some(Protocol::V1),
+        ..ConnectionStatus::default()
+    });
+    tick().await;
+    assert!(select_all(&root, "[data-testid=next-retry]").is_empty());
+    assert!(select_all(&root, "[data-testid=attempt]").is_empty());
+    assert_eq!(
+        select(&root, "[data-testid=connection-detail]")
+            .text_content()
+            .unwrap(),
+        "roster.v1 · 12 ms"
+    );
+    let badge = select(&root, "[data-testid=connection-status]");
+    assert_eq!(badge.get_attribute("data-protocol").unwrap(), "roster.v1");
+}
+
+#[wasm_bindgen_test]
+async fn the_controls_offer_retry_while_down_and_disconnect_while_up() {
+    let root = test_root();
+    let status = RwSignal::new(ConnectionStatus {
+        state: ConnectionState::Connected,
+        ..ConnectionStatus::default()
+    });
+    let retries = RwSignal::new(0);
+    let disconnects = RwSignal::new(0);
+    let on_retry = Callback::new(move |()| retries.update(|n| *n += 1));
+    let on_disconnect = Callback::new(move |()| disconnects.update(|n| *n += 1));
+    let _mounted = mount_to(root.clone(), move || {
+        view! { <ConnectionControls status on_retry on_disconnect /> }
+    });
+    select(&root, "[data-testid=disconnect]").click();
+    assert_eq!(disconnects.get_untracked(), 1);
+    assert!(select_all(&root, "[data-testid=retry-now]").is_empty());
+
+    for (state, next_retry_at, label) in [
+        (ConnectionState::Reconnecting, Some(1), "Retry now"),
+        (ConnectionState::Offline, None, "Retry now"),
+        (ConnectionState::Closed, None, "Connect"),
+    ] {
+        status.set(ConnectionStatus {
+            state,
+            next_retry_at,
+            ..ConnectionStatus::default()
+        });
+        tick().await;
+        let retry = select(&root, "[data-testid=retry-now]");
+        assert_eq!(retry.text_content().unwrap(), label);
+        retry.click();
+    }
+    assert_eq!(retries.get_untracked(), 3);
+}
+
+/// Counts the window's listeners and the live timeouts, by wrapping the
+/// functions gloo and Leptos call. Installed once per page.
+const COUNTERS: &str = r#"
+(() => {
+  if (window.__rosterCounts) return;
+  let listeners = 0;
+  const add = window.addEventListener, remove = window.removeEventListener;
+  window.addEventListener = function (...args) { listeners++; return add.apply(this, args); };
+  window.removeEventListener = function (...args) { listeners--; return remove.apply(this, args); };
+  const live = new Set();
+  const set = window.setTimeout, clear = window.clearTimeout;
+  window.setTimeout = function (fn, ms, ...rest) {
+    const id = set.call(window, (...a) => { live.delete(id); fn(...a); }, ms, ...rest);
+    live.add(id);
+    return id;
+  };
+  window.clearTimeout = function (id) { live.delete(id); return clear.call(window, id); };
+  window.__rosterCounts = () => [listeners, live.size];
+})()
+"#;
+
+fn counts() -> (i64, i64) {
+    let pair = js_sys::eval("window.__rosterCounts()").unwrap();
+    let pair: js_sys::Array = pair.unchecked_into();
+    let at = |i| pair.get(i).as_f64().unwrap() as i64;
+    (at(0), at(1))
+}
+
+/// Polls `done` every 10 ms for up to 5 s; true once it holds.
+async fn eventually(mut done: impl FnMut() -> bool) -> bool {
+    for _ in 0..500 {
+        if done() {
+            return true;
+        }
+        gloo_timers::future::TimeoutFuture::new(10).await;
+    }
+    done()
+}
+
+#[wasm_bindgen_test]
+async fn unmounting_the_socket_removes_its_window_listeners_and_timers() {
+    js_sys::eval(COUNTERS).unwrap();
+    let before = counts();
+    let root = test_root();
+    let status = RwSignal::new(ConnectionStatus::default());
+    // Nothing listens on the discard port: every try fails, so the driver
+    // keeps a backoff timer (and sockets) going.
+    let config = EngineConfig {
+        backoff_base_ms: 5,
+        backoff_cap_ms: 20,
+        ..EngineConfig::default()
+    };
+    let mounted = mount_to(root.clone(), move || {
+        let socket = use_roster_socket(Ok::<_, String>("ws://127.0.0.1:9/".into()), config, vec![]);
+        Effect::new(move || status.set(socket.status.get()));
+        view! { <p>"probe"</p> }
+    });
+    assert!(
+        eventually(|| status.get_untracked().attempt >= 3).await,
+        "the driver retried: {:?}",
+        status.get_untracked()
+    );
+    let (listeners, _) = counts();
+    assert_eq!(
+        listeners - before.0,
+        5,
+        "online, offline, pagehide, pageshow, visibilitychange"
+    );
+    drop(mounted);
+    assert!(
+        eventually(|| counts() == before).await,
+        "after unmount: {:?}, before: {before:?}",
+        counts()
+    );
 }

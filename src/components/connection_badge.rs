@@ -1,26 +1,70 @@
 use leptos::prelude::*;
 use roster_protocol::{ConnectionState, ConnectionStatus};
 
-/// Where the connection stands, the reconnection attempt, and the last
-/// problem seen. `data-state` carries the machine-readable state.
+/// Where the connection stands: the state, the reconnection attempt and
+/// when the next try starts, the protocol and round-trip time while
+/// connected, and the last problem seen. `data-state` carries the
+/// machine-readable state and `data-protocol` the protocol in use.
 #[component]
 pub fn ConnectionBadge(#[prop(into)] status: Signal<ConnectionStatus>) -> impl IntoView {
     let state = move || status.with(|s| s.state);
-    let attempt = move || status.with(|s| s.attempt);
-    let detail = move || match (state(), attempt()) {
-        (ConnectionState::Reconnecting | ConnectionState::Offline, n) if n > 0 => {
-            format!(" (attempt {n})")
-        }
-        _ => String::new(),
+    let attempt = move || {
+        status.with(|s| match s.state {
+            ConnectionState::Reconnecting | ConnectionState::Offline if s.attempt > 0 => {
+                Some(s.attempt)
+            }
+            _ => None,
+        })
     };
+    let next_retry_at = move || status.with(|s| s.next_retry_at);
+    let live_detail = move || {
+        status.with(|s| {
+            let protocol = s
+                .protocol
+                .filter(|_| s.state == ConnectionState::Connected)?;
+            Some(match s.rtt_ms {
+                Some(rtt) => format!("{} · {rtt} ms", protocol.as_str()),
+                None => protocol.as_str().to_owned(),
+            })
+        })
+    };
+    let protocol = move || status.with(|s| s.protocol.map(|p| p.as_str()));
     let last_error = move || status.with(|s| s.last_error.clone());
     view! {
-        <div class="connection" data-testid="connection-status" data-state=move || state().as_str() role="status">
+        <div
+            class="connection"
+            data-testid="connection-status"
+            data-state=move || state().as_str()
+            data-protocol=protocol
+            role="status"
+        >
             <span class="connection-dot" aria-hidden="true"></span>
-            <span class="connection-label">{move || state().label()}{detail}</span>
+            <span class="connection-label">{move || state().label()}</span>
+            {move || attempt().map(|n| view! {
+                <span class="connection-attempt" data-testid="attempt">"attempt "{n}</span>
+            })}
+            {move || next_retry_at().map(|at| view! {
+                <span class="connection-retry" data-testid="next-retry" data-at=at.to_string()>
+                    "next try at "{clock_time(at)}
+                </span>
+            })}
+            {move || live_detail().map(|detail| view! {
+                <span class="connection-detail" data-testid="connection-detail">{detail}</span>
+            })}
             <Show when=move || last_error().is_some()>
                 <span class="connection-error" data-testid="last-error">{last_error}</span>
             </Show>
         </div>
     }
+}
+
+/// `HH:MM:SS` in the viewer's time zone.
+fn clock_time(epoch_ms: u64) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(epoch_ms as f64));
+    format!(
+        "{:02}:{:02}:{:02}",
+        date.get_hours(),
+        date.get_minutes(),
+        date.get_seconds()
+    )
 }

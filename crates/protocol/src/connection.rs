@@ -54,17 +54,43 @@ impl ConnectionState {
     }
 }
 
+/// Which protocol a connection speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Protocol {
+    /// Roster protocol v1 (subprotocol `roster.v1`): acks, versions, pings.
+    V1,
+    /// The seed protocol of the Dart Frog servers: whole lists, no acks.
+    Seed,
+}
+
+impl Protocol {
+    /// The name shown to people and in `data-protocol`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::V1 => crate::v1::SUBPROTOCOL,
+            Self::Seed => "seed",
+        }
+    }
+}
+
 /// Everything the client shows about its connection.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ConnectionStatus {
     pub state: ConnectionState,
-    /// How many reconnection attempts have been made since the last
-    /// connection that opened; 0 while connected or on the first try.
+    /// Failed tries since the last healthy connection: the number of the
+    /// try being made or waited for while `reconnecting`.
     pub attempt: u32,
+    /// When the next try starts (milliseconds since the Unix epoch), while
+    /// waiting between tries.
+    pub next_retry_at: Option<u64>,
     /// The most recent problem, for a person to read: why the last
     /// connection ended, or a bad frame on the current one. Cleared when a
     /// new connection opens.
     pub last_error: Option<String>,
+    /// The last round-trip time measured by ping and pong (v1 only).
+    pub rtt_ms: Option<u64>,
+    /// The protocol of the current connection, or of the last one.
+    pub protocol: Option<Protocol>,
 }
 
 #[cfg(test)]

@@ -13,24 +13,25 @@
 //! - [`query`]: reading settings from a page's query string.
 //! - [`endpoint`]: which WebSocket URL a page connects to, decided at run time.
 //! - [`connection`]: the connection states the client shows.
+//! - [`engine`]: the connection engine: backoff, heartbeats, browser
+//!   events, the outbox and the list's versions, as a pure state machine.
 //! - [`v1`]: Roster protocol v1, the message catalogue with examples.
 //! - [`validate`]: names, emails and request ids, checked where they enter.
 //! - [`list`]: a client's versioned copy of the list.
-//! - [`session`]: what a v1 client keeps across connections (list, unacked adds).
 
 pub mod connection;
 pub mod endpoint;
+pub mod engine;
 #[cfg(test)]
 mod fixtures;
 pub mod list;
 pub mod query;
 pub mod seed;
-pub mod session;
 pub mod user;
 pub mod v1;
 pub mod validate;
 
-pub use connection::{ConnectionState, ConnectionStatus};
+pub use connection::{ConnectionState, ConnectionStatus, Protocol};
 pub use seed::{DecodeError, SeedCommand};
 pub use user::{User, UserId};
 pub use v1::SUBPROTOCOL;

@@ -174,7 +174,10 @@ fn body_rejected(rejection: &JsonRejection, state: &AppState) -> ApiError {
     };
     state.metrics.error(&code);
     // axum's status is the precise one here (415 for a missing content type).
-    ApiError(rejection.status(), ErrorBody::new(code, rejection.body_text()))
+    ApiError(
+        rejection.status(),
+        ErrorBody::new(code, rejection.body_text()),
+    )
 }
 
 /// `GET /api/v1/users/{id}`.

@@ -11,6 +11,11 @@ class RosterPage {
     this.lastError = page.getByTestId('last-error');
     this.pending = page.getByTestId('pending-count');
     this.viewers = page.getByTestId('viewer-count');
+    this.attempt = page.getByTestId('attempt');
+    this.nextRetry = page.getByTestId('next-retry');
+    this.detail = page.getByTestId('connection-detail');
+    this.retryButton = page.getByTestId('retry-now');
+    this.disconnectButton = page.getByTestId('disconnect');
   }
 
   async open(origin, query = '') {
@@ -18,8 +23,14 @@ class RosterPage {
     return this;
   }
 
-  async expectState(state) {
-    await expect(this.status).toHaveAttribute('data-state', state);
+  async expectState(state, options) {
+    await expect(this.status).toHaveAttribute('data-state', state, options);
+  }
+
+  /** Opens with the engine's settings in the query string, e.g. `{ ping_ms: 500 }`. */
+  async openWith(origin, settings) {
+    const query = new URLSearchParams(Object.entries(settings).map(([k, v]) => [k, String(v)]));
+    return this.open(origin, `?${query}`);
   }
 
   /** Waits until the rows show exactly these ids, in this order. */

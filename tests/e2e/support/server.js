@@ -89,10 +89,25 @@ class RosterServer {
     return Number(line.slice(series.length + 1));
   }
 
+  /** Freezes the process (SIGSTOP): its sockets stay open and silent. */
+  freeze() {
+    this.child.kill('SIGSTOP');
+    this.frozen = true;
+  }
+
+  /** Lets a frozen process run again (SIGCONT). */
+  thaw() {
+    this.child.kill('SIGCONT');
+    this.frozen = false;
+  }
+
   /** Stops the server with `signal` and waits for the process to end. */
   async stop(signal = 'SIGTERM') {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    // A stopped process acts on SIGTERM only once it runs again.
+    if (this.frozen && signal !== 'SIGKILL') this.thaw();
+    this.frozen = false;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill(signal);
     await exited;

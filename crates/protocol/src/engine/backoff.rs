@@ -1,0 +1,95 @@
+//! Retry delays with full jitter, and the small random source behind them.
+
+/// A seeded pseudo-random source (SplitMix64). Not for secrets: it spreads
+/// retries and makes request ids unique, and being seeded makes every test
+/// of the engine repeatable.
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A whole number in `0..=max`.
+    pub fn up_to(&mut self, max: u64) -> u64 {
+        match max.checked_add(1) {
+            Some(bound) => self.next_u64() % bound,
+            None => self.next_u64(),
+        }
+    }
+}
+
+/// The exponential ceiling for a retry: `min(cap, base * 2^attempt)`.
+///
+/// `attempt` counts the failed tries since the last healthy connection, so
+/// the first retry after a healthy connection waits at most `base`.
+pub fn ceiling(base_ms: u64, cap_ms: u64, attempt: u32) -> u64 {
+    let factor = 1u64.checked_shl(attempt).unwrap_or(u64::MAX);
+    base_ms.saturating_mul(factor).min(cap_ms)
+}
+
+/// A full-jitter delay: uniform in `0..=ceiling(base, cap, attempt)`. Many
+/// clients dropped at once by one server restart spread their retries over
+/// the whole window instead of arriving together.
+pub fn full_jitter(rng: &mut Rng, base_ms: u64, cap_ms: u64, attempt: u32) -> u64 {
+    rng.up_to(ceiling(base_ms, cap_ms, attempt))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ceiling_doubles_until_the_cap() {
+        let ceilings: Vec<_> = (0..9).map(|n| ceiling(500, 30_000, n)).collect();
+        assert_eq!(
+            ceilings,
+            [500, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000]
+        );
+        assert_eq!(ceiling(500, 30_000, 200), 30_000, "no overflow");
+    }
+
+    #[test]
+    fn delays_stay_within_the_ceiling_and_spread_over_it() {
+        let mut rng = Rng::new(7);
+        for attempt in 0..12 {
+            let top = ceiling(500, 30_000, attempt);
+            let delays: Vec<_> = (0..2_000)
+                .map(|_| full_jitter(&mut rng, 500, 30_000, attempt))
+                .collect();
+            assert!(delays.iter().all(|d| *d <= top), "attempt {attempt}");
+            // Spread: both the lowest and the highest fifth of the window
+            // are used, and the mean is near the middle.
+            assert!(delays.iter().any(|d| *d < top / 5), "attempt {attempt}");
+            assert!(
+                delays.iter().any(|d| *d > top - top / 5),
+                "attempt {attempt}"
+            );
+            let mean = delays.iter().sum::<u64>() as f64 / delays.len() as f64;
+            let middle = top as f64 / 2.0;
+            assert!(
+                (mean - middle).abs() < top as f64 * 0.05,
+                "attempt {attempt}: mean {mean}"
+            );
+        }
+    }
+
+    #[test]
+    fn one_seed_gives_one_sequence() {
+        let draw = |seed| {
+            let mut rng = Rng::new(seed);
+            (0..5).map(|_| rng.next_u64()).collect::<Vec<_>>()
+        };
+        assert_eq!(draw(1), draw(1));
+        assert_ne!(draw(1), draw(2));
+    }
+}

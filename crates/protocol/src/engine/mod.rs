@@ -1,0 +1,801 @@
+//! The connection engine: everything the client decides about its socket,
+//! as a state machine with no I/O.
+//!
+//! The browser driver (`src/socket.rs`) owns the socket, one timer and the
+//! window's listeners. It feeds each [`Event`] in with the wall-clock time
+//! and carries out the [`Action`]s that come back, in order. Nothing here
+//! reads a clock, a random source or a socket, so every rule below is
+//! tested natively with a fake clock and a seeded [`Rng`].
+//!
+//! # Rules
+//! - **Backoff**: after a lost or failed connection the next try waits
+//!   `random(0, min(cap, base * 2^attempt))` (full jitter). `attempt`
+//!   resets only once a connection has stayed open `healthy_after_ms` or
+//!   delivered its v1 snapshot (or, from a seed server, its first list), so
+//!   a server that accepts and drops at once backs off like a dead one.
+//!   Retries never stop by themselves; [`Event::Retry`] skips the wait.
+//! - **Opening**: each try first offers `roster.v1`. Chromium fails a
+//!   handshake whose offer the server ignores, which every seed server
+//!   does, so a refused v1 offer is followed at once by a plain open within
+//!   the same try. After a v1 connection, that fallback is only made from
+//!   the third failed try on, so a restarting Roster server is not mistaken
+//!   for a seed server. A socket that has not opened after
+//!   `connect_timeout_ms` is abandoned.
+//! - **Heartbeat** (v1 only; some seed servers add a user for every frame):
+//!   a ping every `ping_ms`; if no frame at all arrives within
+//!   `pong_timeout_ms` of a ping the connection is closed with 4000 and
+//!   replaced. Deadlines are compared with the time of every event, not
+//!   trusted to timers, which browsers throttle in background tabs.
+//! - **Browser events**: offline closes the socket and waits without
+//!   timers until online, which resets the backoff and connects at once;
+//!   becoming visible checks deadlines and skips a pending wait; pagehide
+//!   closes (1001) and pageshow reopens.
+//! - **Close codes**: 1008, 4401 and 4403 mean the server refuses this
+//!   client: the state becomes `closed` until the user retries. Any other
+//!   close is retried with backoff. The user's own disconnect is never
+//!   undone automatically.
+//! - **Outbox**: every add gets a request id and waits in a bounded
+//!   [`Outbox`]. With a v1 server it is sent when a connection is open,
+//!   resent on every new connection until acknowledged (the server's
+//!   idempotency makes that exactly once) and held back for the wait a
+//!   `rate_limited` ack names. With a seed server, which acknowledges
+//!   nothing, it is sent once on an open socket and forgotten. An add
+//!   never sent expires after `outbox_ttl_ms`, with an error shown.
+//! - **List**: a snapshot replaces the list; a change applies only if it is
+//!   the next version; changes before the first snapshot are held and
+//!   applied after it; a gap asks the server to resend (`hello` with
+//!   `since`), and every new connection resumes from the version held.
+
+mod backoff;
+mod config;
+mod outbox;
+#[cfg(test)]
+mod tests;
+
+pub use backoff::{ceiling, full_jitter, Rng};
+pub use config::{EngineConfig, QUERY_PARAMETERS};
+pub use outbox::{Entry, Outbox, OutboxFull};
+
+use crate::connection::{ConnectionState, ConnectionStatus, Protocol};
+use crate::list::{Applied, VersionedList};
+use crate::seed::{decode_user_list, DecodeError, SeedCommand};
+use crate::user::User;
+use crate::v1::{Change, ClientMessage, ErrorCode, ServerMessage};
+use crate::validate::RequestId;
+
+/// Wall-clock time in milliseconds since the Unix epoch (`Date.now()`).
+pub type Millis = u64;
+
+/// Close codes the engine sends or acts on.
+pub mod close_code {
+    /// The user disconnected, or the browser went offline.
+    pub const NORMAL: u16 = 1000;
+    /// The page is going into the back/forward cache.
+    pub const GOING_AWAY: u16 = 1001;
+    /// The server refuses this client by policy.
+    pub const POLICY: u16 = 1008;
+    /// The server stopped answering (no frame after a ping), or a socket
+    /// never opened.
+    pub const DEAD: u16 = 4000;
+    /// The server wants credentials this client does not have.
+    pub const UNAUTHORIZED: u16 = 4401;
+    /// The server forbids this client.
+    pub const FORBIDDEN: u16 = 4403;
+
+    /// Whether a close with `code` means "do not come back on your own".
+    pub fn is_refusal(code: u16) -> bool {
+        matches!(code, POLICY | UNAUTHORIZED | FORBIDDEN)
+    }
+}
+
+/// Changes held while waiting for the first snapshot, at most; the
+/// snapshot makes older ones stale anyway.
+const MAX_HELD_CHANGES: usize = 1_000;
+/// How long to hold an add back after a `rate_limited` ack whose message
+/// names no wait.
+const DEFAULT_RATE_LIMIT_WAIT_MS: u64 = 1_000;
+/// How many failed tries on a known v1 server before the seed fallback is
+/// tried again (the server may have been replaced by a seed server).
+const FALLBACK_AFTER_ATTEMPTS: u32 = 3;
+
+/// Something that happened, told to [`Engine::handle`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The driver is ready; `online` is `navigator.onLine`.
+    Start {
+        online: bool,
+    },
+    /// The socket asked for by [`Action::Open`] opened, speaking `protocol`.
+    Opened {
+        protocol: Protocol,
+    },
+    /// A text frame arrived.
+    Frame(String),
+    /// A binary frame arrived (neither protocol has any).
+    BinaryFrame,
+    /// The socket closed or failed (1006 when the browser gives no code).
+    Closed {
+        code: u16,
+        reason: String,
+    },
+    /// The browser refused to create a socket for the URL at all.
+    Unusable {
+        reason: String,
+    },
+    /// The timer from [`Action::ArmTimer`] fired.
+    Tick,
+    Offline,
+    Online,
+    Hidden,
+    Visible,
+    /// The page is being hidden or put in the back/forward cache.
+    PageHide,
+    /// The page is shown again (also from the back/forward cache).
+    PageShow,
+    /// The user asked to add a user.
+    Add,
+    /// The user asked to retry now, or to connect again after a close.
+    Retry,
+    /// The user asked to disconnect.
+    Disconnect,
+}
+
+/// Something for the driver to do, in the order given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Drop any socket and open a new one, offering `roster.v1` or nothing.
+    Open {
+        offer_v1: bool,
+    },
+    /// Send a text frame on the open socket.
+    Send(String),
+    /// Close the socket and forget it; no [`Event::Closed`] is expected.
+    Close {
+        code: u16,
+        reason: String,
+    },
+    /// Fire [`Event::Tick`] at this instant (replaces any earlier timer).
+    ArmTimer {
+        at: Millis,
+    },
+    /// No timer is needed.
+    DisarmTimer,
+    ShowStatus(ConnectionStatus),
+    ShowUsers(Vec<User>),
+    /// Adds not yet done.
+    ShowPending(usize),
+    ShowViewers(Option<u64>),
+}
+
+/// Where the engine stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Before [`Event::Start`].
+    Idle,
+    Opening {
+        offer_v1: bool,
+        deadline: Millis,
+    },
+    Open(Link),
+    /// Waiting to try again.
+    Waiting {
+        retry_at: Millis,
+    },
+    /// The browser has no network.
+    Offline,
+    /// The page is hidden in the back/forward cache.
+    Suspended,
+    /// Closed by the user or refused by the server: nothing happens until
+    /// [`Event::Retry`].
+    Closed,
+}
+
+/// One open socket.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Link {
+    protocol: Protocol,
+    opened_at: Millis,
+    /// Counted as a healthy connection (the attempt counter was reset).
+    healthy: bool,
+    next_ping_at: Millis,
+    /// A frame must arrive before this, since a ping was sent.
+    alive_by: Option<Millis>,
+    /// The ping awaiting its pong: nonce and when it was sent, for the RTT.
+    ping: Option<(u64, Millis)>,
+    /// A `hello` was sent to fill a gap; no more until the list moves.
+    resyncing: bool,
+}
+
+/// The connection engine. See the [module docs](self) for its rules.
+#[derive(Clone, Debug)]
+pub struct Engine {
+    config: EngineConfig,
+    /// Named in errors a person reads.
+    url: String,
+    rng: Rng,
+    phase: Phase,
+    attempt: u32,
+    last_protocol: Option<Protocol>,
+    last_error: Option<String>,
+    rtt_ms: Option<u64>,
+    viewers: Option<u64>,
+    /// The v1 list; empty and without a version while on a seed server.
+    list: VersionedList,
+    /// Changes that arrived before the first snapshot.
+    held: Vec<Change>,
+    /// The list from a seed server.
+    seed_users: Vec<User>,
+    outbox: Outbox,
+    next_nonce: u64,
+    shown: Shown,
+}
+
+/// What the driver was last told, so only differences are sent.
+#[derive(Clone, Debug, Default)]
+struct Shown {
+    status: Option<ConnectionStatus>,
+    pending: Option<usize>,
+    viewers: Option<Option<u64>>,
+    users_stale: bool,
+    timer: Option<Millis>,
+}
+
+impl Engine {
+    /// An engine for `url` (used in messages only), with randomness from
+    /// `seed`.
+    pub fn new(config: EngineConfig, url: impl Into<String>, seed: u64) -> Self {
+        Self {
+            outbox: Outbox::new(config.outbox_max, config.outbox_ttl_ms),
+            config,
+            url: url.into(),
+            rng: Rng::new(seed),
+            phase: Phase::Idle,
+            attempt: 0,
+            last_protocol: None,
+            last_error: None,
+            rtt_ms: None,
+            viewers: None,
+            list: VersionedList::default(),
+            held: Vec::new(),
+            seed_users: Vec::new(),
+            next_nonce: 0,
+            shown: Shown {
+                users_stale: true,
+                ..Shown::default()
+            },
+        }
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// The status as it would be shown now.
+    pub fn status(&self) -> ConnectionStatus {
+        ConnectionStatus {
+            state: self.state(),
+            attempt: self.attempt,
+            next_retry_at: match self.phase {
+                Phase::Waiting { retry_at } => Some(retry_at),
+                _ => None,
+            },
+            last_error: self.last_error.clone(),
+            rtt_ms: self.rtt_ms,
+            protocol: self.last_protocol,
+        }
+    }
+
+    /// The list as it would be shown now.
+    pub fn users(&self) -> &[User] {
+        if self.list.version().is_some() {
+            self.list.users()
+        } else {
+            &self.seed_users
+        }
+    }
+
+    /// Adds not yet done.
+    pub fn pending(&self) -> usize {
+        self.outbox.len()
+    }
+
+    /// Shows a problem found outside the engine (e.g. a bad setting).
+    pub fn report(&mut self, problem: impl Into<String>) -> Vec<Action> {
+        self.last_error = Some(problem.into());
+        let mut out = Vec::new();
+        self.publish(&mut out);
+        out
+    }
+
+    /// Takes in one event at `now` and returns what to do about it.
+    pub fn handle(&mut self, now: Millis, event: Event) -> Vec<Action> {
+        let mut out = Vec::new();
+        match event {
+            Event::Start { online } => {
+                if self.phase == Phase::Idle {
+                    if online {
+                        self.open(now, true, &mut out);
+                    } else {
+                        self.phase = Phase::Offline;
+                    }
+                }
+            }
+            Event::Opened { protocol } => self.opened(now, protocol, &mut out),
+            Event::Frame(text) => self.frame(now, Some(&text), &mut out),
+            Event::BinaryFrame => self.frame(now, None, &mut out),
+            Event::Closed { code, reason } => self.closed(now, code, &reason, &mut out),
+            Event::Unusable { reason } => {
+                self.phase = Phase::Closed;
+                self.last_error = Some(reason);
+            }
+            Event::Tick | Event::Hidden => {}
+            Event::Offline => {
+                if !matches!(self.phase, Phase::Closed) {
+                    self.drop_socket(close_code::NORMAL, "the browser went offline", &mut out);
+                    self.phase = Phase::Offline;
+                }
+            }
+            Event::Online => {
+                if matches!(self.phase, Phase::Offline | Phase::Waiting { .. }) {
+                    self.attempt = 0;
+                    self.open(now, true, &mut out);
+                }
+            }
+            Event::Visible => {
+                if matches!(self.phase, Phase::Waiting { .. }) {
+                    self.open(now, true, &mut out);
+                }
+            }
+            Event::PageHide => {
+                if !matches!(self.phase, Phase::Closed | Phase::Offline) {
+                    self.drop_socket(close_code::GOING_AWAY, "the page was hidden", &mut out);
+                    self.phase = Phase::Suspended;
+                }
+            }
+            Event::PageShow => {
+                if self.phase == Phase::Suspended {
+                    self.attempt = 0;
+                    self.open(now, true, &mut out);
+                }
+            }
+            Event::Add => self.add(now, &mut out),
+            Event::Retry => match self.phase {
+                Phase::Closed | Phase::Suspended => {
+                    self.attempt = 0;
+                    self.open(now, true, &mut out);
+                }
+                Phase::Waiting { .. } | Phase::Offline => self.open(now, true, &mut out),
+                Phase::Idle | Phase::Opening { .. } | Phase::Open(_) => {}
+            },
+            Event::Disconnect => {
+                self.drop_socket(close_code::NORMAL, "disconnected by the user", &mut out);
+                self.phase = Phase::Closed;
+                self.last_error = None;
+            }
+        }
+        self.check_deadlines(now, &mut out);
+        self.publish(&mut out);
+        out
+    }
+
+    fn state(&self) -> ConnectionState {
+        match self.phase {
+            Phase::Idle | Phase::Suspended => ConnectionState::Connecting,
+            Phase::Opening { .. } if self.attempt == 0 => ConnectionState::Connecting,
+            Phase::Opening { .. } | Phase::Waiting { .. } => ConnectionState::Reconnecting,
+            Phase::Open(_) => ConnectionState::Connected,
+            Phase::Offline => ConnectionState::Offline,
+            Phase::Closed => ConnectionState::Closed,
+        }
+    }
+
+    fn open(&mut self, now: Millis, offer_v1: bool, out: &mut Vec<Action>) {
+        self.phase = Phase::Opening {
+            offer_v1,
+            deadline: now.saturating_add(self.config.connect_timeout_ms),
+        };
+        out.push(Action::Open { offer_v1 });
+    }
+
+    /// Closes the socket, if there is one.
+    fn drop_socket(&mut self, code: u16, reason: &str, out: &mut Vec<Action>) {
+        if matches!(self.phase, Phase::Opening { .. } | Phase::Open(_)) {
+            out.push(Action::Close {
+                code,
+                reason: reason.to_owned(),
+            });
+        }
+    }
+
+    fn opened(&mut self, now: Millis, protocol: Protocol, out: &mut Vec<Action>) {
+        if !matches!(self.phase, Phase::Opening { .. }) {
+            return;
+        }
+        self.phase = Phase::Open(Link {
+            protocol,
+            opened_at: now,
+            healthy: false,
+            next_ping_at: now.saturating_add(self.config.ping_ms),
+            alive_by: None,
+            ping: None,
+            resyncing: false,
+        });
+        self.last_protocol = Some(protocol);
+        self.last_error = None;
+        match protocol {
+            Protocol::V1 => {
+                out.push(Action::Send(self.hello()));
+                for request_id in self.outbox.send_ready(now) {
+                    out.push(Action::Send(add_frame(request_id)));
+                }
+            }
+            Protocol::Seed => {
+                // A seed server has no versions to resume from.
+                self.list = VersionedList::default();
+                self.held.clear();
+                self.viewers = None;
+                for _ in self.outbox.drain() {
+                    out.push(Action::Send(SeedCommand::AddUser.as_frame().to_owned()));
+                }
+            }
+        }
+    }
+
+    fn hello(&self) -> String {
+        ClientMessage::Hello {
+            since: self.list.version(),
+            epoch: self.list.epoch().map(str::to_owned),
+        }
+        .to_frame()
+    }
+
+    fn closed(&mut self, now: Millis, code: u16, reason: &str, out: &mut Vec<Action>) {
+        let description = match &self.phase {
+            Phase::Opening { offer_v1: true, .. } if self.may_fall_back() => {
+                return self.open(now, false, out);
+            }
+            Phase::Opening { .. } => format!("could not connect to {}", self.url),
+            Phase::Open(link) => {
+                if now >= link.opened_at.saturating_add(self.config.healthy_after_ms) {
+                    self.attempt = 0;
+                }
+                match reason {
+                    "" => format!("the server closed the connection (code {code})"),
+                    reason => format!("the server closed the connection (code {code}: {reason})"),
+                }
+            }
+            _ => return,
+        };
+        if close_code::is_refusal(code) {
+            self.phase = Phase::Closed;
+            self.last_error = Some(format!(
+                "the server refused this client (code {code}{}); press retry to try again",
+                if reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {reason}")
+                }
+            ));
+        } else {
+            self.retry_later(now, description);
+        }
+    }
+
+    /// Whether a refused v1 offer should be followed by a plain open.
+    fn may_fall_back(&self) -> bool {
+        self.last_protocol != Some(Protocol::V1) || self.attempt >= FALLBACK_AFTER_ATTEMPTS
+    }
+
+    /// Schedules the next try with full jitter and counts the attempt.
+    fn retry_later(&mut self, now: Millis, reason: String) {
+        let delay = full_jitter(
+            &mut self.rng,
+            self.config.backoff_base_ms,
+            self.config.backoff_cap_ms,
+            self.attempt,
+        );
+        self.attempt = self.attempt.saturating_add(1);
+        self.last_error = Some(reason);
+        self.phase = Phase::Waiting {
+            retry_at: now.saturating_add(delay),
+        };
+    }
+
+    fn new_request_id(&mut self) -> RequestId {
+        let id = format!("{:016x}{:016x}", self.rng.next_u64(), self.rng.next_u64());
+        RequestId::parse(&id).expect("32 hex digits are a valid request id")
+    }
+
+    fn add(&mut self, now: Millis, out: &mut Vec<Action>) {
+        let request_id = self.new_request_id();
+        if let Err(OutboxFull { max }) = self.outbox.push(request_id.clone(), now) {
+            self.last_error = Some(format!(
+                "{max} adds are already waiting to be sent; this one was not queued"
+            ));
+            return;
+        }
+        let Phase::Open(link) = &self.phase else {
+            return;
+        };
+        match link.protocol {
+            Protocol::V1 => {
+                self.outbox.mark_sent(&request_id);
+                out.push(Action::Send(add_frame(request_id)));
+            }
+            Protocol::Seed => {
+                self.outbox.settle(&request_id);
+                out.push(Action::Send(SeedCommand::AddUser.as_frame().to_owned()));
+            }
+        }
+    }
+
+    fn frame(&mut self, now: Millis, text: Option<&str>, out: &mut Vec<Action>) {
+        let Phase::Open(link) = &mut self.phase else {
+            return;
+        };
+        // Any frame shows the server is alive.
+        link.alive_by = None;
+        let protocol = link.protocol;
+        let Some(text) = text else {
+            self.last_error = Some(DecodeError::Binary.to_string());
+            return;
+        };
+        match protocol {
+            Protocol::Seed => match decode_user_list(text) {
+                Ok(users) => {
+                    self.seed_users = users;
+                    self.shown.users_stale = true;
+                    self.mark_healthy();
+                }
+                Err(err) => self.last_error = Some(err.to_string()),
+            },
+            Protocol::V1 => match ServerMessage::decode(text) {
+                Ok(message) => self.receive_v1(now, message, out),
+                Err(err) => {
+                    self.last_error =
+                        Some(format!("the server sent a frame Roster cannot read: {err}"));
+                }
+            },
+        }
+    }
+
+    fn mark_healthy(&mut self) {
+        if let Phase::Open(link) = &mut self.phase {
+            link.healthy = true;
+            self.attempt = 0;
+        }
+    }
+
+    fn link_mut(&mut self) -> Option<&mut Link> {
+        match &mut self.phase {
+            Phase::Open(link) => Some(link),
+            _ => None,
+        }
+    }
+
+    fn receive_v1(&mut self, now: Millis, message: ServerMessage, out: &mut Vec<Action>) {
+        match message {
+            ServerMessage::Snapshot {
+                epoch,
+                version,
+                users,
+            } => {
+                self.list.replace(epoch, version, users);
+                self.shown.users_stale = true;
+                if let Some(link) = self.link_mut() {
+                    link.resyncing = false;
+                }
+                let mut held = std::mem::take(&mut self.held);
+                held.sort_by_key(|change| change.version);
+                for change in &held {
+                    self.apply_change(change, out);
+                }
+                self.mark_healthy();
+            }
+            ServerMessage::Change(change) => {
+                if self.list.version().is_none() {
+                    if self.held.len() < MAX_HELD_CHANGES {
+                        self.held.push(change);
+                    }
+                } else {
+                    self.apply_change(&change, out);
+                }
+            }
+            ServerMessage::Ack(ack) => match ack.outcome() {
+                Ok(_) => {
+                    self.outbox.settle(&ack.request_id);
+                }
+                Err(error) if error.code == ErrorCode::RateLimited => {
+                    let wait = retry_wait_ms(&error.message).unwrap_or(DEFAULT_RATE_LIMIT_WAIT_MS);
+                    self.outbox.hold(&ack.request_id, now.saturating_add(wait));
+                    self.last_error = Some(format!(
+                        "the server asked to slow down; sending again in {wait} ms"
+                    ));
+                }
+                Err(error) => {
+                    self.outbox.settle(&ack.request_id);
+                    self.last_error =
+                        Some(format!("the server refused a request: {}", error.message));
+                }
+            },
+            ServerMessage::Pong { nonce } => {
+                let rtt = self.link_mut().and_then(|link| match link.ping {
+                    Some((sent_nonce, sent_at)) if nonce == Some(sent_nonce) => {
+                        link.ping = None;
+                        Some(now.saturating_sub(sent_at))
+                    }
+                    _ => None,
+                });
+                if rtt.is_some() {
+                    self.rtt_ms = rtt;
+                }
+            }
+            ServerMessage::Presence { viewers } => self.viewers = Some(viewers),
+            ServerMessage::Error(error) => {
+                self.last_error = Some(format!("the server reported: {}", error.message));
+            }
+        }
+    }
+
+    /// Applies a change to a list that has a snapshot; a gap asks for the
+    /// missing changes, once until the list moves again.
+    fn apply_change(&mut self, change: &Change, out: &mut Vec<Action>) {
+        match self.list.apply(change) {
+            Applied::Changed => {
+                self.shown.users_stale = true;
+                if let Some(link) = self.link_mut() {
+                    link.resyncing = false;
+                }
+            }
+            Applied::Stale | Applied::NoBase => {}
+            Applied::Gap { .. } => {
+                let hello = self.hello();
+                if let Some(link) = self.link_mut() {
+                    if !link.resyncing {
+                        link.resyncing = true;
+                        out.push(Action::Send(hello));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Acts on every deadline that has passed by `now`.
+    fn check_deadlines(&mut self, now: Millis, out: &mut Vec<Action>) {
+        let expired = self.outbox.expire(now);
+        if expired > 0 {
+            self.last_error = Some(format!(
+                "{expired} {} waited more than {} ms for a connection and {} dropped",
+                if expired == 1 { "add" } else { "adds" },
+                self.config.outbox_ttl_ms,
+                if expired == 1 { "was" } else { "were" },
+            ));
+        }
+        let config = self.config;
+        match &mut self.phase {
+            Phase::Opening { deadline, .. } if now >= *deadline => {
+                out.push(Action::Close {
+                    code: close_code::DEAD,
+                    reason: "connect timeout".into(),
+                });
+                let reason = format!(
+                    "{} did not answer within {} ms",
+                    self.url, config.connect_timeout_ms
+                );
+                self.retry_later(now, reason);
+            }
+            Phase::Waiting { retry_at } if now >= *retry_at => self.open(now, true, out),
+            Phase::Open(link) => {
+                if !link.healthy && now >= link.opened_at.saturating_add(config.healthy_after_ms) {
+                    link.healthy = true;
+                    self.attempt = 0;
+                }
+                if link.protocol != Protocol::V1 {
+                    return;
+                }
+                if link.alive_by.is_some_and(|by| now >= by) {
+                    out.push(Action::Close {
+                        code: close_code::DEAD,
+                        reason: "no reply to ping".into(),
+                    });
+                    let reason = format!(
+                        "the server stopped answering (nothing within {} ms of a ping)",
+                        config.pong_timeout_ms
+                    );
+                    self.retry_later(now, reason);
+                    return;
+                }
+                if now >= link.next_ping_at {
+                    self.next_nonce += 1;
+                    link.ping = Some((self.next_nonce, now));
+                    link.alive_by
+                        .get_or_insert(now.saturating_add(config.pong_timeout_ms));
+                    link.next_ping_at = now.saturating_add(config.ping_ms);
+                    out.push(Action::Send(
+                        ClientMessage::Ping {
+                            nonce: Some(self.next_nonce),
+                        }
+                        .to_frame(),
+                    ));
+                }
+                for request_id in self.outbox.released(now) {
+                    out.push(Action::Send(add_frame(request_id)));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// When something is next due, if anything is.
+    fn next_deadline(&self) -> Option<Millis> {
+        let phase = match &self.phase {
+            Phase::Opening { deadline, .. } => Some(*deadline),
+            Phase::Waiting { retry_at } => Some(*retry_at),
+            Phase::Open(link) => {
+                let healthy = (!link.healthy)
+                    .then(|| link.opened_at.saturating_add(self.config.healthy_after_ms));
+                let (heartbeat, release) = match link.protocol {
+                    Protocol::V1 => (
+                        Some(
+                            link.alive_by
+                                .map_or(link.next_ping_at, |by| by.min(link.next_ping_at)),
+                        ),
+                        self.outbox.next_release(),
+                    ),
+                    Protocol::Seed => (None, None),
+                };
+                [healthy, heartbeat, release].into_iter().flatten().min()
+            }
+            Phase::Idle | Phase::Offline | Phase::Suspended | Phase::Closed => None,
+        };
+        [phase, self.outbox.next_expiry()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Tells the driver what changed since it was last told.
+    fn publish(&mut self, out: &mut Vec<Action>) {
+        let status = self.status();
+        if self.shown.status.as_ref() != Some(&status) {
+            self.shown.status = Some(status.clone());
+            out.push(Action::ShowStatus(status));
+        }
+        if std::mem::take(&mut self.shown.users_stale) {
+            out.push(Action::ShowUsers(self.users().to_vec()));
+        }
+        let pending = self.outbox.len();
+        if self.shown.pending != Some(pending) {
+            self.shown.pending = Some(pending);
+            out.push(Action::ShowPending(pending));
+        }
+        if self.shown.viewers != Some(self.viewers) {
+            self.shown.viewers = Some(self.viewers);
+            out.push(Action::ShowViewers(self.viewers));
+        }
+        let timer = self.next_deadline();
+        if self.shown.timer != timer {
+            self.shown.timer = timer;
+            out.push(match timer {
+                Some(at) => Action::ArmTimer { at },
+                None => Action::DisarmTimer,
+            });
+        }
+    }
+}
+
+fn add_frame(request_id: RequestId) -> String {
+    ClientMessage::Add {
+        request_id,
+        name: None,
+        email: None,
+    }
+    .to_frame()
+}
+
+/// The wait a `rate_limited` message names ("… retry in 250 ms").
+fn retry_wait_ms(message: &str) -> Option<u64> {
+    let (_, after) = message.rsplit_once("retry in ")?;
+    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}

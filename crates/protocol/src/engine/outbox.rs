@@ -1,0 +1,203 @@
+//! Adds the user asked for that the server has not done yet: bounded in
+//! size and in how long an add may wait for a connection.
+
+use std::collections::VecDeque;
+
+use crate::validate::RequestId;
+
+/// One add, from the click until the server has done it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub request_id: RequestId,
+    /// When the user asked for it (ms since the Unix epoch).
+    pub queued_at: u64,
+    /// Handed to a v1 server at least once. From then on it is kept until
+    /// acknowledged, never expired: the server may already have done it,
+    /// and only its acknowledgement can say so.
+    pub sent: bool,
+    /// Not to be sent before this instant (the server asked to slow down).
+    pub hold_until: Option<u64>,
+}
+
+/// Why an add was not queued.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxFull {
+    pub max: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct Outbox {
+    entries: VecDeque<Entry>,
+    max: usize,
+    ttl_ms: u64,
+}
+
+impl Outbox {
+    pub fn new(max: usize, ttl_ms: u64) -> Self {
+        Self {
+            entries: VecDeque::new(),
+            max,
+            ttl_ms,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Queues an add, oldest first, unless `max` are already waiting.
+    pub fn push(&mut self, request_id: RequestId, now: u64) -> Result<(), OutboxFull> {
+        if self.entries.len() >= self.max {
+            return Err(OutboxFull { max: self.max });
+        }
+        self.entries.push_back(Entry {
+            request_id,
+            queued_at: now,
+            sent: false,
+            hold_until: None,
+        });
+        Ok(())
+    }
+
+    /// Drops the adds never sent that have waited `ttl_ms`; returns how
+    /// many.
+    pub fn expire(&mut self, now: u64) -> usize {
+        let before = self.entries.len();
+        let ttl = self.ttl_ms;
+        self.entries
+            .retain(|entry| entry.sent || now < entry.queued_at.saturating_add(ttl));
+        before - self.entries.len()
+    }
+
+    /// When the next unsent add expires.
+    pub fn next_expiry(&self) -> Option<u64> {
+        self.entries
+            .iter()
+            .filter(|entry| !entry.sent)
+            .map(|entry| entry.queued_at.saturating_add(self.ttl_ms))
+            .min()
+    }
+
+    /// When the next held add may be sent again.
+    pub fn next_release(&self) -> Option<u64> {
+        self.entries
+            .iter()
+            .filter_map(|entry| entry.hold_until)
+            .min()
+    }
+
+    /// Removes the add with this id (acknowledged); `false` if unknown.
+    pub fn settle(&mut self, request_id: &RequestId) -> bool {
+        let before = self.entries.len();
+        self.entries.retain(|entry| entry.request_id != *request_id);
+        before != self.entries.len()
+    }
+
+    /// Marks the add with this id as handed to a v1 server.
+    pub fn mark_sent(&mut self, request_id: &RequestId) {
+        if let Some(entry) = self
+            .entries
+            .iter_mut()
+            .find(|e| e.request_id == *request_id)
+        {
+            entry.sent = true;
+        }
+    }
+
+    /// Keeps the add with this id back until `until`.
+    pub fn hold(&mut self, request_id: &RequestId, until: u64) -> bool {
+        match self
+            .entries
+            .iter_mut()
+            .find(|e| e.request_id == *request_id)
+        {
+            Some(entry) => {
+                entry.hold_until = Some(until);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The ids of every add that may be sent at `now`, oldest first,
+    /// marked as sent (v1: they stay until acknowledged).
+    pub fn send_ready(&mut self, now: u64) -> Vec<RequestId> {
+        self.entries
+            .iter_mut()
+            .filter(|entry| entry.hold_until.is_none_or(|until| until <= now))
+            .map(|entry| {
+                entry.sent = true;
+                entry.hold_until = None;
+                entry.request_id.clone()
+            })
+            .collect()
+    }
+
+    /// Like [`Self::send_ready`], but only adds that were held and are
+    /// now due (the rest are already in flight on this connection).
+    pub fn released(&mut self, now: u64) -> Vec<RequestId> {
+        self.entries
+            .iter_mut()
+            .filter(|entry| entry.hold_until.is_some_and(|until| until <= now))
+            .map(|entry| {
+                entry.hold_until = None;
+                entry.request_id.clone()
+            })
+            .collect()
+    }
+
+    /// Takes every add out (seed: sent once, nothing to wait for).
+    pub fn drain(&mut self) -> Vec<Entry> {
+        self.entries.drain(..).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rid(n: u32) -> RequestId {
+        RequestId::parse(&format!("r{n}")).unwrap()
+    }
+
+    #[test]
+    fn a_full_outbox_refuses_and_keeps_what_it_has() {
+        let mut outbox = Outbox::new(2, 1_000);
+        outbox.push(rid(1), 0).unwrap();
+        outbox.push(rid(2), 0).unwrap();
+        assert_eq!(outbox.push(rid(3), 0), Err(OutboxFull { max: 2 }));
+        assert_eq!(outbox.len(), 2);
+    }
+
+    #[test]
+    fn only_unsent_adds_expire() {
+        let mut outbox = Outbox::new(10, 1_000);
+        outbox.push(rid(1), 0).unwrap();
+        outbox.push(rid(2), 500).unwrap();
+        assert_eq!(outbox.next_expiry(), Some(1_000));
+        assert_eq!(outbox.expire(999), 0);
+        assert_eq!(outbox.expire(1_000), 1);
+        outbox.send_ready(1_000);
+        assert_eq!(outbox.next_expiry(), None);
+        assert_eq!(outbox.expire(10_000), 0, "a sent add waits for its ack");
+        assert!(outbox.settle(&rid(2)));
+        assert!(outbox.is_empty());
+    }
+
+    #[test]
+    fn a_held_add_is_released_when_due() {
+        let mut outbox = Outbox::new(10, 1_000);
+        outbox.push(rid(1), 0).unwrap();
+        outbox.send_ready(0);
+        outbox.hold(&rid(1), 300);
+        assert!(outbox.send_ready(100).is_empty());
+        assert!(outbox.released(299).is_empty());
+        assert_eq!(outbox.next_release(), Some(300));
+        assert_eq!(outbox.released(300), [rid(1)]);
+        assert_eq!(outbox.next_release(), None);
+    }
+}
