@@ -64,8 +64,8 @@ impl RosterSocket {
 }
 
 /// Starts the connection for `url` with `config` and returns its signals.
-/// `problems` (e.g. ignored settings) are shown as the last error until a
-/// connection opens. The socket, its timer and the window listeners are
+/// `problems` with the settings (from [`EngineConfig::from_query`]) are
+/// shown as the last error whenever there is no other one. The socket, its timer and the window listeners are
 /// released when the calling component is cleaned up.
 ///
 /// An unusable `url` leaves the connection `closed` with the reason shown.
@@ -99,10 +99,7 @@ pub fn use_roster_socket(
     };
     let listeners = listen_to_the_window(event_tx);
     let mut engine = Engine::new(config, url.clone(), random_seed());
-    let mut backlog = VecDeque::new();
-    for problem in problems {
-        backlog.extend(engine.report(problem));
-    }
+    let backlog = VecDeque::from(engine.warn_about_settings(&problems));
     let driver = Driver {
         url,
         engine,

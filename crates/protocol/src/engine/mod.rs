@@ -217,6 +217,8 @@ pub struct Engine {
     attempt: u32,
     last_protocol: Option<Protocol>,
     last_error: Option<String>,
+    /// A problem with the settings, shown whenever there is no other error.
+    settings_warning: Option<String>,
     rtt_ms: Option<u64>,
     viewers: Option<u64>,
     /// The v1 list; empty and without a version while on a seed server.
@@ -253,6 +255,7 @@ impl Engine {
             attempt: 0,
             last_protocol: None,
             last_error: None,
+            settings_warning: None,
             rtt_ms: None,
             viewers: None,
             list: VersionedList::default(),
@@ -279,7 +282,10 @@ impl Engine {
                 Phase::Waiting { retry_at } => Some(retry_at),
                 _ => None,
             },
-            last_error: self.last_error.clone(),
+            last_error: self
+                .last_error
+                .clone()
+                .or_else(|| self.settings_warning.clone()),
             rtt_ms: self.rtt_ms,
             protocol: self.last_protocol,
         }
@@ -299,9 +305,11 @@ impl Engine {
         self.outbox.len()
     }
 
-    /// Shows a problem found outside the engine (e.g. a bad setting).
-    pub fn report(&mut self, problem: impl Into<String>) -> Vec<Action> {
-        self.last_error = Some(problem.into());
+    /// Shows problems with the settings (see [`EngineConfig::from_query`])
+    /// as the last error whenever there is no other one, so a mistyped
+    /// setting does not go unnoticed.
+    pub fn warn_about_settings(&mut self, problems: &[String]) -> Vec<Action> {
+        self.settings_warning = (!problems.is_empty()).then(|| problems.join("; "));
         let mut out = Vec::new();
         self.publish(&mut out);
         out

@@ -126,24 +126,21 @@ impl Outbox {
     /// The ids of every add that may be sent at `now`, oldest first,
     /// marked as sent (v1: they stay until acknowledged).
     pub fn send_ready(&mut self, now: u64) -> Vec<RequestId> {
-        self.entries
-            .iter_mut()
-            .filter(|entry| entry.hold_until.is_none_or(|until| until <= now))
-            .map(|entry| {
-                entry.sent = true;
-                entry.hold_until = None;
-                entry.request_id.clone()
-            })
-            .collect()
+        self.send_where(|entry| entry.hold_until.is_none_or(|until| until <= now))
     }
 
     /// Like [`Self::send_ready`], but only adds that were held and are
     /// now due (the rest are already in flight on this connection).
     pub fn released(&mut self, now: u64) -> Vec<RequestId> {
+        self.send_where(|entry| entry.hold_until.is_some_and(|until| until <= now))
+    }
+
+    fn send_where(&mut self, due: impl Fn(&Entry) -> bool) -> Vec<RequestId> {
         self.entries
             .iter_mut()
-            .filter(|entry| entry.hold_until.is_some_and(|until| until <= now))
+            .filter(|entry| due(entry))
             .map(|entry| {
+                entry.sent = true;
                 entry.hold_until = None;
                 entry.request_id.clone()
             })

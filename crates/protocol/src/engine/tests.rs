@@ -75,34 +75,30 @@ impl Harness {
     }
 }
 
+/// What `pick` finds in each action, in order.
+fn pick<T>(actions: &[Action], pick: impl Fn(&Action) -> Option<T>) -> Vec<T> {
+    actions.iter().filter_map(pick).collect()
+}
+
 fn sent(actions: &[Action]) -> Vec<String> {
-    actions
-        .iter()
-        .filter_map(|action| match action {
-            Action::Send(frame) => Some(frame.clone()),
-            _ => None,
-        })
-        .collect()
+    pick(actions, |action| match action {
+        Action::Send(frame) => Some(frame.clone()),
+        _ => None,
+    })
 }
 
 fn opens(actions: &[Action]) -> Vec<bool> {
-    actions
-        .iter()
-        .filter_map(|action| match action {
-            Action::Open { offer_v1 } => Some(*offer_v1),
-            _ => None,
-        })
-        .collect()
+    pick(actions, |action| match action {
+        Action::Open { offer_v1 } => Some(*offer_v1),
+        _ => None,
+    })
 }
 
 fn closes(actions: &[Action]) -> Vec<u16> {
-    actions
-        .iter()
-        .filter_map(|action| match action {
-            Action::Close { code, .. } => Some(*code),
-            _ => None,
-        })
-        .collect()
+    pick(actions, |action| match action {
+        Action::Close { code, .. } => Some(*code),
+        _ => None,
+    })
 }
 
 fn snapshot(version: u64, users: Vec<User>) -> ServerMessage {
@@ -817,4 +813,23 @@ fn retry_waits_are_read_from_the_servers_message() {
         Some(250)
     );
     assert_eq!(retry_wait_ms("slow down"), None);
+}
+
+#[test]
+fn a_settings_warning_shows_whenever_there_is_no_other_error() {
+    let mut h = Harness::new();
+    let problems = vec!["ignored ping_ms=\"soon\"".to_owned()];
+    let actions = h.engine.warn_about_settings(&problems);
+    assert!(
+        matches!(&actions[0], Action::ShowStatus(s) if s.last_error.as_deref() == Some(problems[0].as_str()))
+    );
+    h.event(Event::Start { online: true });
+    h.drop_with(1006);
+    h.drop_with(1006);
+    assert!(h.status().last_error.unwrap().contains("could not connect"));
+    h.event(Event::Retry);
+    h.event(Event::Opened {
+        protocol: Protocol::V1,
+    });
+    assert_eq!(h.status().last_error, Some(problems[0].clone()));
 }
