@@ -48,12 +48,14 @@
 
 mod backoff;
 mod config;
+mod events;
 mod outbox;
 #[cfg(test)]
 mod tests;
 
 pub use backoff::{ceiling, full_jitter, Rng};
 pub use config::{EngineConfig, QUERY_PARAMETERS};
+pub use events::{close_code, Action, Event, Millis};
 pub use outbox::{Entry, Outbox, OutboxFull};
 
 use crate::connection::{ConnectionState, ConnectionStatus, Protocol};
@@ -62,31 +64,6 @@ use crate::seed::{decode_user_list, DecodeError, SeedCommand};
 use crate::user::User;
 use crate::v1::{Change, ClientMessage, ErrorCode, ServerMessage};
 use crate::validate::RequestId;
-
-/// Wall-clock time in milliseconds since the Unix epoch (`Date.now()`).
-pub type Millis = u64;
-
-/// Close codes the engine sends or acts on.
-pub mod close_code {
-    /// The user disconnected, or the browser went offline.
-    pub const NORMAL: u16 = 1000;
-    /// The page is going into the back/forward cache.
-    pub const GOING_AWAY: u16 = 1001;
-    /// The server refuses this client by policy.
-    pub const POLICY: u16 = 1008;
-    /// The server stopped answering (no frame after a ping), or a socket
-    /// never opened.
-    pub const DEAD: u16 = 4000;
-    /// The server wants credentials this client does not have.
-    pub const UNAUTHORIZED: u16 = 4401;
-    /// The server forbids this client.
-    pub const FORBIDDEN: u16 = 4403;
-
-    /// Whether a close with `code` means "do not come back on your own".
-    pub fn is_refusal(code: u16) -> bool {
-        matches!(code, POLICY | UNAUTHORIZED | FORBIDDEN)
-    }
-}
 
 /// Changes held while waiting for the first snapshot, at most; the
 /// snapshot makes older ones stale anyway.
@@ -97,75 +74,6 @@ const DEFAULT_RATE_LIMIT_WAIT_MS: u64 = 1_000;
 /// How many failed tries on a known v1 server before the seed fallback is
 /// tried again (the server may have been replaced by a seed server).
 const FALLBACK_AFTER_ATTEMPTS: u32 = 3;
-
-/// Something that happened, told to [`Engine::handle`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Event {
-    /// The driver is ready; `online` is `navigator.onLine`.
-    Start {
-        online: bool,
-    },
-    /// The socket asked for by [`Action::Open`] opened, speaking `protocol`.
-    Opened {
-        protocol: Protocol,
-    },
-    /// A text frame arrived.
-    Frame(String),
-    /// A binary frame arrived (neither protocol has any).
-    BinaryFrame,
-    /// The socket closed or failed (1006 when the browser gives no code).
-    Closed {
-        code: u16,
-        reason: String,
-    },
-    /// The browser refused to create a socket for the URL at all.
-    Unusable {
-        reason: String,
-    },
-    /// The timer from [`Action::ArmTimer`] fired.
-    Tick,
-    Offline,
-    Online,
-    Hidden,
-    Visible,
-    /// The page is being hidden or put in the back/forward cache.
-    PageHide,
-    /// The page is shown again (also from the back/forward cache).
-    PageShow,
-    /// The user asked to add a user.
-    Add,
-    /// The user asked to retry now, or to connect again after a close.
-    Retry,
-    /// The user asked to disconnect.
-    Disconnect,
-}
-
-/// Something for the driver to do, in the order given.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Action {
-    /// Drop any socket and open a new one, offering `roster.v1` or nothing.
-    Open {
-        offer_v1: bool,
-    },
-    /// Send a text frame on the open socket.
-    Send(String),
-    /// Close the socket and forget it; no [`Event::Closed`] is expected.
-    Close {
-        code: u16,
-        reason: String,
-    },
-    /// Fire [`Event::Tick`] at this instant (replaces any earlier timer).
-    ArmTimer {
-        at: Millis,
-    },
-    /// No timer is needed.
-    DisarmTimer,
-    ShowStatus(ConnectionStatus),
-    ShowUsers(Vec<User>),
-    /// Adds not yet done.
-    ShowPending(usize),
-    ShowViewers(Option<u64>),
-}
 
 /// Where the engine stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
