@@ -51,3 +51,25 @@ test('bad frames are reported and leave the list as it was', async () => {
   seed.sendRaw('[{"id":"5","name":"Back","email":"to normal"}]');
   await roster.expectUserIds(['5']);
 });
+
+test('a server closing with 1000 or 1001 is reconnected to; 1008, 4401 and 4403 leave the page closed until Connect', async () => {
+  seed = await startSeedServer({ initialUsers: 1 });
+  await roster.open(home.origin, `?server=${encodeURIComponent(seed.wsUrl)}`);
+  await roster.expectState('connected');
+  for (const code of [1000, 1001]) {
+    seed.closeAll(code, 'bye');
+    await expect(roster.lastError).toContainText(`code ${code}: bye`);
+    await roster.expectState('connected');
+  }
+  for (const code of [1008, 4401, 4403]) {
+    seed.closeAll(code, 'not you');
+    await roster.expectState('closed');
+    await expect(roster.lastError).toContainText(`code ${code}: not you`);
+    // Closed means no retry is scheduled: no next try, a Connect button.
+    await expect(roster.nextRetry).toHaveCount(0);
+    await expect(roster.retryButton).toHaveText('Connect');
+    await roster.retryButton.click();
+    await roster.expectState('connected');
+    await roster.expectUserIds(['0']);
+  }
+});

@@ -46,6 +46,14 @@ async function startSeedServer({ numericIds = false, initialUsers = 0 } = {}) {
     sendRaw(data) {
       wss.clients.forEach((c) => c.send(data));
     },
+    /** Closes every client's socket with `code` and `reason`. */
+    closeAll(code, reason = '') {
+      wss.clients.forEach((c) => c.close(code, reason));
+    },
+    /** How many sockets are open. */
+    get connections() {
+      return wss.clients.size;
+    },
     async stop() {
       wss.clients.forEach((c) => c.terminate());
       await new Promise((resolve) => wss.close(() => server.close(resolve)));
