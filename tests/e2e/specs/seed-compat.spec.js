@@ -19,12 +19,15 @@ test.afterEach(async () => {
 for (const numericIds of [false, true]) {
   test(`a seed server with ${numericIds ? 'numeric' : 'string'} ids is shown and can be added to`, async () => {
     seed = await startSeedServer({ numericIds, initialUsers: 3 });
-    await roster.open(home.origin, `?server=${encodeURIComponent(seed.wsUrl)}`);
+    // A 50 ms heartbeat setting: had the client pinged a seed server, the
+    // stand-in would have received many pings by the end of the test.
+    await roster.open(home.origin, `?server=${encodeURIComponent(seed.wsUrl)}&ping_ms=50&pong_timeout_ms=50`);
     await roster.expectState('connected');
     await roster.expectUserIds(['0', '1', '2']);
 
     await roster.addUser();
     await roster.expectUserIds(['0', '1', '2', '3']);
+    await expect(roster.status).toHaveAttribute('data-protocol', 'seed');
     // The client sent the trigger and nothing else: no heartbeat reaches a
     // seed server, where some variants add a user for every frame.
     expect(seed.received).toEqual(['__addUser__']);
