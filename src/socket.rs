@@ -264,7 +264,10 @@ impl Driver {
                 }
             }
             Action::ArmTimer { at } => {
-                let wait = at.saturating_sub(now()).min(u64::from(u32::MAX));
+                // setTimeout fires at once for anything above i32::MAX ms;
+                // a timer that fires early is harmless (the engine arms
+                // the rest again), one that fires at once in a loop is not.
+                let wait = at.saturating_sub(now()).min(i32::MAX as u64);
                 self.timer = Some(TimeoutFuture::new(wait as u32));
             }
             Action::DisarmTimer => self.timer = None,

@@ -87,6 +87,8 @@ pub enum Action {
         reason: String,
     },
     /// Fire [`Event::Tick`] at this instant (replaces any earlier timer).
+    /// A timer that has fired is spent; the answer to the tick arms the
+    /// next one.
     ArmTimer {
         at: Millis,
     },

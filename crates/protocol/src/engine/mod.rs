@@ -244,7 +244,10 @@ impl Engine {
                 self.phase = Phase::Closed;
                 self.last_error = Some(reason);
             }
-            Event::Tick | Event::Hidden => {}
+            // The timer is spent (and may have fired early): arm it again
+            // for whatever is still ahead.
+            Event::Tick => self.shown.timer = None,
+            Event::Hidden => {}
             Event::Offline => {
                 if !matches!(self.phase, Phase::Closed) {
                     self.drop_socket(close_code::NORMAL, "the browser went offline", &mut out);

@@ -833,3 +833,15 @@ fn a_settings_warning_shows_whenever_there_is_no_other_error() {
     });
     assert_eq!(h.status().last_error, Some(problems[0].clone()));
 }
+
+#[test]
+fn a_timer_that_fires_early_is_armed_again() {
+    let mut h = Harness::new();
+    h.event(Event::Start { online: true });
+    let deadline = h.now + 10_000;
+    let actions = h.after(3_000);
+    assert!(
+        actions.contains(&Action::ArmTimer { at: deadline }),
+        "{actions:?}"
+    );
+}
