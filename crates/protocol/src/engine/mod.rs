@@ -177,10 +177,6 @@ impl Engine {
         }
     }
 
-    pub fn config(&self) -> &EngineConfig {
-        &self.config
-    }
-
     /// The status as it would be shown now.
     pub fn status(&self) -> ConnectionStatus {
         ConnectionStatus {
@@ -369,31 +365,25 @@ impl Engine {
     }
 
     fn closed(&mut self, now: Millis, code: u16, reason: &str, out: &mut Vec<Action>) {
+        // A timer throttled in a background tab may not have credited the
+        // uptime yet.
+        self.credit_uptime(now);
+        let close = match reason {
+            "" => format!("code {code}"),
+            reason => format!("code {code}: {reason}"),
+        };
         let description = match &self.phase {
             Phase::Opening { offer_v1: true, .. } if self.may_fall_back() => {
                 return self.open(now, false, out);
             }
             Phase::Opening { .. } => format!("could not connect to {}", self.url),
-            Phase::Open(link) => {
-                if now >= link.opened_at.saturating_add(self.config.healthy_after_ms) {
-                    self.attempt = 0;
-                }
-                match reason {
-                    "" => format!("the server closed the connection (code {code})"),
-                    reason => format!("the server closed the connection (code {code}: {reason})"),
-                }
-            }
+            Phase::Open(_) => format!("the server closed the connection ({close})"),
             _ => return,
         };
         if close_code::is_refusal(code) {
             self.phase = Phase::Closed;
             self.last_error = Some(format!(
-                "the server refused this client (code {code}{}); press retry to try again",
-                if reason.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {reason}")
-                }
+                "the server refused this client ({close}); press retry to try again"
             ));
         } else {
             self.retry_later(now, description);
@@ -482,6 +472,17 @@ impl Engine {
         if let Phase::Open(link) = &mut self.phase {
             link.healthy = true;
             self.attempt = 0;
+        }
+    }
+
+    /// Counts the open connection as healthy once it has stayed up
+    /// `healthy_after_ms`.
+    fn credit_uptime(&mut self, now: Millis) {
+        let healthy_after = self.config.healthy_after_ms;
+        if let Phase::Open(link) = &self.phase {
+            if !link.healthy && now >= link.opened_at.saturating_add(healthy_after) {
+                self.mark_healthy();
+            }
         }
     }
 
@@ -590,6 +591,7 @@ impl Engine {
                 if expired == 1 { "was" } else { "were" },
             ));
         }
+        self.credit_uptime(now);
         let config = self.config;
         match &mut self.phase {
             Phase::Opening { deadline, .. } if now >= *deadline => {
@@ -605,10 +607,6 @@ impl Engine {
             }
             Phase::Waiting { retry_at } if now >= *retry_at => self.open(now, true, out),
             Phase::Open(link) => {
-                if !link.healthy && now >= link.opened_at.saturating_add(config.healthy_after_ms) {
-                    link.healthy = true;
-                    self.attempt = 0;
-                }
                 if link.protocol != Protocol::V1 {
                     return;
                 }
