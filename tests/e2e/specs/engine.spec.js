@@ -40,12 +40,7 @@ for (const recovery of ['SIGCONT', 'restart']) {
 
     const frozenAt = Date.now();
     server.freeze();
-    // Polled every 10 ms, so the figure is the page's, not the poll's.
-    await page.waitForFunction(
-      () => document.querySelector('[data-testid=connection-status]').dataset.state === 'reconnecting',
-      null,
-      { polling: 10, timeout: DETECTION_BOUND_MS },
-    );
+    await roster.waitForStateExactly('reconnecting', DETECTION_BOUND_MS);
     const detectedMs = Date.now() - frozenAt;
     await expect(roster.lastError).toContainText(/stopped answering|did not answer/);
     console.log(`[measure] frozen server detected in ${detectedMs} ms (ping ${FAST.ping_ms} + deadline ${FAST.pong_timeout_ms})`);
@@ -59,11 +54,7 @@ for (const recovery of ['SIGCONT', 'restart']) {
       await server.stop('SIGKILL');
       await server.start();
     }
-    await page.waitForFunction(
-      () => document.querySelector('[data-testid=connection-status]').dataset.state === 'connected',
-      null,
-      { polling: 10, timeout: 15_000 },
-    );
+    await roster.waitForStateExactly('connected', 15_000);
     console.log(`[measure] reconnected ${Date.now() - recoveringAt} ms after ${recovery}`);
     await roster.expectUserIds(['1']);
     await roster.addUser();

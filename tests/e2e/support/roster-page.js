@@ -27,6 +27,18 @@ class RosterPage {
     await expect(this.status).toHaveAttribute('data-state', state, options);
   }
 
+  /**
+   * Waits for `state`, checking the page every 10 ms (expect's polling
+   * backs off to a second), so the moment it returns is the page's own.
+   */
+  async waitForStateExactly(state, timeout) {
+    await this.page.waitForFunction(
+      (wanted) => document.querySelector('[data-testid=connection-status]').dataset.state === wanted,
+      state,
+      { polling: 10, timeout },
+    );
+  }
+
   /** Opens with the engine's settings in the query string, e.g. `{ ping_ms: 500 }`. */
   async openWith(origin, settings) {
     const query = new URLSearchParams(Object.entries(settings).map(([k, v]) => [k, String(v)]));

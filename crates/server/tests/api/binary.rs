@@ -2,12 +2,11 @@
 //! survives `kill -9`.
 
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
 
 use roster_protocol::v1::ClientMessage;
 use roster_protocol::User;
 
-use crate::helpers::{ids, rid, V1Client, PATIENCE};
+use crate::helpers::{eventually, ids, rid, V1Client};
 
 /// A free loopback port: bound, then released for the child to take.
 fn free_port() -> u16 {
@@ -35,11 +34,8 @@ impl ServerProcess {
             .spawn()
             .unwrap();
         let server = Self { addr, child };
-        let deadline = Instant::now() + PATIENCE;
-        while reqwest::get(server.url("/healthz")).await.is_err() {
-            assert!(Instant::now() < deadline, "server never answered");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let answered = eventually(async || reqwest::get(server.url("/healthz")).await.ok());
+        assert!(answered.await.is_some(), "server never answered");
         server
     }
 
@@ -70,14 +66,9 @@ impl ServerProcess {
 
     /// Waits for the process to exit.
     async fn exited(&mut self) -> ExitStatus {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "server did not exit");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        eventually(async || self.child.try_wait().unwrap())
+            .await
+            .expect("server did not exit")
     }
 }
 

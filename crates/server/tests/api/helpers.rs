@@ -21,6 +21,21 @@ use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
 /// reached when the test fails.
 pub const PATIENCE: Duration = Duration::from_secs(10);
 
+/// Asks `check` every 20 ms until it gives a value, for at most
+/// [`PATIENCE`]; `None` if it never did (the caller says what failed).
+pub async fn eventually<T>(mut check: impl AsyncFnMut() -> Option<T>) -> Option<T> {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        if let Some(value) = check().await {
+            return Some(value);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// A real server on a free loopback port, stopped when dropped.
 pub struct TestApp {
     pub addr: SocketAddr,

@@ -1,6 +1,6 @@
 //! Each limit triggers, answers clearly, and leaves the server healthy.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use roster_protocol::v1::ErrorCode;
 use roster_server::Config;
@@ -8,7 +8,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::{self, Message};
 
-use crate::helpers::{TestApp, PATIENCE};
+use crate::helpers::{eventually, TestApp, PATIENCE};
 
 /// The status a handshake with these headers gets, or 101 if it succeeds.
 async fn handshake_status(app: &TestApp, headers: &[(&'static str, &str)]) -> u16 {
@@ -32,17 +32,14 @@ async fn assert_healthy(app: &TestApp) {
 
 /// Reads `/metrics` until `line` appears.
 async fn wait_for_metric(app: &TestApp, line: &str) {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
+    let seen = eventually(async || {
         let text = app.get_text("/metrics").await;
-        if text.lines().any(|l| l == line) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{line} never appeared in:\n{text}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        text.lines().any(|l| l == line).then_some(())
+    })
+    .await;
+    if seen.is_none() {
+        let text = app.get_text("/metrics").await;
+        panic!("{line} never appeared in:\n{text}");
     }
 }
 
@@ -94,11 +91,8 @@ async fn connections_beyond_the_limit_get_503_until_one_closes() {
     assert_eq!(handshake_status(&app, &[]).await, 503);
     drop(first);
     // The slot frees once the server has seen the close.
-    let deadline = Instant::now() + PATIENCE;
-    while handshake_status(&app, &[]).await != 101 {
-        assert!(Instant::now() < deadline, "the freed slot was never reused");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let reused = eventually(async || (handshake_status(&app, &[]).await == 101).then_some(()));
+    assert!(reused.await.is_some(), "the freed slot was never reused");
     assert_healthy(&app).await;
 }
 
