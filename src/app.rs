@@ -13,7 +13,7 @@ pub fn App() -> impl IntoView {
     let (config, problems) = location::engine_config();
     let socket = use_roster_socket(location::websocket_url(), config, problems);
     let users = socket.users;
-    let count = Signal::derive(move || users.with(Vec::len));
+    let count = Signal::derive(move || users.with(|users| users.len()));
     let add_user = Callback::new(move |()| socket.add_user());
     let retry = Callback::new(move |()| socket.retry());
     let disconnect = Callback::new(move |()| socket.disconnect());

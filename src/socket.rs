@@ -21,13 +21,16 @@ use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use roster_protocol::engine::{Action, Engine, EngineConfig, Event, Millis};
-use roster_protocol::{ConnectionState, ConnectionStatus, Protocol, User, SUBPROTOCOL};
+use roster_protocol::list::UserList;
+use roster_protocol::{ConnectionState, ConnectionStatus, Protocol, SUBPROTOCOL};
 
 /// The live list and its connection, as the components need them.
 #[derive(Clone, Copy)]
 pub struct RosterSocket {
-    /// The server's current user list, in the server's order.
-    pub users: ReadSignal<Vec<User>>,
+    /// The server's current user list, in the server's order. It is edited
+    /// in place, change by change; read it with `with`, not `get`, which
+    /// would copy it.
+    pub users: ReadSignal<UserList>,
     /// Where the connection stands (state, attempt, next try, last error,
     /// round-trip time, protocol).
     pub status: ReadSignal<ConnectionStatus>,
@@ -74,7 +77,7 @@ pub fn use_roster_socket(
     config: EngineConfig,
     problems: Vec<String>,
 ) -> RosterSocket {
-    let (users, set_users) = signal(Vec::new());
+    let (users, set_users) = signal(UserList::default());
     let (status, set_status) = signal(ConnectionStatus::default());
     let (pending, set_pending) = signal(0usize);
     let (viewers, set_viewers) = signal(None);
@@ -177,7 +180,7 @@ struct Driver {
     timer: Option<TimeoutFuture>,
     /// Actions to carry out before waiting again.
     backlog: VecDeque<Action>,
-    set_users: WriteSignal<Vec<User>>,
+    set_users: WriteSignal<UserList>,
     set_status: WriteSignal<ConnectionStatus>,
     set_pending: WriteSignal<usize>,
     set_viewers: WriteSignal<Option<u64>>,
@@ -272,7 +275,7 @@ impl Driver {
             }
             Action::DisarmTimer => self.timer = None,
             Action::ShowStatus(status) => self.set_status.set(status),
-            Action::ShowUsers(users) => self.set_users.set(users),
+            Action::EditUsers(edit) => self.set_users.update(|users| users.edit(edit)),
             Action::ShowPending(pending) => self.set_pending.set(pending),
             Action::ShowViewers(viewers) => self.set_viewers.set(viewers),
         }

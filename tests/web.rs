@@ -8,9 +8,11 @@ use leptos::prelude::*;
 use leptos::task::tick;
 use roster::components::{
     AddUserButton, ConnectionBadge, ConnectionControls, UserCount, UserList, ViewerCount,
+    ROW_HEIGHT_PX,
 };
 use roster::socket::use_roster_socket;
 use roster_protocol::engine::EngineConfig;
+use roster_protocol::list::{ListEdit, UserList as Users};
 use roster_protocol::{ConnectionState, ConnectionStatus, Protocol, User, UserId};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -58,45 +60,173 @@ fn row_ids(root: &HtmlElement) -> Vec<String> {
         .collect()
 }
 
+fn list(users: Vec<User>) -> RwSignal<Users> {
+    RwSignal::new(Users::from_users(users))
+}
+
+/// A list of `n` generated users, ids 1 to n.
+fn many(n: u64) -> Vec<User> {
+    (1..=n).map(|id| user(&id.to_string(), &format!("User {id}"))).collect()
+}
+
+/// A test root whose list view is at most `height` pixels tall.
+fn test_root_of_height(height: u32) -> HtmlElement {
+    let root = test_root();
+    root.style()
+        .set_property("--roster-list-max-height", &format!("{height}px"))
+        .unwrap();
+    root
+}
+
+fn scroller(root: &HtmlElement) -> HtmlElement {
+    select(root, "[data-testid=user-list-scroller]")
+}
+
+/// Scrolls the list and waits until the rows for that place are drawn.
+async fn scroll_to(root: &HtmlElement, top: i32, then_shows: &str) {
+    scroller(root).set_scroll_top(top);
+    let selector = format!("[data-user-id='{then_shows}']");
+    assert!(
+        eventually(|| root.query_selector(&selector).unwrap().is_some()).await,
+        "user {then_shows} shown after scrolling to {top}; rows: {:?}",
+        row_ids(root)
+    );
+}
+
+/// Where user `id`'s row is on screen, in pixels from the viewport top.
+fn screen_top(root: &HtmlElement, id: &str) -> f64 {
+    select(root, &format!("[data-user-id='{id}']"))
+        .get_bounding_client_rect()
+        .top()
+}
+
 #[wasm_bindgen_test]
 async fn the_user_list_renders_one_row_per_user_with_its_id() {
     let root = test_root();
-    let users = RwSignal::new(vec![user("1", "Ada Lovelace"), user("2", "Grace Hopper")]);
+    let users = list(vec![user("1", "Ada Lovelace"), user("2", "Grace Hopper")]);
     let _mounted = mount_to(root.clone(), move || view! { <UserList users /> });
 
     assert_eq!(row_ids(&root), ["1", "2"]);
     let first = &select_all(&root, "[data-testid=user-row]")[0];
     assert!(first.text_content().unwrap().contains("Ada Lovelace"));
     assert!(first.text_content().unwrap().contains("1@roster.test"));
+    assert_eq!(first.get_attribute("aria-posinset").as_deref(), Some("1"));
+    assert_eq!(first.get_attribute("aria-setsize").as_deref(), Some("2"));
 }
 
 #[wasm_bindgen_test]
-async fn a_new_list_replaces_the_rows_and_keeps_unchanged_ones() {
+async fn a_change_redraws_only_rows_whose_user_or_place_changed() {
     let root = test_root();
-    let users = RwSignal::new(vec![user("1", "Ada"), user("2", "Grace")]);
+    let users = list(vec![user("1", "Ada"), user("2", "Grace")]);
     let _mounted = mount_to(root.clone(), move || view! { <UserList users /> });
     let kept_row = select(&root, "[data-user-id='2']");
 
-    users.set(vec![user("2", "Grace"), user("3", "Alan")]);
+    users.update(|list| list.edit(ListEdit::Upsert(user("3", "Alan"))));
     tick().await;
-
-    assert_eq!(row_ids(&root), ["2", "3"]);
-    // Keyed rendering reuses the DOM node of a user who stayed.
-    assert!(kept_row.is_connected());
+    assert_eq!(row_ids(&root), ["1", "2", "3"]);
     assert!(kept_row.is_same_node(Some(&select(&root, "[data-user-id='2']"))));
+
+    users.update(|list| list.edit(ListEdit::Upsert(user("2", "Grace Hopper"))));
+    tick().await;
+    assert!(!kept_row.is_connected(), "a renamed user is drawn again");
+    assert!(select(&root, "[data-user-id='2']")
+        .text_content()
+        .unwrap()
+        .contains("Grace Hopper"));
 }
 
 #[wasm_bindgen_test]
 async fn an_empty_list_says_so_and_the_message_goes_when_users_arrive() {
     let root = test_root();
-    let users = RwSignal::new(Vec::<User>::new());
+    let users = list(Vec::new());
     let _mounted = mount_to(root.clone(), move || view! { <UserList users /> });
     assert_eq!(select_all(&root, "[data-testid=user-list-empty]").len(), 1);
 
-    users.set(vec![user("7", "Radia Perlman")]);
+    users.update(|list| list.edit(ListEdit::Replace(vec![user("7", "Radia Perlman")])));
     tick().await;
     assert!(select_all(&root, "[data-testid=user-list-empty]").is_empty());
     assert_eq!(row_ids(&root), ["7"]);
+}
+
+#[wasm_bindgen_test]
+async fn a_hundred_thousand_users_keep_a_few_dozen_rows_in_the_dom_from_first_to_last() {
+    let root = test_root_of_height(600);
+    let users = list(many(100_000));
+    let _mounted = mount_to(root.clone(), move || view! { <UserList users /> });
+    let bounded = |root: &HtmlElement| {
+        let rows = row_ids(root).len();
+        assert!((1..=80).contains(&rows), "{rows} rows in the DOM");
+    };
+    bounded(&root);
+    assert_eq!(row_ids(&root)[0], "1");
+    // The scrollbar covers the whole list.
+    let height = select(&root, "[data-testid=user-list]").offset_height();
+    assert_eq!(height, (100_000.0 * ROW_HEIGHT_PX) as i32);
+
+    for position in [50_000, 99_000, 12_345] {
+        scroll_to(&root, (position as f64 * ROW_HEIGHT_PX) as i32, &(position + 1).to_string()).await;
+        bounded(&root);
+        let row = select(&root, &format!("[data-user-id='{}']", position + 1));
+        assert_eq!(row.get_attribute("aria-posinset"), Some((position + 1).to_string()));
+        assert_eq!(row.get_attribute("aria-setsize").as_deref(), Some("100000"));
+    }
+    let end = scroller(&root).scroll_height();
+    scroll_to(&root, end, "100000").await;
+    bounded(&root);
+    let last = select(&root, "[data-user-id='100000']");
+    let view = scroller(&root).get_bounding_client_rect();
+    assert!(
+        last.get_bounding_client_rect().bottom() <= view.bottom() + 1.0,
+        "the last user is fully in view"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn rows_removed_or_inserted_above_the_view_do_not_move_the_rows_in_view() {
+    let root = test_root_of_height(400);
+    let users = list(many(1_000));
+    let _mounted = mount_to(root.clone(), move || view! { <UserList users /> });
+    scroll_to(&root, (500.0 * ROW_HEIGHT_PX + 20.0) as i32, "502").await;
+    let before = screen_top(&root, "502");
+
+    users.update(|list| list.edit(ListEdit::Remove(UserId::new("10"))));
+    tick().await;
+    assert!((screen_top(&root, "502") - before).abs() < 1.0, "after a removal above");
+
+    users.update(|list| {
+        let mut shifted = vec![user("new", "Inserted At The Top")];
+        shifted.extend(list.iter().cloned());
+        list.edit(ListEdit::Replace(shifted));
+    });
+    tick().await;
+    assert!((screen_top(&root, "502") - before).abs() < 1.0, "after an insert above");
+    let row = select(&root, "[data-user-id='502']");
+    assert_eq!(row.get_attribute("aria-posinset").as_deref(), Some("502"), "1 removed, 1 inserted above");
+
+    // Removing the row at the top of the view keeps the next one in place.
+    let top_position = (scroller(&root).scroll_top() as f64 / ROW_HEIGHT_PX) as usize;
+    let top_id = users.with_untracked(|list| list.get(top_position).unwrap().id.clone());
+    let next_id = users.with_untracked(|list| list.get(top_position + 1).unwrap().id.clone());
+    let next_before = screen_top(&root, next_id.as_str());
+    users.update(|list| list.edit(ListEdit::Remove(top_id)));
+    tick().await;
+    let moved = screen_top(&root, next_id.as_str()) - next_before;
+    assert!(moved.abs() <= ROW_HEIGHT_PX + 1.0, "moved {moved} px");
+}
+
+#[wasm_bindgen_test]
+async fn at_the_very_top_new_rows_come_into_view() {
+    let root = test_root_of_height(400);
+    let users = list(many(100));
+    let _mounted = mount_to(root.clone(), move || view! { <UserList users /> });
+    users.update(|list| {
+        let mut shifted = vec![user("new", "Newest")];
+        shifted.extend(list.iter().cloned());
+        list.edit(ListEdit::Replace(shifted));
+    });
+    tick().await;
+    assert_eq!(scroller(&root).scroll_top(), 0);
+    assert_eq!(row_ids(&root)[0], "new");
 }
 
 #[wasm_bindgen_test]

@@ -27,6 +27,7 @@ mod fixtures;
 pub mod list;
 pub mod query;
 pub mod seed;
+mod tagged;
 pub mod user;
 pub mod v1;
 pub mod validate;

@@ -47,10 +47,9 @@
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::error::Category;
-use serde_json::Value;
 
 use crate::user::{User, UserId};
+use crate::tagged::{self, body, Tagged};
 use crate::validate::RequestId;
 
 /// The WebSocket subprotocol name a client offers to speak v1.
@@ -174,11 +173,49 @@ impl From<crate::validate::InvalidValue> for ErrorBody {
 }
 
 /// Whether a change added or removed its user.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeOp {
     Added,
     Removed,
+}
+
+impl ChangeOp {
+    const NAMES: &'static [&'static str] = &["added", "removed"];
+}
+
+/// Read as serde reads a unit enum from a `serde_json::Value` (a name, or
+/// a map of one name to `null`), with the same messages; serde_json's own
+/// text reader would answer a number with a bare "expected value".
+impl<'de> Deserialize<'de> for ChangeOp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, MapAccess, Unexpected, Visitor};
+        struct OpVisitor;
+        impl<'de> Visitor<'de> for OpVisitor {
+            type Value = ChangeOp;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("string or map")
+            }
+            fn visit_str<E: Error>(self, name: &str) -> Result<ChangeOp, E> {
+                match name {
+                    "added" => Ok(ChangeOp::Added),
+                    "removed" => Ok(ChangeOp::Removed),
+                    _ => Err(E::unknown_variant(name, ChangeOp::NAMES)),
+                }
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ChangeOp, A::Error> {
+                let single = || A::Error::invalid_value(Unexpected::Map, &"map with a single key");
+                let name: String = map.next_key()?.ok_or_else(single)?;
+                let op = self.visit_str(&name)?;
+                map.next_value::<()>()?;
+                match map.next_key::<serde::de::IgnoredAny>()? {
+                    None => Ok(op),
+                    Some(_) => Err(single()),
+                }
+            }
+        }
+        deserializer.deserialize_any(OpVisitor)
+    }
 }
 
 /// One change to the list, and the version it produced.
@@ -244,8 +281,10 @@ impl Ack {
     }
 }
 
-/// Everything a server sends in v1.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Everything a server sends in v1. Read with [`ServerMessage::decode`]
+/// (see `tagged.rs` for why it is not derived; tests derive it to compare).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(Deserialize))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
     Snapshot {
@@ -265,8 +304,9 @@ pub enum ServerMessage {
     Error(ErrorBody),
 }
 
-/// Everything a client sends in v1.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Everything a client sends in v1. Read with [`ClientMessage::decode`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(Deserialize))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMessage {
     Hello {
@@ -292,8 +332,115 @@ pub enum ClientMessage {
     },
 }
 
-const CLIENT_TYPES: [&str; 4] = ["hello", "add", "remove", "ping"];
-const SERVER_TYPES: [&str; 6] = ["snapshot", "change", "ack", "pong", "presence", "error"];
+/// The fields of the variants that are not their own types, read from
+/// the whole frame (the `type` key is an unknown field to them).
+mod bodies {
+    use super::*;
+
+    #[derive(Deserialize)]
+    pub struct Snapshot {
+        pub epoch: String,
+        pub version: u64,
+        pub users: Vec<User>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Nonce {
+        #[serde(default)]
+        pub nonce: Option<u64>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Presence {
+        pub viewers: u64,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Hello {
+        #[serde(default)]
+        pub since: Option<u64>,
+        #[serde(default)]
+        pub epoch: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Add {
+        pub request_id: RequestId,
+        #[serde(default)]
+        pub name: Option<String>,
+        #[serde(default)]
+        pub email: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Remove {
+        pub request_id: RequestId,
+        pub id: UserId,
+    }
+}
+
+impl Tagged for ServerMessage {
+    const TYPES: &'static [&'static str] =
+        &["snapshot", "change", "ack", "pong", "presence", "error"];
+
+    fn decode_as(kind: &str, frame: &str) -> serde_json::Result<Self> {
+        Ok(match kind {
+            "snapshot" => {
+                let bodies::Snapshot {
+                    epoch,
+                    version,
+                    users,
+                } = body(frame)?;
+                Self::Snapshot {
+                    epoch,
+                    version,
+                    users,
+                }
+            }
+            "change" => Self::Change(body(frame)?),
+            "ack" => Self::Ack(body(frame)?),
+            "pong" => Self::Pong {
+                nonce: body::<bodies::Nonce>(frame)?.nonce,
+            },
+            "presence" => Self::Presence {
+                viewers: body::<bodies::Presence>(frame)?.viewers,
+            },
+            _ => Self::Error(body(frame)?),
+        })
+    }
+}
+
+impl Tagged for ClientMessage {
+    const TYPES: &'static [&'static str] = &["hello", "add", "remove", "ping"];
+
+    fn decode_as(kind: &str, frame: &str) -> serde_json::Result<Self> {
+        Ok(match kind {
+            "hello" => {
+                let bodies::Hello { since, epoch } = body(frame)?;
+                Self::Hello { since, epoch }
+            }
+            "add" => {
+                let bodies::Add {
+                    request_id,
+                    name,
+                    email,
+                } = body(frame)?;
+                Self::Add {
+                    request_id,
+                    name,
+                    email,
+                }
+            }
+            "remove" => {
+                let bodies::Remove { request_id, id } = body(frame)?;
+                Self::Remove { request_id, id }
+            }
+            _ => Self::Ping {
+                nonce: body::<bodies::Nonce>(frame)?.nonce,
+            },
+        })
+    }
+}
 
 /// A frame that could not be read as a message.
 ///
@@ -307,7 +454,7 @@ pub struct FrameError {
 }
 
 impl FrameError {
-    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             error: ErrorBody::new(code, message),
             request_id: None,
@@ -323,63 +470,10 @@ impl FrameError {
     }
 }
 
-/// Reads a frame in two steps, so that each kind of mistake gets its own
-/// code: not JSON, no known `type`, or the wrong fields for the type.
-fn decode_tagged<T: serde::de::DeserializeOwned>(
-    frame: &str,
-    known_types: &[&str],
-) -> Result<T, FrameError> {
-    let value: Value = serde_json::from_str(frame).map_err(|err| {
-        let code = match err.classify() {
-            Category::Data => ErrorCode::InvalidMessage,
-            _ => ErrorCode::MalformedJson,
-        };
-        FrameError::new(code, format!("the frame is not valid JSON: {err}"))
-    })?;
-    let Some(object) = value.as_object() else {
-        return Err(FrameError::new(
-            ErrorCode::InvalidMessage,
-            "a message must be a JSON object with a \"type\"",
-        ));
-    };
-    let request_id = object
-        .get("request_id")
-        .and_then(Value::as_str)
-        .and_then(|id| RequestId::parse(id).ok());
-    match object.get("type").and_then(Value::as_str) {
-        Some(kind) if known_types.contains(&kind) => {}
-        Some(kind) => {
-            return Err(FrameError {
-                error: ErrorBody::new(
-                    ErrorCode::UnknownType,
-                    format!(
-                        "unknown message type {kind:?}; expected one of {}",
-                        known_types.join(", ")
-                    ),
-                ),
-                request_id,
-            })
-        }
-        None => {
-            return Err(FrameError {
-                error: ErrorBody::new(
-                    ErrorCode::UnknownType,
-                    "a message needs a string \"type\" field",
-                ),
-                request_id,
-            })
-        }
-    }
-    serde_json::from_value(value).map_err(|err| FrameError {
-        error: ErrorBody::new(ErrorCode::InvalidMessage, format!("invalid message: {err}")),
-        request_id,
-    })
-}
-
 impl ClientMessage {
     /// Reads a client's text frame.
     pub fn decode(frame: &str) -> Result<Self, FrameError> {
-        decode_tagged(frame, &CLIENT_TYPES)
+        tagged::decode(frame)
     }
 
     pub fn to_frame(&self) -> String {
@@ -390,7 +484,7 @@ impl ClientMessage {
 impl ServerMessage {
     /// Reads a server's text frame.
     pub fn decode(frame: &str) -> Result<Self, FrameError> {
-        decode_tagged(frame, &SERVER_TYPES)
+        tagged::decode(frame)
     }
 
     pub fn to_frame(&self) -> String {

@@ -3,7 +3,7 @@
 //! codes.
 
 use crate::connection::{ConnectionStatus, Protocol};
-use crate::user::User;
+use crate::list::ListEdit;
 
 /// Wall-clock time in milliseconds since the Unix epoch (`Date.now()`).
 pub type Millis = u64;
@@ -95,7 +95,9 @@ pub enum Action {
     /// No timer is needed.
     DisarmTimer,
     ShowStatus(ConnectionStatus),
-    ShowUsers(Vec<User>),
+    /// Edit the list on screen (the view keeps it; the engine keeps only
+    /// its version).
+    EditUsers(ListEdit),
     /// Adds not yet done.
     ShowPending(usize),
     ShowViewers(Option<u64>),

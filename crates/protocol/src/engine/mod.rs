@@ -59,9 +59,8 @@ pub use events::{close_code, Action, Event, Millis};
 pub use outbox::{Entry, Outbox, OutboxFull};
 
 use crate::connection::{ConnectionState, ConnectionStatus, Protocol};
-use crate::list::{Applied, VersionedList};
+use crate::list::{Applied, ListEdit, ListVersion};
 use crate::seed::{decode_user_list, DecodeError, SeedCommand};
-use crate::user::User;
 use crate::v1::{Change, ClientMessage, ErrorCode, ServerMessage};
 use crate::validate::RequestId;
 
@@ -129,12 +128,12 @@ pub struct Engine {
     settings_warning: Option<String>,
     rtt_ms: Option<u64>,
     viewers: Option<u64>,
-    /// The v1 list; empty and without a version while on a seed server.
-    list: VersionedList,
+    /// Where the v1 list is; without a version while on a seed server.
+    /// The users themselves are the view's: the engine sends it
+    /// [`Action::EditUsers`], so a change never copies the list.
+    list: ListVersion,
     /// Changes that arrived before the first snapshot.
     held: Vec<Change>,
-    /// The list from a seed server.
-    seed_users: Vec<User>,
     outbox: Outbox,
     next_nonce: u64,
     shown: Shown,
@@ -146,7 +145,6 @@ struct Shown {
     status: Option<ConnectionStatus>,
     pending: Option<usize>,
     viewers: Option<Option<u64>>,
-    users_stale: bool,
     timer: Option<Millis>,
 }
 
@@ -166,14 +164,10 @@ impl Engine {
             settings_warning: None,
             rtt_ms: None,
             viewers: None,
-            list: VersionedList::default(),
+            list: ListVersion::default(),
             held: Vec::new(),
-            seed_users: Vec::new(),
             next_nonce: 0,
-            shown: Shown {
-                users_stale: true,
-                ..Shown::default()
-            },
+            shown: Shown::default(),
         }
     }
 
@@ -192,15 +186,6 @@ impl Engine {
                 .or_else(|| self.settings_warning.clone()),
             rtt_ms: self.rtt_ms,
             protocol: self.last_protocol,
-        }
-    }
-
-    /// The list as it would be shown now.
-    pub fn users(&self) -> &[User] {
-        if self.list.version().is_some() {
-            self.list.users()
-        } else {
-            &self.seed_users
         }
     }
 
@@ -346,7 +331,7 @@ impl Engine {
             }
             Protocol::Seed => {
                 // A seed server has no versions to resume from.
-                self.list = VersionedList::default();
+                self.list = ListVersion::default();
                 self.held.clear();
                 self.viewers = None;
                 for _ in self.outbox.drain() {
@@ -452,8 +437,7 @@ impl Engine {
         match protocol {
             Protocol::Seed => match decode_user_list(text) {
                 Ok(users) => {
-                    self.seed_users = users;
-                    self.shown.users_stale = true;
+                    out.push(Action::EditUsers(ListEdit::Replace(users)));
                     self.mark_healthy();
                 }
                 Err(err) => self.last_error = Some(err.to_string()),
@@ -500,14 +484,14 @@ impl Engine {
                 version,
                 users,
             } => {
-                self.list.replace(epoch, version, users);
-                self.shown.users_stale = true;
+                self.list.reset(epoch, version);
+                out.push(Action::EditUsers(ListEdit::Replace(users)));
                 if let Some(link) = self.link_mut() {
                     link.resyncing = false;
                 }
                 let mut held = std::mem::take(&mut self.held);
                 held.sort_by_key(|change| change.version);
-                for change in &held {
+                for change in held {
                     self.apply_change(change, out);
                 }
                 self.mark_healthy();
@@ -518,7 +502,7 @@ impl Engine {
                         self.held.push(change);
                     }
                 } else {
-                    self.apply_change(&change, out);
+                    self.apply_change(change, out);
                 }
             }
             ServerMessage::Ack(ack) => match ack.outcome() {
@@ -559,10 +543,10 @@ impl Engine {
 
     /// Applies a change to a list that has a snapshot; a gap asks for the
     /// missing changes, once until the list moves again.
-    fn apply_change(&mut self, change: &Change, out: &mut Vec<Action>) {
-        match self.list.apply(change) {
+    fn apply_change(&mut self, change: Change, out: &mut Vec<Action>) {
+        match self.list.advance(change.version) {
             Applied::Changed => {
-                self.shown.users_stale = true;
+                out.push(Action::EditUsers(ListEdit::from_change(change)));
                 if let Some(link) = self.link_mut() {
                     link.resyncing = false;
                 }
@@ -677,9 +661,6 @@ impl Engine {
         if self.shown.status.as_ref() != Some(&status) {
             self.shown.status = Some(status.clone());
             out.push(Action::ShowStatus(status));
-        }
-        if std::mem::take(&mut self.shown.users_stale) {
-            out.push(Action::ShowUsers(self.users().to_vec()));
         }
         let pending = self.outbox.len();
         if self.shown.pending != Some(pending) {

@@ -3,6 +3,8 @@
 
 use super::*;
 use crate::fixtures::user;
+use crate::list::{ListEdit, UserList};
+use crate::user::User;
 use crate::v1::{Ack, ChangeOp, ErrorBody};
 
 const URL: &str = "ws://roster.test/api/v1/users/ws";
@@ -11,6 +13,8 @@ const URL: &str = "ws://roster.test/api/v1/users/ws";
 struct Harness {
     engine: Engine,
     now: Millis,
+    /// The list as the view holds it, edited as the engine says.
+    users: UserList,
 }
 
 impl Harness {
@@ -22,11 +26,23 @@ impl Harness {
         Self {
             engine: Engine::new(config, URL, seed),
             now: 1_000_000,
+            users: UserList::default(),
         }
     }
 
     fn event(&mut self, event: Event) -> Vec<Action> {
-        self.engine.handle(self.now, event)
+        let actions = self.engine.handle(self.now, event);
+        for action in &actions {
+            if let Action::EditUsers(edit) = action {
+                self.users.edit(edit.clone());
+            }
+        }
+        actions
+    }
+
+    /// The users on screen, in order.
+    fn users(&self) -> Vec<User> {
+        self.users.iter().cloned().collect()
     }
 
     /// Moves the clock on and fires the timer.
@@ -687,10 +703,10 @@ fn any_other_error_ack_settles_the_add_and_says_why() {
 fn a_snapshot_replaces_the_list_and_changes_apply_in_order() {
     let mut h = Harness::connected(Protocol::V1);
     let actions = h.server(snapshot(3, vec![user(1)]));
-    assert!(actions.contains(&Action::ShowUsers(vec![user(1)])));
+    assert!(actions.contains(&Action::EditUsers(ListEdit::Replace(vec![user(1)]))));
     h.server(added(4, 2));
     h.server(added(4, 2)); // repeated: stale
-    assert_eq!(h.engine.users(), [user(1), user(2)]);
+    assert_eq!(h.users(), [user(1), user(2)]);
 }
 
 #[test]
@@ -698,9 +714,9 @@ fn changes_before_the_snapshot_are_held_and_applied_after_it() {
     let mut h = Harness::connected(Protocol::V1);
     h.server(added(5, 3));
     h.server(added(4, 2));
-    assert!(h.engine.users().is_empty());
+    assert!(h.users().is_empty());
     h.server(snapshot(3, vec![user(1)]));
-    assert_eq!(h.engine.users(), [user(1), user(2), user(3)]);
+    assert_eq!(h.users(), [user(1), user(2), user(3)]);
 }
 
 #[test]
@@ -710,11 +726,11 @@ fn a_gap_asks_for_the_missing_changes_once_until_the_list_moves() {
     let hello = r#"{"type":"hello","since":1,"epoch":"e"}"#;
     assert_eq!(sent(&h.server(added(3, 3))), [hello]);
     assert!(sent(&h.server(added(4, 4))).is_empty(), "already asked");
-    assert_eq!(h.engine.users(), [user(1)]);
+    assert_eq!(h.users(), [user(1)]);
     h.server(added(2, 2));
     h.server(added(3, 3));
     h.server(added(4, 4));
-    assert_eq!(h.engine.users(), [user(1), user(2), user(3), user(4)]);
+    assert_eq!(h.users(), [user(1), user(2), user(3), user(4)]);
     assert_eq!(
         sent(&h.server(added(6, 6))).len(),
         1,
@@ -752,7 +768,7 @@ fn a_seed_server_in_between_forgets_the_version() {
     let actions = h.event(Event::Frame(r#"[{"id":9,"name":"n","email":"e"}]"#.into()));
     assert!(actions
         .iter()
-        .any(|a| matches!(a, Action::ShowUsers(users) if users.len() == 1)));
+        .any(|a| matches!(a, Action::EditUsers(ListEdit::Replace(users)) if users.len() == 1)));
     h.drop_with(1001);
     h.event(Event::Retry);
     let frames = sent(&h.event(Event::Opened {
@@ -776,14 +792,14 @@ fn bad_frames_are_reported_and_change_nothing() {
     }
     h.event(Event::BinaryFrame);
     assert!(h.status().last_error.unwrap().contains("binary"));
-    assert_eq!(h.engine.users(), [user(1)]);
+    assert_eq!(h.users(), [user(1)]);
     assert_eq!(h.state(), ConnectionState::Connected);
 
     let mut seed = Harness::connected(Protocol::Seed);
     seed.event(Event::Frame(r#"[{"id":1,"name":"a","email":"b"}]"#.into()));
     seed.event(Event::Frame("{oops".into()));
     assert!(seed.status().last_error.is_some());
-    assert_eq!(seed.engine.users().len(), 1);
+    assert_eq!(seed.users().len(), 1);
 }
 
 #[test]
