@@ -37,27 +37,50 @@ wasm_mode() {
     cat "$(wasm_mode_file)" 2>/dev/null || echo unknown
 }
 
+# Extra rustc flags for the release bundle only (see build_release_client):
+# the standard library is rebuilt so that a panic aborts at once, with no
+# message, location or formatting code behind it. Debug builds and the
+# browser tests keep ordinary panics with messages.
+WASM_RELEASE_RUSTFLAGS="-Zlocation-detail=none -Zunstable-options -Cpanic=immediate-abort"
+
 # Runs a command (cargo, trunk) with the environment the wasm build needs,
 # in target directory "$1-<mode>". Each kind of build and each mode gets its
 # own, because a target directory whose std was built with other settings
-# fails with "duplicate lang item".
+# fails with "duplicate lang item". ROSTER_WASM_RUSTFLAGS adds rustc flags;
+# they need a rebuilt std, so std is then built from source in both modes.
 with_wasm_env() {
     local target_dir="$1-$(wasm_mode)"
     shift
+    local extra="${ROSTER_WASM_RUSTFLAGS:-}"
     case "$(wasm_mode)" in
         rustup)
-            CARGO_TARGET_DIR="$target_dir" "$@"
+            if [ -n "$extra" ]; then
+                CARGO_TARGET_DIR="$target_dir" \
+                    RUSTC_BOOTSTRAP=1 \
+                    CARGO_UNSTABLE_BUILD_STD=std,panic_abort \
+                    RUSTFLAGS="$extra" \
+                    "$@"
+            else
+                CARGO_TARGET_DIR="$target_dir" "$@"
+            fi
             ;;
         debian)
             CARGO_TARGET_DIR="$target_dir" \
                 RUSTC=/usr/bin/rustc \
                 RUSTC_BOOTSTRAP=1 \
                 CARGO_UNSTABLE_BUILD_STD=std,panic_abort \
-                RUSTFLAGS="-C target-feature=-reference-types" \
+                RUSTFLAGS="-C target-feature=-reference-types $extra" \
                 "$@"
             ;;
         *)
             die "the wasm toolchain is not set up; run scripts/bootstrap.sh"
             ;;
     esac
+}
+
+# Builds the release client into dist/ (what roster-server serves), with
+# the size settings above.
+build_release_client() {
+    ROSTER_WASM_RUSTFLAGS="$WASM_RELEASE_RUSTFLAGS" \
+        with_wasm_env "$ROSTER_ROOT/target/wasm-release" trunk build --release "$@"
 }

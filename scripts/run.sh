@@ -10,7 +10,7 @@ cd "$ROSTER_ROOT"
 export PATH="$HOME/.cargo/bin:$PATH"
 
 step "Building the client (trunk build --release)"
-with_wasm_env "$ROSTER_ROOT/target/wasm" trunk build --release
+build_release_client
 
 step "Building the server (cargo build --release)"
 cargo build --release --locked -p roster-server

@@ -32,7 +32,7 @@ CHROMEDRIVER=/usr/bin/chromedriver \
 read -r BROWSER_PASSED BROWSER_FAILED < <(cargo_counts "$LOGS/browser.log")
 
 step "3/3 end-to-end tests (Playwright, headless Chromium, real server)"
-with_wasm_env "$ROSTER_ROOT/target/wasm" trunk build --release
+build_release_client
 # cargo test built the server's debug binary already.
 cargo build --locked -p roster-server
 export ROSTER_SERVER_BIN="$ROSTER_ROOT/target/debug/roster-server"

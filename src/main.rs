@@ -2,6 +2,9 @@
 //! can mount the same components.
 
 fn main() {
+    // Release builds abort on panic without a message (scripts/lib.sh), so
+    // the hook would only add size there.
+    #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     roster::mount();
 }

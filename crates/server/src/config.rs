@@ -64,6 +64,12 @@ pub struct Config {
     /// gaps are answered with a snapshot.
     #[arg(long, env = "ROSTER_CHANGE_LOG", default_value_t = 10_000)]
     pub change_log: u64,
+
+    /// At start, add generated users until the list holds at least this
+    /// many (one transaction; 100,000 take a few seconds). For demos and
+    /// benchmarks.
+    #[arg(long, env = "ROSTER_DEMO_USERS", default_value_t = 0)]
+    pub demo_users: usize,
 }
 
 impl Default for Config {

@@ -73,17 +73,34 @@ impl Directory {
     /// The change that adds a user with the next id; a missing name or
     /// email is generated. Nothing changes until [`Directory::apply`].
     pub fn plan_add(&self, name: Option<UserName>, email: Option<Email>) -> Change {
-        let id = self.next_id;
-        let (generated_name, generated_email) = generated_identity(id);
-        Change {
-            version: self.version + 1,
-            op: ChangeOp::Added,
-            user: User {
-                id: UserId::from(id),
-                name: name.map_or(generated_name, UserName::into_string),
-                email: email.map_or(generated_email, Email::into_string),
-            },
+        let mut change = self.plan_generated_adds(1).remove(0);
+        if let Some(name) = name {
+            change.user.name = name.into_string();
         }
+        if let Some(email) = email {
+            change.user.email = email.into_string();
+        }
+        change
+    }
+
+    /// The changes that add `count` generated users, one after another;
+    /// nothing changes until each is applied.
+    pub fn plan_generated_adds(&self, count: usize) -> Vec<Change> {
+        (0..count as u64)
+            .map(|offset| {
+                let id = self.next_id + offset;
+                let (name, email) = generated_identity(id);
+                Change {
+                    version: self.version + 1 + offset,
+                    op: ChangeOp::Added,
+                    user: User {
+                        id: UserId::from(id),
+                        name,
+                        email,
+                    },
+                }
+            })
+            .collect()
     }
 
     /// The change that removes user `id`, if there is one.

@@ -63,6 +63,9 @@ impl AppState {
         let metrics = Arc::new(Metrics::default());
         let store = store::open(&config.db, config.change_log)?;
         let roster = Arc::new(Roster::open(store, Arc::clone(&metrics))?);
+        roster
+            .fill_with_demo_users(config.demo_users)
+            .map_err(|err| store::StoreError(err.message))?;
         Ok(Self {
             roster,
             slots: Arc::new(Semaphore::new(config.max_connections)),

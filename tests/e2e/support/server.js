@@ -33,18 +33,20 @@ async function waitUntil(what, check, ms = PATIENCE_MS) {
 }
 
 class RosterServer {
-  constructor(port) {
+  /** `args`: extra roster-server flags, e.g. `['--demo-users', '1000']`. */
+  constructor(port, { args = [], db } = {}) {
     this.port = port;
+    this.extraArgs = args;
     this.child = null;
     this.log = '';
     // One SQLite file per server, kept across its restarts like a real
     // deployment's.
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-e2e-'));
-    this.db = path.join(this.dir, 'roster.db');
+    this.db = db ?? path.join(this.dir, 'roster.db');
   }
 
-  static async start(port) {
-    const server = new RosterServer(port ?? (await freePort()));
+  static async start(port, options) {
+    const server = new RosterServer(port ?? (await freePort()), options);
     await server.start();
     return server;
   }
@@ -58,7 +60,7 @@ class RosterServer {
   }
 
   async start() {
-    const args = ['--addr', `127.0.0.1:${this.port}`, '--dist', DIST, '--db', this.db];
+    const args = ['--addr', `127.0.0.1:${this.port}`, '--dist', this.dist ?? DIST, '--db', this.db, ...this.extraArgs];
     this.child = spawn(SERVER_BIN, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'info' },

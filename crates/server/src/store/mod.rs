@@ -56,6 +56,11 @@ pub trait Store: Send + 'static {
         request: Option<&StoredRequest>,
     ) -> Result<(), StoreError>;
 
+    /// Commits `changes` (consecutive adds with no request ids, e.g. demo
+    /// users) in one transaction: all or nothing. `next_id` is the id
+    /// counter after the last.
+    fn commit_batch(&mut self, changes: &[Change], next_id: u64) -> Result<(), StoreError>;
+
     /// The changes after version `since`, oldest first, or `None` when the
     /// log no longer holds all of them.
     fn changes_since(&mut self, since: u64) -> Result<Option<Vec<Change>>, StoreError>;

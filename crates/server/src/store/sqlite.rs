@@ -110,6 +110,68 @@ fn change_from_row(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Ch
     })
 }
 
+/// Writes one change to the log and the users table, inside the caller's
+/// transaction.
+fn write_change(transaction: &rusqlite::Transaction<'_>, change: &Change) -> Result<(), StoreError> {
+    let user = &change.user;
+    let numeric_id: i64 = user
+        .id
+        .as_str()
+        .parse()
+        .map_err(|_| StoreError(format!("user id {} is not numeric", user.id)))?;
+    transaction
+        .prepare_cached(
+            "INSERT INTO changes (version, op, user_id, name, email) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .and_then(|mut insert| {
+            insert.execute(params![
+                change.version as i64,
+                op_name(change.op),
+                user.id.as_str(),
+                user.name,
+                user.email
+            ])
+        })
+        .map_err(failed)?;
+    match change.op {
+        ChangeOp::Added => transaction
+            .prepare_cached("INSERT OR REPLACE INTO users (id, name, email) VALUES (?1, ?2, ?3)")
+            .and_then(|mut insert| insert.execute(params![numeric_id, user.name, user.email])),
+        ChangeOp::Removed => transaction.execute("DELETE FROM users WHERE id = ?1", [numeric_id]),
+    }
+    .map_err(failed)?;
+    Ok(())
+}
+
+/// Records the version and id counter reached, and trims the change log to
+/// its last `change_log` entries, inside the caller's transaction.
+fn write_position(
+    transaction: &rusqlite::Transaction<'_>,
+    version: u64,
+    next_id: u64,
+    change_log: u64,
+) -> Result<(), StoreError> {
+    transaction
+        .execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'version'",
+            [version.to_string()],
+        )
+        .map_err(failed)?;
+    transaction
+        .execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'next_id'",
+            [next_id.to_string()],
+        )
+        .map_err(failed)?;
+    transaction
+        .execute(
+            "DELETE FROM changes WHERE version <= ?1",
+            [version as i64 - change_log as i64],
+        )
+        .map_err(failed)?;
+    Ok(())
+}
+
 impl SqliteStore {
     pub fn open(path: &str, change_log: u64) -> Result<Self, StoreError> {
         let connection = Connection::open(path).map_err(failed)?;
@@ -205,50 +267,12 @@ impl Store for SqliteStore {
         next_id: u64,
         request: Option<&StoredRequest>,
     ) -> Result<(), StoreError> {
-        let user = &change.user;
-        let numeric_id: i64 = user
-            .id
-            .as_str()
-            .parse()
-            .map_err(|_| StoreError(format!("user id {} is not numeric", user.id)))?;
-        let version = change.version as i64;
-        let op = op_name(change.op);
+        let change_log = self.change_log;
         let transaction = self.connection.transaction().map_err(failed)?;
-        transaction
-            .execute(
-                "INSERT INTO changes (version, op, user_id, name, email) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![version, op, user.id.as_str(), user.name, user.email],
-            )
-            .map_err(failed)?;
-        match change.op {
-            ChangeOp::Added => transaction.execute(
-                "INSERT OR REPLACE INTO users (id, name, email) VALUES (?1, ?2, ?3)",
-                params![numeric_id, user.name, user.email],
-            ),
-            ChangeOp::Removed => {
-                transaction.execute("DELETE FROM users WHERE id = ?1", [numeric_id])
-            }
-        }
-        .map_err(failed)?;
-        transaction
-            .execute(
-                "UPDATE meta SET value = ?1 WHERE key = 'version'",
-                [change.version.to_string()],
-            )
-            .map_err(failed)?;
-        transaction
-            .execute(
-                "UPDATE meta SET value = ?1 WHERE key = 'next_id'",
-                [next_id.to_string()],
-            )
-            .map_err(failed)?;
-        transaction
-            .execute(
-                "DELETE FROM changes WHERE version <= ?1",
-                [version - self.change_log as i64],
-            )
-            .map_err(failed)?;
+        write_change(&transaction, change)?;
+        write_position(&transaction, change.version, next_id, change_log)?;
         if let Some(request) = request {
+            let user = &change.user;
             transaction
                 .execute(
                     "INSERT INTO requests (id, fingerprint, version, op, user_id, name, email, created_at)
@@ -256,8 +280,8 @@ impl Store for SqliteStore {
                     params![
                         request.id.as_str(),
                         request.fingerprint,
-                        version,
-                        op,
+                        change.version as i64,
+                        op_name(change.op),
                         user.id.as_str(),
                         user.name,
                         user.email,
@@ -266,6 +290,19 @@ impl Store for SqliteStore {
                 )
                 .map_err(failed)?;
         }
+        transaction.commit().map_err(failed)
+    }
+
+    fn commit_batch(&mut self, changes: &[Change], next_id: u64) -> Result<(), StoreError> {
+        let Some(last) = changes.last() else {
+            return Ok(());
+        };
+        let change_log = self.change_log;
+        let transaction = self.connection.transaction().map_err(failed)?;
+        for change in changes {
+            write_change(&transaction, change)?;
+        }
+        write_position(&transaction, last.version, next_id, change_log)?;
         transaction.commit().map_err(failed)
     }
 

@@ -65,3 +65,30 @@ async fn shutdown_finishes_commits_in_flight_and_acks_exactly_what_was_stored() 
         "every ack is stored and nothing unacked is"
     );
 }
+
+#[tokio::test]
+async fn demo_users_fill_the_list_once_in_one_durable_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("roster.db");
+    let with_demo = |wanted: usize| roster_server::Config {
+        db: db.to_str().unwrap().to_owned(),
+        demo_users: wanted,
+        ..roster_server::Config::default()
+    };
+    let app = TestApp::spawn_with(with_demo(100_000)).await;
+    let (mut client, version, users) = app.greeted().await;
+    assert_eq!((version, users.len()), (100_000, 100_000));
+    assert_eq!(users[0].id.as_str(), "1");
+    assert_eq!(users[99_999].id.as_str(), "100000");
+    // Demo users are ordinary users: the next add follows them.
+    client.add("after").await;
+    assert_eq!(client.next_ack().await.version, Some(100_001));
+    drop(client);
+    app.shut_down().await.unwrap();
+
+    // Restarted with a smaller or equal goal: nothing is added.
+    let app = TestApp::spawn_with(with_demo(50)).await;
+    let (_, version, users) = app.greeted().await;
+    assert_eq!((version, users.len()), (100_001, 100_001));
+    assert_eq!(ids(&users[..2]), ["1", "2"]);
+}
