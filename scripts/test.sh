@@ -3,16 +3,25 @@
 #   1. native:  the protocol crate and the server (unit, property and
 #               integration tests against the real server on port 0);
 #   2. browser: component tests in headless Chromium (wasm-bindgen-test);
-#   3. e2e:     Playwright in headless Chromium against the real server.
-# Ends with one line of totals: "N passed, N failed".
-set -euo pipefail
+#   3. size:    builds the release client and checks dist/ against its
+#               gzip budget (scripts/dist-size.mjs);
+#   4. e2e:     Playwright in headless Chromium against the real server.
+# Every layer runs even when an earlier one fails; then one line of true
+# totals, "N passed, N failed", and a non-zero exit if any layer failed
+# (a layer that dies before reporting counts as one failure).
+set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROSTER_ROOT"
 
-"$ROSTER_ROOT/scripts/bootstrap.sh" --test
+"$ROSTER_ROOT/scripts/bootstrap.sh" --test || die "could not install what the tests need"
 export PATH="$HOME/.cargo/bin:$PATH"
 LOGS="$ROSTER_ROOT/target/test-logs"
 mkdir -p "$LOGS"
+
+PASSED=0
+FAILED=0
+FAILED_LAYERS=()
+SUMMARY=()
 
 # Sums cargo's "test result:" lines of one log: prints "passed failed".
 cargo_counts() {
@@ -20,28 +29,64 @@ cargo_counts() {
          END { print p + 0, f + 0 }' "$1"
 }
 
-step "1/3 native tests: roster-protocol, roster-server"
-cargo test --locked -p roster-protocol -p roster-server 2>&1 | tee "$LOGS/native.log"
-read -r NATIVE_PASSED NATIVE_FAILED < <(cargo_counts "$LOGS/native.log")
+# The last "  N passed" / "  N failed" lines of Playwright's or dist-size's log.
+plain_counts() {
+    local passed failed
+    passed=$(grep -Eo '^ *[0-9]+ passed' "$1" | grep -Eo '[0-9]+' | tail -1)
+    failed=$(grep -Eo '^ *[0-9]+ failed' "$1" | grep -Eo '[0-9]+' | tail -1)
+    echo "${passed:-0} ${failed:-0}"
+}
 
-step "2/3 browser component tests (wasm-bindgen-test in headless Chromium)"
-CHROMEDRIVER=/usr/bin/chromedriver \
+# run_layer NAME COUNTER COMMAND...: runs one layer into its log, then adds
+# its counts to the totals.
+run_layer() {
+    local name="$1" counter="$2"
+    shift 2
+    local log="$LOGS/$name.log"
+    "$@" 2>&1 | tee "$log"
+    local status=${PIPESTATUS[0]}
+    local passed failed
+    read -r passed failed < <("$counter" "$log")
+    if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+        failed=1
+    fi
+    [ "$status" -eq 0 ] || FAILED_LAYERS+=("$name (exit $status, log: $log)")
+    PASSED=$((PASSED + passed))
+    FAILED=$((FAILED + failed))
+    SUMMARY+=("$(printf '  %-8s %5s passed %4s failed' "$name" "$passed" "$failed")")
+}
+
+step "1/4 native tests: roster-protocol, roster-server"
+run_layer native cargo_counts cargo test --locked -p roster-protocol -p roster-server
+
+step "2/4 browser component tests (wasm-bindgen-test in headless Chromium)"
+run_layer browser cargo_counts with_wasm_env "$ROSTER_ROOT/target/wasm-test" \
+    env CHROMEDRIVER=/usr/bin/chromedriver \
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-    with_wasm_env "$ROSTER_ROOT/target/wasm-test" \
-    cargo test --locked --target wasm32-unknown-unknown -p roster --test web 2>&1 | tee "$LOGS/browser.log"
-read -r BROWSER_PASSED BROWSER_FAILED < <(cargo_counts "$LOGS/browser.log")
+    cargo test --locked --target wasm32-unknown-unknown -p roster --test web
 
-step "3/3 end-to-end tests (Playwright, headless Chromium, real server)"
-build_release_client
-# cargo test built the server's debug binary already.
-cargo build --locked -p roster-server
-export ROSTER_SERVER_BIN="$ROSTER_ROOT/target/debug/roster-server"
-export ROSTER_DIST="$ROSTER_ROOT/dist"
-(cd tests/e2e && npx playwright test) 2>&1 | tee "$LOGS/e2e.log"
-E2E_PASSED=$(grep -Eo '^ *[0-9]+ passed' "$LOGS/e2e.log" | grep -Eo '[0-9]+' | tail -1 || true)
-E2E_FAILED=$(grep -Eo '^ *[0-9]+ failed' "$LOGS/e2e.log" | grep -Eo '[0-9]+' | tail -1 || true)
+step "3/4 release client and its size budget"
+size_layer() {
+    build_release_client && node scripts/dist-size.mjs
+}
+run_layer size plain_counts size_layer
+
+step "4/4 end-to-end tests (Playwright, headless Chromium, real server)"
+e2e_layer() {
+    # cargo test built the server's debug binary already.
+    cargo build --locked -p roster-server || return 1
+    (
+        export ROSTER_SERVER_BIN="$ROSTER_ROOT/target/debug/roster-server"
+        export ROSTER_DIST="$ROSTER_ROOT/dist"
+        cd tests/e2e && npx playwright test
+    )
+}
+run_layer e2e plain_counts e2e_layer
 
 step "Summary"
-printf '  native   %4s passed\n  browser  %4s passed\n  e2e      %4s passed\n' \
-    "$NATIVE_PASSED" "$BROWSER_PASSED" "${E2E_PASSED:-0}" >&2
-echo "$((NATIVE_PASSED + BROWSER_PASSED + ${E2E_PASSED:-0})) passed, $((NATIVE_FAILED + BROWSER_FAILED + ${E2E_FAILED:-0})) failed"
+printf '%s\n' "${SUMMARY[@]}" >&2
+for layer in "${FAILED_LAYERS[@]}"; do
+    note "failed: $layer"
+done
+echo "$PASSED passed, $FAILED failed"
+[ ${#FAILED_LAYERS[@]} -eq 0 ]

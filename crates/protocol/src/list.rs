@@ -66,15 +66,24 @@ impl UserList {
     /// A list of `users` in this order. A repeated id keeps its first
     /// position and its last value, as if the users were added one by one.
     pub fn from_users(users: Vec<User>) -> Self {
-        let mut list = Self {
-            slots: Vec::with_capacity(users.len()),
-            slot_of: HashMap::with_capacity(users.len()),
-            ranks: Ranks::default(),
-        };
+        let mut slots = Vec::with_capacity(users.len());
+        let mut slot_of = HashMap::with_capacity(users.len());
         for user in users {
-            list.upsert(user);
+            match slot_of.get(&user.id) {
+                Some(&slot) => slots[slot] = Some(user),
+                None => {
+                    slot_of.insert(user.id.clone(), slots.len());
+                    slots.push(Some(user));
+                }
+            }
         }
-        list
+        // Every slot is present: built in O(n), not n pushes.
+        let ranks = Ranks::all_present(slots.len());
+        Self {
+            slots,
+            slot_of,
+            ranks,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -161,6 +170,13 @@ fn lowbit(i: usize) -> usize {
 }
 
 impl Ranks {
+    /// `count` slots, each counting 1: node `i` covers `lowbit(i)` slots.
+    fn all_present(count: usize) -> Self {
+        Self {
+            tree: (1..=count).map(|i| lowbit(i) as i64).collect(),
+        }
+    }
+
     /// Appends a slot counting `value`.
     fn push(&mut self, value: i64) {
         let i = self.tree.len() + 1;

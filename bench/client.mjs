@@ -1,0 +1,367 @@
+// The client benchmark: Roster's page against two plain-JavaScript pages
+// that render the same v1 snapshot with the same row markup (one with every
+// row in the DOM, one windowed exactly as Roster is), side by side in one
+// run, in headless Chromium, against the real release server on loopback.
+//
+//   node bench/client.mjs [--sizes 1000,10000,100000] [--json FILE] [--quick]
+//
+// scripts/bench.sh builds everything and runs it; it writes the figures to
+// BENCHMARKS.md (its client section) and bench/results/client.json.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(path.join(ROOT, 'tests/e2e/package.json'));
+const { chromium } = require('@playwright/test');
+
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : fallback;
+};
+const QUICK = args.includes('--quick');
+const SIZES = option('--sizes', QUICK ? '1000,10000' : '1000,10000,100000').split(',').map(Number);
+const JSON_OUT = option('--json', path.join(ROOT, 'bench/results/client.json'));
+const SERVER_BIN = process.env.ROSTER_SERVER_BIN || path.join(ROOT, 'target/release/roster-server');
+const DIST = process.env.ROSTER_DIST || path.join(ROOT, 'dist');
+const SNAPSHOT_RUNS = QUICK ? 2 : 5;
+const CHANGE_RUNS = QUICK ? 3 : 7;
+const SUSTAINED = { users: 10_000, rate: 1_000, seconds: QUICK ? 3 : 10 };
+
+const PAGES = {
+  roster: { path: '/', label: 'Roster' },
+  windowed: { path: '/windowed.html', label: 'plain JS, windowed' },
+  plain: { path: '/plain.html', label: 'plain JS, every row' },
+};
+
+// --- the server -----------------------------------------------------------------
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** A release roster-server with `users` demo users, in memory, serving `dist`. */
+async function startServer(dist, users) {
+  const port = await freePort();
+  const child = spawn(SERVER_BIN, [
+    '--addr', `127.0.0.1:${port}`, '--dist', dist, '--db', ':memory:',
+    '--demo-users', String(users), '--max-frame-bytes', String(1 << 20),
+  ], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' } });
+  let log = '';
+  child.stderr.on('data', (d) => (log += d));
+  const origin = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`roster-server exited:\n${log}`);
+    const ok = await fetch(`${origin}/healthz`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`roster-server did not start:\n${log}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    origin,
+    async users() {
+      return (await (await fetch(`${origin}/healthz`)).json()).users;
+    },
+    async add() {
+      const response = await fetch(`${origin}/api/v1/users`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}',
+      });
+      if (response.status !== 201) throw new Error(`POST: ${response.status}`);
+      return response.json();
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+/** Roster's dist/ plus the baseline pages, served from one origin. */
+function prepareSite() {
+  const site = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-bench-'));
+  for (const file of fs.readdirSync(DIST)) fs.copyFileSync(path.join(DIST, file), path.join(site, file));
+  for (const file of fs.readdirSync(path.join(ROOT, 'bench/pages'))) {
+    fs.copyFileSync(path.join(ROOT, 'bench/pages', file), path.join(site, file));
+  }
+  const css = fs.readdirSync(DIST).find((f) => f.endsWith('.css'));
+  fs.copyFileSync(path.join(DIST, css), path.join(site, 'bench.css'));
+  return site;
+}
+
+// --- in the page ------------------------------------------------------------------
+/**
+ * Installed before any page script: stamps every text frame as it arrives
+ * (before the page's own handler runs), and watches, once per animation
+ * frame, for the list to show what the benchmark waits for.
+ */
+function harness() {
+  const bench = (window.__bench = { frames: [], frameTimes: [] });
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (event) => {
+        if (typeof event.data !== 'string') return;
+        const at = performance.now();
+        const head = event.data.slice(0, 20);
+        const kind = head.startsWith('{"type":"snapshot"') ? 'snapshot' : head.startsWith('{"type":"change"') ? 'change' : 'other';
+        const id = kind === 'change' ? JSON.parse(event.data).user.id : null;
+        bench.frames.push({ kind, at, id });
+      });
+    }
+  };
+  /** The time of the first animation frame in which `done()` holds. */
+  bench.painted = (done) => new Promise((resolve) => {
+    const check = () => (done() ? resolve(performance.now()) : requestAnimationFrame(check));
+    requestAnimationFrame(check);
+  });
+  bench.count = () => document.querySelector('[data-testid=user-count]')?.textContent;
+  bench.row = (id) => document.querySelector(`[data-testid=user-row][data-user-id="${id}"]`);
+  bench.scroller = () => document.querySelector('[data-testid=user-list-scroller]');
+  /** Records animation frame times, to count dropped frames. */
+  bench.recordFrames = () => {
+    bench.frameTimes = [];
+    bench.recording = true;
+    const tick = (t) => {
+      if (!bench.recording) return;
+      bench.frameTimes.push(t);
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  };
+  bench.nowEpoch = () => performance.timeOrigin + performance.now();
+}
+
+async function openPage(browser, origin, kind) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await page.addInitScript(harness);
+  await page.goto(`${origin}${PAGES[kind].path}`);
+  return { page, context };
+}
+
+/** Snapshot frame arrival → the first frame showing the count and rows. */
+async function snapshotToPainted(browser, origin, kind, users) {
+  const { page, context } = await openPage(browser, origin, kind);
+  const result = await page.evaluate(async (users) => {
+    const bench = window.__bench;
+    const paintedAt = await bench.painted(() => bench.count() === String(users) && bench.row(1));
+    const snapshot = bench.frames.find((f) => f.kind === 'snapshot');
+    return { ms: paintedAt - snapshot.at, rows: document.querySelectorAll('[data-testid=user-row]').length, nodes: document.getElementsByTagName('*').length };
+  }, users);
+  return { page, context, ...result };
+}
+
+/** One change arriving → its row in the DOM, scrolled to the end of the list. */
+async function changeToPainted(page, server) {
+  await page.evaluate(async () => {
+    const scroller = window.__bench.scroller();
+    scroller.scrollTop = scroller.scrollHeight;
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  });
+  const seen = await page.evaluate(() => window.__bench.frames.length);
+  const [ms] = await Promise.all([
+    page.evaluate(async (seen) => {
+      const bench = window.__bench;
+      while (bench.frames.length <= seen || !bench.frames.slice(seen).some((f) => f.kind === 'change')) {
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      const change = bench.frames.slice(seen).find((f) => f.kind === 'change');
+      const paintedAt = await bench.painted(() => bench.row(change.id));
+      return paintedAt - change.at;
+    }, seen),
+    server.add(),
+  ]);
+  return ms;
+}
+
+/** `rate` adds per second for `seconds` into the page's list. */
+async function sustained(page, server, client) {
+  await client.send('Performance.enable');
+  const busy = async () => (await client.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration').value;
+  await page.evaluate(() => window.__bench.recordFrames());
+  const busyBefore = await busy();
+  const total = SUSTAINED.rate * SUSTAINED.seconds;
+  const started = Date.now();
+  const pending = [];
+  let lastSent = 0;
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / SUSTAINED.rate;
+    const wait = due - Date.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    lastSent = Date.now();
+    pending.push(server.add());
+  }
+  await Promise.all(pending);
+  const expected = await server.users();
+  const paintedEpoch = await page.evaluate(async (expected) => {
+    const bench = window.__bench;
+    await bench.painted(() => bench.count() === String(expected));
+    return bench.nowEpoch();
+  }, expected);
+  const busyAfter = await busy();
+  const frames = await page.evaluate(() => {
+    const bench = window.__bench;
+    bench.recording = false;
+    return bench.frameTimes;
+  });
+  const wallMs = Date.now() - started;
+  let dropped = 0;
+  for (let i = 1; i < frames.length; i++) dropped += Math.max(0, Math.round((frames[i] - frames[i - 1]) / (1000 / 60)) - 1);
+  return {
+    adds: total,
+    sendSeconds: (lastSent - started) / 1000,
+    lagMs: paintedEpoch - lastSent,
+    droppedFrames: dropped,
+    frames: frames.length,
+    busyPercent: (100 * (busyAfter - busyBefore) * 1000) / wallMs,
+  };
+}
+
+// --- transfer sizes ------------------------------------------------------------------
+function sizesOf(files) {
+  let raw = 0, gzip = 0, brotli = 0;
+  for (const file of files) {
+    const bytes = fs.readFileSync(file);
+    raw += bytes.length;
+    gzip += zlib.gzipSync(bytes, { level: 9 }).length;
+    brotli += zlib.brotliCompressSync(bytes, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+  }
+  return { raw, gzip, brotli };
+}
+
+function transferSizes() {
+  const roster = fs.readdirSync(DIST).map((f) => path.join(DIST, f));
+  const css = roster.find((f) => f.endsWith('.css'));
+  const page = (html) => [path.join(ROOT, 'bench/pages', html), path.join(ROOT, 'bench/pages/list.js'), css];
+  return { roster: sizesOf(roster), windowed: sizesOf(page('windowed.html')), plain: sizesOf(page('plain.html')) };
+}
+
+// --- the run --------------------------------------------------------------------------
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+async function main() {
+  const site = prepareSite();
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  const results = { machine: machine(), when: new Date().toISOString(), snapshot: {}, change: {}, sustained: {}, transfer: transferSizes() };
+  try {
+    for (const users of SIZES) {
+      results.snapshot[users] = {};
+      results.change[users] = {};
+      for (const kind of Object.keys(PAGES)) {
+        const server = await startServer(site, users);
+        try {
+          const times = [];
+          let shape;
+          for (let run = 0; run < SNAPSHOT_RUNS; run++) {
+            const measured = await snapshotToPainted(browser, server.origin, kind, users);
+            times.push(measured.ms);
+            shape = { rows: measured.rows, nodes: measured.nodes };
+            if (run < SNAPSHOT_RUNS - 1 || users < 10_000) {
+              await measured.context.close();
+              continue;
+            }
+            // The last page stays open for the change measurements.
+            const changes = [];
+            for (let i = 0; i < CHANGE_RUNS; i++) changes.push(await changeToPainted(measured.page, server));
+            results.change[users][kind] = { medianMs: median(changes), runs: changes };
+            await measured.context.close();
+          }
+          results.snapshot[users][kind] = { medianMs: median(times), runs: times, ...shape };
+          console.error(`${users} users, ${kind}: snapshot → painted ${median(times).toFixed(1)} ms ${JSON.stringify(shape)}`);
+        } finally {
+          await server.stop();
+        }
+      }
+    }
+    for (const kind of Object.keys(PAGES)) {
+      const server = await startServer(site, SUSTAINED.users);
+      try {
+        const { page, context } = await openPage(browser, server.origin, kind);
+        await page.evaluate(async (users) => {
+          const bench = window.__bench;
+          await bench.painted(() => bench.count() === String(users));
+        }, SUSTAINED.users);
+        const client = await context.newCDPSession(page);
+        results.sustained[kind] = await sustained(page, server, client);
+        console.error(`sustained, ${kind}: ${JSON.stringify(results.sustained[kind])}`);
+        await context.close();
+      } finally {
+        await server.stop();
+      }
+    }
+  } finally {
+    await browser.close();
+    fs.rmSync(site, { recursive: true, force: true });
+  }
+  fs.mkdirSync(path.dirname(JSON_OUT), { recursive: true });
+  fs.writeFileSync(JSON_OUT, `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(markdown(results));
+}
+
+function machine() {
+  const cpus = os.cpus();
+  return `${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node ${process.version}`;
+}
+
+// --- the report --------------------------------------------------------------------------
+const ms = (value) => (value === undefined ? '–' : `${value.toFixed(1)} ms`);
+const ratio = (value, base) => (value === undefined || !base ? '–' : `${(value / base).toFixed(2)}`);
+const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
+
+function markdown(r) {
+  const lines = [];
+  lines.push('## Client', '');
+  lines.push(`Measured by \`scripts/bench.sh\` (\`node bench/client.mjs\`) on ${r.machine}, ${r.when}.`);
+  lines.push('Headless Chromium against the release `roster-server` on loopback (`--db :memory:`, `--demo-users N`).');
+  lines.push('Baselines in the same run: `bench/pages/windowed.html` (plain JS, windowed exactly as Roster) and `bench/pages/plain.html` (plain JS, every row in the DOM), same v1 protocol and row markup. A ratio below 1 means Roster is faster.', '');
+  lines.push('### Snapshot frame arrival → list painted (median)', '');
+  lines.push('| users | Roster | windowed JS | ratio | every-row JS | ratio | rows in DOM (Roster / every-row) |', '|---|---|---|---|---|---|---|');
+  for (const [users, s] of Object.entries(r.snapshot)) {
+    lines.push(`| ${Number(users).toLocaleString('en')} | ${ms(s.roster?.medianMs)} | ${ms(s.windowed?.medianMs)} | ${ratio(s.roster?.medianMs, s.windowed?.medianMs)} | ${ms(s.plain?.medianMs)} | ${ratio(s.roster?.medianMs, s.plain?.medianMs)} | ${s.roster?.rows} / ${s.plain?.rows} |`);
+  }
+  lines.push('', '### One change arriving → its row painted (median)', '');
+  lines.push('| users | Roster | windowed JS | ratio | every-row JS | ratio |', '|---|---|---|---|---|---|');
+  for (const [users, c] of Object.entries(r.change)) {
+    if (!c.roster) continue;
+    lines.push(`| ${Number(users).toLocaleString('en')} | ${ms(c.roster?.medianMs)} | ${ms(c.windowed?.medianMs)} | ${ratio(c.roster?.medianMs, c.windowed?.medianMs)} | ${ms(c.plain?.medianMs)} | ${ratio(c.roster?.medianMs, c.plain?.medianMs)} |`);
+  }
+  lines.push('', `### ${SUSTAINED.rate.toLocaleString('en')} adds per second for ${SUSTAINED.seconds} s into a ${SUSTAINED.users.toLocaleString('en')}-user list`, '');
+  lines.push('| page | dropped frames | main thread busy | last add sent → painted |', '|---|---|---|---|');
+  for (const [kind, s] of Object.entries(r.sustained)) {
+    lines.push(`| ${PAGES[kind].label} | ${s.droppedFrames} of ${s.frames + s.droppedFrames} | ${s.busyPercent.toFixed(1)} % | ${ms(s.lagMs)} |`);
+  }
+  lines.push('', '### Transfer size (everything the page loads)', '');
+  lines.push('| page | raw | gzip | brotli | gzip ratio to Roster |', '|---|---|---|---|---|');
+  for (const [kind, s] of Object.entries(r.transfer)) {
+    lines.push(`| ${PAGES[kind].label} | ${kb(s.raw)} | ${kb(s.gzip)} | ${kb(s.brotli)} | ${ratio(r.transfer.roster.gzip, s.gzip)} |`);
+  }
+  lines.push('');
+  return `${lines.join('\n')}\n`;
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
