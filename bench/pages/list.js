@@ -1,12 +1,12 @@
 // Baselines for the client benchmark (bench/client.mjs): the same v1
 // snapshot, changes and row markup as Roster's list, in plain JavaScript.
-// <body data-windowed="true"> windows the list exactly as Roster does
+// list.html?windowed windows the list exactly as Roster does
 // (src/components/user_list.rs: 56 px rows, 8 rows of overscan, the window
-// height as the view, the top row as the scroll anchor); otherwise every
-// row is in the DOM.
+// height as the view, the top row as the scroll anchor); plain list.html
+// puts every row in the DOM.
 const ROW_HEIGHT_PX = 56;
 const OVERSCAN_ROWS = 8;
-const windowed = document.body.dataset.windowed === 'true';
+const windowed = new URLSearchParams(location.search).has('windowed');
 
 const users = [];
 const positionOf = new Map();

@@ -11,7 +11,7 @@
 //! - [`ListVersion`] is the engine's side: which v1 version the list is at,
 //!   and whether a change is the next one.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::user::{User, UserId};
 use crate::v1::{Change, ChangeOp};
@@ -49,7 +49,7 @@ pub struct UserList {
     /// `None` where one was removed.
     slots: Vec<Option<User>>,
     /// Where each present user's slot is.
-    slot_of: HashMap<UserId, usize>,
+    slot_of: FxHashMap<UserId, usize>,
     /// Counts the present users over slot ranges: position ↔ slot.
     ranks: Ranks,
 }
@@ -67,7 +67,7 @@ impl UserList {
     /// position and its last value, as if the users were added one by one.
     pub fn from_users(users: Vec<User>) -> Self {
         let mut slots = Vec::with_capacity(users.len());
-        let mut slot_of = HashMap::with_capacity(users.len());
+        let mut slot_of = FxHashMap::with_capacity_and_hasher(users.len(), Default::default());
         for user in users {
             match slot_of.get(&user.id) {
                 Some(&slot) => slots[slot] = Some(user),

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Builds the release client and server, runs the benchmarks and writes
+# BENCHMARKS.md and bench/results/*.json. Separate from the tests: it takes
+# about 10 minutes and its figures depend on the machine.
+#
+#   scripts/bench.sh            everything (1,000, 10,000 and 100,000 users)
+#   scripts/bench.sh --quick    fewer runs and sizes, for trying changes out
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROSTER_ROOT"
+
+"$ROSTER_ROOT/scripts/bootstrap.sh" --test
+export PATH="$HOME/.cargo/bin:$PATH"
+OUT="$ROSTER_ROOT/target/bench"
+mkdir -p "$OUT" bench/results
+
+step "Building the release client and server"
+build_release_client
+cargo build --release --locked -p roster-server
+
+step "Decode paths for a 100,000-user snapshot (wasm, headless Chromium)"
+# The shipped profile (opt-level z), so the figures are the client's own.
+with_wasm_env "$ROSTER_ROOT/target/wasm-bench" \
+    env CHROMEDRIVER=/usr/bin/chromedriver \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+    cargo test --locked --profile wasm-release --target wasm32-unknown-unknown -p roster --test decode \
+    -- --include-ignored --nocapture 2>&1 | tee "$OUT/decode.log"
+DECODE=$(grep -o 'DECODE_BENCH {.*}' "$OUT/decode.log" | tail -1 | cut -d' ' -f2-)
+[ -n "$DECODE" ] || die "the decode benchmark printed no result (see $OUT/decode.log)"
+echo "$DECODE" >bench/results/decode.json
+
+step "Client: Roster against plain-JS pages in headless Chromium"
+node bench/client.mjs "$@" >"$OUT/client.md"
+
+step "Writing BENCHMARKS.md"
+node scripts/dist-size.mjs --budget-kb 100000 | sed '$d' >"$OUT/size.txt"
+{
+    echo "# Benchmarks"
+    echo
+    echo "Written by \`scripts/bench.sh\`; do not edit by hand (the analysis below"
+    echo "comes from \`bench/analysis.md\`). Raw figures: \`bench/results/\`."
+    echo
+    cat "$OUT/client.md"
+    echo "### Decoding a 100,000-user snapshot in wasm (median of 5, ms)"
+    echo
+    node -e '
+        const d = JSON.parse(process.argv[1]);
+        const r = (x) => (x / d.client_ms).toFixed(2);
+        console.log(`Frame: ${(d.bytes / 1e6).toFixed(1)} MB. Measured by tests/decode.rs in the release profile.`);
+        console.log("");
+        console.log("| path | ms | ratio to the client path |");
+        console.log("|---|---|---|");
+        console.log(`| serde_json in wasm: one typed pass for a snapshot that starts with its type, else outline + typed pass (the client) | ${d.client_ms} | 1.00 |`);
+        console.log(`| serde_json::Value, then the tagged enum (before issue 9) | ${d.value_probe_ms} | ${r(d.value_probe_ms)} |`);
+        console.log(`| JSON.parse, then every field handed to wasm | ${d.json_parse_ms} | ${r(d.json_parse_ms)} |`);
+    ' "$DECODE"
+    echo
+    echo "### dist/ (release client), gzip -9"
+    echo
+    echo '```'
+    cat "$OUT/size.txt"
+    echo '```'
+    echo
+    cat bench/analysis.md
+} >BENCHMARKS.md
+step "Wrote BENCHMARKS.md"
