@@ -109,14 +109,18 @@ locked_wasm_bindgen_version() {
 cargo_install() {
     local crate="$1" version="$2"
     step "cargo install $crate $version (a few minutes on a fresh machine)"
+    # One target directory for both tools, so the crates they share (serde,
+    # clap, anyhow, …) are compiled once; removed once both are installed.
     local fast=(env CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
         CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=0
-        CARGO_PROFILE_RELEASE_STRIP=true)
+        CARGO_PROFILE_RELEASE_STRIP=true CARGO_TARGET_DIR="$TOOL_BUILD_DIR")
     # --locked first for reproducible tools; without it if the registry lacks
     # a locked dependency version (wasm-bindgen-cli's do, at times).
     "${fast[@]}" cargo install "$crate" --version "=$version" --no-default-features --locked \
         || "${fast[@]}" cargo install "$crate" --version "=$version" --no-default-features
 }
+
+TOOL_BUILD_DIR="$ROSTER_ROOT/target/tool-build"
 
 install_tools() {
     if ! trunk --version 2>/dev/null | grep -q "trunk $TRUNK_VERSION"; then
@@ -129,6 +133,7 @@ install_tools() {
     if ! wasm-bindgen --version 2>/dev/null | grep -q "wasm-bindgen $bindgen"; then
         cargo_install wasm-bindgen-cli "$bindgen"
     fi
+    rm -rf "$TOOL_BUILD_DIR"
 }
 
 install_test_tools() {

@@ -112,6 +112,8 @@ pub fn UserList(#[prop(into)] users: Signal<Users>) -> impl IntoView {
             // What windowing needs is inline, so the list works without
             // Roster's stylesheet; its height is themable from outside.
             style="overflow-y:auto;overflow-anchor:none;max-height:var(--roster-list-max-height,70vh)"
+            // Focusable, so the keyboard scrolls it too.
+            tabindex="0"
             node_ref=scroller
             on:scroll=on_scroll
         >

@@ -17,7 +17,10 @@
 //!   events, the outbox and the list's versions, as a pure state machine.
 //! - [`v1`]: Roster protocol v1, the message catalogue with examples.
 //! - [`validate`]: names, emails and request ids, checked where they enter.
-//! - [`list`]: a client's versioned copy of the list.
+//! - [`list`]: the client's copy of the list, keyed by id in the server's
+//!   order with O(log n) edits and lookups by position, and its version.
+//! - `tagged` (private): reading a JSON frame tagged by `type`, once, with
+//!   an error code for each kind of mistake.
 
 pub mod connection;
 pub mod endpoint;
