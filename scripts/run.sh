@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds everything and serves Roster on http://127.0.0.1:8080 (embedded
-# in-memory storage) until Ctrl-C. Extra arguments go to roster-server,
+# storage: SQLite in roster.db) until Ctrl-C. Extra arguments go to roster-server,
 # e.g. scripts/run.sh --addr 0.0.0.0:9000.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

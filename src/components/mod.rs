@@ -18,5 +18,5 @@ pub use add_user_button::AddUserButton;
 pub use connection_badge::ConnectionBadge;
 pub use connection_controls::ConnectionControls;
 pub use user_count::UserCount;
-pub use user_list::{rows_in_view, UserList, OVERSCAN_ROWS, ROW_HEIGHT_PX};
+pub use user_list::{UserList, ROW_HEIGHT_PX};
 pub use viewer_count::ViewerCount;

@@ -25,11 +25,11 @@ pub const ROW_HEIGHT_PX: f64 = 56.0;
 
 /// Rows rendered beyond each edge of the view, so a quick scroll does not
 /// show blank space before the next frame.
-pub const OVERSCAN_ROWS: usize = 8;
+const OVERSCAN_ROWS: usize = 8;
 
 /// The rows `[first, end)` to render for a view of `height` pixels scrolled
 /// to `top`, in a list of `count`.
-pub fn rows_in_view(top: f64, height: f64, count: usize) -> (usize, usize) {
+fn rows_in_view(top: f64, height: f64, count: usize) -> (usize, usize) {
     let first = ((top.max(0.0) / ROW_HEIGHT_PX) as usize).saturating_sub(OVERSCAN_ROWS);
     let end = (((top.max(0.0) + height.max(0.0)) / ROW_HEIGHT_PX).ceil() as usize)
         .saturating_add(OVERSCAN_ROWS)
