@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the release client and server, runs the benchmarks and writes
 # BENCHMARKS.md and bench/results/*.json. Separate from the tests: it takes
-# about 5 minutes here (more on the first run, which builds a benchmark copy of the client) and its figures depend on the machine.
+# about 5 minutes here (more on the first run, which builds a benchmark
+# copy of the client), and its figures depend on the machine.
 #
 #   scripts/bench.sh            everything (1,000, 10,000 and 100,000 users)
 #   scripts/bench.sh --quick    fewer runs and sizes, for trying changes out
