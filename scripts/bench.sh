@@ -52,7 +52,7 @@ step "Writing BENCHMARKS.md"
     node -e '
         const d = JSON.parse(process.argv[1]);
         const r = (x) => (x / d.client_ms).toFixed(2);
-        console.log(`Frame: ${(d.bytes / 1e6).toFixed(1)} MB. Measured by tests/decode.rs in the release profile.`);
+        console.log(`Frame: ${(d.bytes / 1e6).toFixed(1)} MB. Measured by tests/decode.rs in the shipped wasm-release profile.`);
         console.log("");
         console.log("| path | ms | ratio to the client path |");
         console.log("|---|---|---|");

@@ -103,9 +103,9 @@ locked_wasm_bindgen_version() {
 # Builds a tool for this machine. Both tools only start processes and
 # rewrite a few hundred KB, so they are built for compile speed: no LTO,
 # many codegen units, opt-level 1 (trunk: 17 min with its own fat-LTO
-# profile, under 8 min like this on 2 cores), and without their TLS and
-# self-update features, since Trunk runs offline here and neither
-# downloads anything.
+# profile, 5 min like this on 2 cores), and without their TLS and
+# self-update features: neither downloads anything, since Trunk finds the
+# exact wasm-bindgen installed here.
 cargo_install() {
     local crate="$1" version="$2"
     step "cargo install $crate $version (a few minutes on a fresh machine)"

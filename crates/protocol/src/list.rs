@@ -107,10 +107,6 @@ impl UserList {
         self.slot_of.get(id).map(|&slot| self.ranks.live_before(slot))
     }
 
-    pub fn contains(&self, id: &UserId) -> bool {
-        self.slot_of.contains_key(id)
-    }
-
     /// Every user, in order.
     pub fn iter(&self) -> impl Iterator<Item = &User> {
         self.slots.iter().flatten()

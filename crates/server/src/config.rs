@@ -66,7 +66,7 @@ pub struct Config {
     pub change_log: u64,
 
     /// At start, add generated users until the list holds at least this
-    /// many (one transaction; 100,000 take a few seconds). For demos and
+    /// many (one transaction; 100,000 take about a second). For demos and
     /// benchmarks.
     #[arg(long, env = "ROSTER_DEMO_USERS", default_value_t = 0)]
     pub demo_users: usize,

@@ -73,7 +73,7 @@ impl Directory {
     /// The change that adds a user with the next id; a missing name or
     /// email is generated. Nothing changes until [`Directory::apply`].
     pub fn plan_add(&self, name: Option<UserName>, email: Option<Email>) -> Change {
-        let mut change = self.plan_generated_adds(1).remove(0);
+        let mut change = self.generated_add(0);
         if let Some(name) = name {
             change.user.name = name.into_string();
         }
@@ -87,20 +87,23 @@ impl Directory {
     /// nothing changes until each is applied.
     pub fn plan_generated_adds(&self, count: usize) -> Vec<Change> {
         (0..count as u64)
-            .map(|offset| {
-                let id = self.next_id + offset;
-                let (name, email) = generated_identity(id);
-                Change {
-                    version: self.version + 1 + offset,
-                    op: ChangeOp::Added,
-                    user: User {
-                        id: UserId::from(id),
-                        name,
-                        email,
-                    },
-                }
-            })
+            .map(|offset| self.generated_add(offset))
             .collect()
+    }
+
+    /// The change that adds a generated user `offset` adds from now.
+    fn generated_add(&self, offset: u64) -> Change {
+        let id = self.next_id + offset;
+        let (name, email) = generated_identity(id);
+        Change {
+            version: self.version + 1 + offset,
+            op: ChangeOp::Added,
+            user: User {
+                id: UserId::from(id),
+                name,
+                email,
+            },
+        }
     }
 
     /// The change that removes user `id`, if there is one.

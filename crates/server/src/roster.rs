@@ -255,28 +255,33 @@ impl Roster {
     /// transaction, and returns how many were added. Blocks.
     pub fn fill_with_demo_users(&self, wanted: usize) -> Result<usize, ErrorBody> {
         let mut store = lock(&self.store);
-        let changes = {
+        let (changes, next_id) = {
             let directory = read(&self.directory);
-            directory.plan_generated_adds(wanted.saturating_sub(directory.len()))
+            let changes = directory.plan_generated_adds(wanted.saturating_sub(directory.len()));
+            let Some(last) = changes.last() else {
+                return Ok(0);
+            };
+            let next_id = directory.next_id_after(last);
+            (changes, next_id)
         };
-        let Some(last) = changes.last() else {
-            return Ok(0);
-        };
-        let next_id = read(&self.directory).next_id_after(last);
         let started = Instant::now();
         store
             .commit_batch(&changes, next_id)
             .map_err(|err| storage_failed(&err))?;
         self.metrics.store_latency(started.elapsed());
         let mut directory = write(&self.directory);
+        // At start-up nobody has subscribed yet: then no frame is encoded.
+        let publish = self.events.receiver_count() > 0;
         for change in &changes {
             directory.apply(change);
             self.metrics.added();
-            // As in `commit`: published under the directory lock.
-            let _ = self.events.send(Published {
-                version: change.version,
-                frame: change_frame(change.clone()),
-            });
+            if publish {
+                // As in `commit`: published under the directory lock.
+                let _ = self.events.send(Published {
+                    version: change.version,
+                    frame: change_frame(change.clone()),
+                });
+            }
         }
         tracing::info!(added = changes.len(), users = directory.len(), "demo users added");
         Ok(changes.len())
