@@ -102,7 +102,10 @@ fn decode_paths() {
     let value_probe = median_ms(|| {
         let frame = arrived.as_string().unwrap();
         let value: serde_json::Value = serde_json::from_str(&frame).unwrap();
-        assert!(value.get("type").and_then(serde_json::Value::as_str).is_some());
+        assert!(value
+            .get("type")
+            .and_then(serde_json::Value::as_str)
+            .is_some());
         match serde_json::from_value::<ValueProbed>(value).unwrap() {
             ValueProbed::Snapshot { users, .. } => users.len(),
             ValueProbed::Change { .. } => 0,

@@ -66,7 +66,9 @@ fn list(users: Vec<User>) -> RwSignal<Users> {
 
 /// A list of `n` generated users, ids 1 to n.
 fn many(n: u64) -> Vec<User> {
-    (1..=n).map(|id| user(&id.to_string(), &format!("User {id}"))).collect()
+    (1..=n)
+        .map(|id| user(&id.to_string(), &format!("User {id}")))
+        .collect()
 }
 
 /// A test root whose list view is at most `height` pixels tall.
@@ -164,10 +166,18 @@ async fn a_hundred_thousand_users_keep_a_few_dozen_rows_in_the_dom_from_first_to
     assert_eq!(height, (100_000.0 * ROW_HEIGHT_PX) as i32);
 
     for position in [50_000, 99_000, 12_345] {
-        scroll_to(&root, (position as f64 * ROW_HEIGHT_PX) as i32, &(position + 1).to_string()).await;
+        scroll_to(
+            &root,
+            (position as f64 * ROW_HEIGHT_PX) as i32,
+            &(position + 1).to_string(),
+        )
+        .await;
         bounded(&root);
         let row = select(&root, &format!("[data-user-id='{}']", position + 1));
-        assert_eq!(row.get_attribute("aria-posinset"), Some((position + 1).to_string()));
+        assert_eq!(
+            row.get_attribute("aria-posinset"),
+            Some((position + 1).to_string())
+        );
         assert_eq!(row.get_attribute("aria-setsize").as_deref(), Some("100000"));
     }
     let end = scroller(&root).scroll_height();
@@ -191,7 +201,10 @@ async fn rows_removed_or_inserted_above_the_view_do_not_move_the_rows_in_view() 
 
     users.update(|list| list.edit(ListEdit::Remove(UserId::new("10"))));
     tick().await;
-    assert!((screen_top(&root, "502") - before).abs() < 1.0, "after a removal above");
+    assert!(
+        (screen_top(&root, "502") - before).abs() < 1.0,
+        "after a removal above"
+    );
 
     users.update(|list| {
         let mut shifted = vec![user("new", "Inserted At The Top")];
@@ -199,9 +212,16 @@ async fn rows_removed_or_inserted_above_the_view_do_not_move_the_rows_in_view() 
         list.edit(ListEdit::Replace(shifted));
     });
     tick().await;
-    assert!((screen_top(&root, "502") - before).abs() < 1.0, "after an insert above");
+    assert!(
+        (screen_top(&root, "502") - before).abs() < 1.0,
+        "after an insert above"
+    );
     let row = select(&root, "[data-user-id='502']");
-    assert_eq!(row.get_attribute("aria-posinset").as_deref(), Some("502"), "1 removed, 1 inserted above");
+    assert_eq!(
+        row.get_attribute("aria-posinset").as_deref(),
+        Some("502"),
+        "1 removed, 1 inserted above"
+    );
 
     // Removing the row at the top of the view keeps the next one in place.
     let top_position = (scroller(&root).scroll_top() as f64 / ROW_HEIGHT_PX) as usize;

@@ -104,7 +104,9 @@ impl UserList {
 
     /// Where the user with `id` is, if present.
     pub fn position(&self, id: &UserId) -> Option<usize> {
-        self.slot_of.get(id).map(|&slot| self.ranks.live_before(slot))
+        self.slot_of
+            .get(id)
+            .map(|&slot| self.ranks.live_before(slot))
     }
 
     /// Every user, in order.

@@ -154,7 +154,14 @@ impl<'de> Visitor<'de> for OutlineVisitor {
         f.write_str("any JSON value")
     }
 
-    scalars_give_default!(visit_bool(bool), visit_i64(i64), visit_u64(u64), visit_f64(f64), visit_str(&str), visit_unit());
+    scalars_give_default!(
+        visit_bool(bool),
+        visit_i64(i64),
+        visit_u64(u64),
+        visit_f64(f64),
+        visit_str(&str),
+        visit_unit()
+    );
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
         Skip.visit_seq(seq)?;
@@ -219,7 +226,13 @@ impl<'de> de::Deserialize<'de> for MaybeText {
             fn visit_str<E: de::Error>(self, text: &str) -> Result<MaybeText, E> {
                 Ok(MaybeText(Some(text.to_owned())))
             }
-            scalars_give_default!(visit_bool(bool), visit_i64(i64), visit_u64(u64), visit_f64(f64), visit_unit());
+            scalars_give_default!(
+                visit_bool(bool),
+                visit_i64(i64),
+                visit_u64(u64),
+                visit_f64(f64),
+                visit_unit()
+            );
             fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<MaybeText, A::Error> {
                 Skip.visit_seq(seq).map(|()| MaybeText(None))
             }
@@ -249,7 +262,14 @@ impl<'de> Visitor<'de> for Skip {
         f.write_str("any JSON value")
     }
 
-    scalars_give_default!(visit_bool(bool), visit_i64(i64), visit_u64(u64), visit_f64(f64), visit_str(&str), visit_unit());
+    scalars_give_default!(
+        visit_bool(bool),
+        visit_i64(i64),
+        visit_u64(u64),
+        visit_f64(f64),
+        visit_str(&str),
+        visit_unit()
+    );
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while seq.next_element::<Skip>()?.is_some() {}
@@ -368,7 +388,11 @@ mod tests {
             r#"{"type":"ping","type":"dance"}"#,
             r#"{"type":"snapshot","epoch":"e","version":1,"users":[],"type":"dance"}"#,
             &format!("{}1{}", "[".repeat(200), "]".repeat(200)),
-            &format!(r#"{{"type":"ping","deep":{}1{}}}"#, "[".repeat(200), "]".repeat(200)),
+            &format!(
+                r#"{{"type":"ping","deep":{}1{}}}"#,
+                "[".repeat(200),
+                "]".repeat(200)
+            ),
         ] {
             same_as_reference(frame);
         }
@@ -382,7 +406,10 @@ mod tests {
         let err = decode::<ClientMessage>(r#"{"request_id":"a","type":"add","request_id":"b"}"#)
             .unwrap_err();
         assert_eq!(err.error.code, ErrorCode::InvalidMessage);
-        assert_eq!(err.error.message, "invalid message: duplicate field `request_id`");
+        assert_eq!(
+            err.error.message,
+            "invalid message: duplicate field `request_id`"
+        );
         assert_eq!(err.request_id, RequestId::parse("b").ok());
         // A snapshot's `type` too, so its one-pass read cannot be fooled by
         // a second one.
@@ -396,29 +423,76 @@ mod tests {
     fn a_snapshot_that_starts_with_its_type_reads_in_one_pass_to_the_same_message() {
         let frame = r#"{"type":"snapshot","epoch":"e","version":3,"users":[{"id":1,"name":"a","email":"b"}]}"#;
         assert!(ServerMessage::fast_path(frame).is_some());
-        assert_eq!(decode::<ServerMessage>(frame), reference::<ServerMessage>(frame));
+        assert_eq!(
+            decode::<ServerMessage>(frame),
+            reference::<ServerMessage>(frame)
+        );
         // Bad snapshots fall through to the full path and its exact errors.
         let bad = r#"{"type":"snapshot","epoch":"e","version":-3,"users":[]}"#;
         assert!(ServerMessage::fast_path(bad).is_none());
-        assert_eq!(decode::<ServerMessage>(bad), reference::<ServerMessage>(bad));
+        assert_eq!(
+            decode::<ServerMessage>(bad),
+            reference::<ServerMessage>(bad)
+        );
     }
 
     /// Frames built from the catalogue's types and field names with values
     /// of every JSON kind, most of them wrong for their field.
     fn any_frame() -> impl Strategy<Value = String> {
         let kinds = prop::sample::select(vec![
-            "\"snapshot\"", "\"change\"", "\"ack\"", "\"pong\"", "\"presence\"", "\"error\"",
-            "\"hello\"", "\"add\"", "\"remove\"", "\"ping\"", "\"dance\"", "7", "null",
+            "\"snapshot\"",
+            "\"change\"",
+            "\"ack\"",
+            "\"pong\"",
+            "\"presence\"",
+            "\"error\"",
+            "\"hello\"",
+            "\"add\"",
+            "\"remove\"",
+            "\"ping\"",
+            "\"dance\"",
+            "7",
+            "null",
         ]);
         let fields = prop::sample::select(vec![
-            "epoch", "version", "users", "op", "user", "request_id", "error", "code",
-            "message", "nonce", "viewers", "since", "name", "email", "id", "replayed", "other",
+            "epoch",
+            "version",
+            "users",
+            "op",
+            "user",
+            "request_id",
+            "error",
+            "code",
+            "message",
+            "nonce",
+            "viewers",
+            "since",
+            "name",
+            "email",
+            "id",
+            "replayed",
+            "other",
         ]);
         let values = prop::sample::select(vec![
-            "1", "-1", "1.5", "0", "18446744073709551615", "18446744073709551616", "\"x\"",
-            "\"r-1\"", "\"added\"", "\"removed\"", "\"\"", "null", "true", "[]", "{}",
-            r#"{"id":"1","name":"a","email":"b"}"#, r#"[{"id":1,"name":"a","email":"b"}]"#,
-            r#"[{"id":"1","name":"a"}]"#, r#"{"code":"not_found","message":"m"}"#,
+            "1",
+            "-1",
+            "1.5",
+            "0",
+            "18446744073709551615",
+            "18446744073709551616",
+            "\"x\"",
+            "\"r-1\"",
+            "\"added\"",
+            "\"removed\"",
+            "\"\"",
+            "null",
+            "true",
+            "[]",
+            "{}",
+            r#"{"id":"1","name":"a","email":"b"}"#,
+            r#"[{"id":1,"name":"a","email":"b"}]"#,
+            r#"[{"id":"1","name":"a"}]"#,
+            r#"{"code":"not_found","message":"m"}"#,
         ]);
         let fields = prop::collection::btree_map(fields, values, 0..6);
         (kinds, fields, any::<bool>()).prop_map(|(kind, fields, shuffled)| {

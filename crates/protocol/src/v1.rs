@@ -48,8 +48,8 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::user::{User, UserId};
 use crate::tagged::{self, body, Tagged};
+use crate::user::{User, UserId};
 use crate::validate::RequestId;
 
 /// The WebSocket subprotocol name a client offers to speak v1.

@@ -283,7 +283,11 @@ impl Roster {
                 });
             }
         }
-        tracing::info!(added = changes.len(), users = directory.len(), "demo users added");
+        tracing::info!(
+            added = changes.len(),
+            users = directory.len(),
+            "demo users added"
+        );
         Ok(changes.len())
     }
 

@@ -112,7 +112,10 @@ fn change_from_row(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Ch
 
 /// Writes one change to the log and the users table, inside the caller's
 /// transaction.
-fn write_change(transaction: &rusqlite::Transaction<'_>, change: &Change) -> Result<(), StoreError> {
+fn write_change(
+    transaction: &rusqlite::Transaction<'_>,
+    change: &Change,
+) -> Result<(), StoreError> {
     let user = &change.user;
     let numeric_id: i64 = user
         .id
