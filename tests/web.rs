@@ -95,6 +95,19 @@ async fn scroll_to(root: &HtmlElement, top: i32, then_shows: &str) {
     );
 }
 
+/// Waits until the list has drawn the latest change: the effect that
+/// notices it runs at the next tick and draws in the next animation frame.
+async fn drawn() {
+    tick().await;
+    let frame = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .unwrap()
+            .request_animation_frame(&resolve)
+            .unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(frame).await.unwrap();
+}
+
 /// Where user `id`'s row is on screen, in pixels from the viewport top.
 fn screen_top(root: &HtmlElement, id: &str) -> f64 {
     select(root, &format!("[data-user-id='{id}']"))
@@ -117,24 +130,100 @@ async fn the_user_list_renders_one_row_per_user_with_its_id() {
 }
 
 #[wasm_bindgen_test]
-async fn a_change_redraws_only_rows_whose_user_or_place_changed() {
+async fn a_change_rewrites_only_rows_whose_user_or_place_changed() {
     let root = test_root();
     let users = list(vec![user("1", "Ada"), user("2", "Grace")]);
     let _mounted = mount_to(root.clone(), move || view! { <UserList users /> });
+    let first_row = select(&root, "[data-user-id='1']");
     let kept_row = select(&root, "[data-user-id='2']");
+    let kept_name = select(&kept_row, ".user-name").first_child().unwrap();
 
     users.update(|list| list.edit(ListEdit::Upsert(user("3", "Alan"))));
-    tick().await;
+    drawn().await;
     assert_eq!(row_ids(&root), ["1", "2", "3"]);
     assert!(kept_row.is_same_node(Some(&select(&root, "[data-user-id='2']"))));
+    assert!(
+        select(&kept_row, ".user-name")
+            .first_child()
+            .unwrap()
+            .is_same_node(Some(&kept_name)),
+        "an unchanged row's text is not written again"
+    );
 
     users.update(|list| list.edit(ListEdit::Upsert(user("2", "Grace Hopper"))));
+    drawn().await;
+    let renamed = select(&root, "[data-user-id='2']");
+    assert!(renamed.text_content().unwrap().contains("Grace Hopper"));
+    assert_eq!(
+        select(&renamed, ".user-avatar").text_content().unwrap(),
+        "GH"
+    );
+    assert!(first_row.is_same_node(Some(&select(&root, "[data-user-id='1']"))));
+    assert_eq!(first_row.text_content().unwrap(), "AAda1@roster.test#1");
+
+    // A user moving inside the window moves its row, and the row keeps it.
+    users.update(|list| {
+        let reordered = vec![
+            user("3", "Alan"),
+            user("1", "Ada"),
+            user("2", "Grace Hopper"),
+        ];
+        list.edit(ListEdit::Replace(reordered));
+    });
+    drawn().await;
+    assert_eq!(row_ids(&root), ["3", "1", "2"]);
+    assert!(first_row.is_same_node(Some(&select(&root, "[data-user-id='1']"))));
+    assert_eq!(
+        first_row.get_attribute("aria-posinset").as_deref(),
+        Some("2")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_burst_of_changes_is_drawn_together_in_the_next_frame() {
+    let root = test_root();
+    let users = list(many(3));
+    let _mounted = mount_to(root.clone(), move || view! { <UserList users /> });
+    // 500 separate changes, as a busy server sends them, before a frame.
+    for id in 1..=500u64 {
+        users.update(|list| {
+            list.edit(ListEdit::Upsert(user(
+                &id.to_string(),
+                &format!("Renamed {id}"),
+            )))
+        });
+    }
+    users.update(|list| list.edit(ListEdit::Remove(UserId::new("1"))));
+    drawn().await;
+    assert_eq!(row_ids(&root)[..3], ["2", "3", "4"]);
+    let first = select(&root, "[data-user-id='2']");
+    assert!(first.text_content().unwrap().contains("Renamed 2"));
+    assert_eq!(first.get_attribute("aria-posinset").as_deref(), Some("1"));
+    assert_eq!(first.get_attribute("aria-setsize").as_deref(), Some("499"));
+    assert_eq!(
+        select(&root, "[data-testid=user-list]")
+            .style()
+            .get_property_value("height")
+            .unwrap(),
+        format!("{}px", 499 * ROW_HEIGHT_PX as usize)
+    );
+
+    // The first change after a frame is drawn at once; more in the same
+    // frame wait for its end, and are then drawn together.
+    drawn().await;
+    users.update(|list| list.edit(ListEdit::Upsert(user("2", "Drawn At Once"))));
     tick().await;
-    assert!(!kept_row.is_connected(), "a renamed user is drawn again");
-    assert!(select(&root, "[data-user-id='2']")
+    assert!(first.text_content().unwrap().contains("Drawn At Once"));
+    users.update(|list| list.edit(ListEdit::Upsert(user("2", "Drawn At Frame End"))));
+    users.update(|list| list.edit(ListEdit::Upsert(user("3", "Also At Frame End"))));
+    tick().await;
+    assert!(first.text_content().unwrap().contains("Drawn At Once"));
+    drawn().await;
+    assert!(first.text_content().unwrap().contains("Drawn At Frame End"));
+    assert!(select(&root, "[data-user-id='3']")
         .text_content()
         .unwrap()
-        .contains("Grace Hopper"));
+        .contains("Also At Frame End"));
 }
 
 #[wasm_bindgen_test]
@@ -145,7 +234,7 @@ async fn an_empty_list_says_so_and_the_message_goes_when_users_arrive() {
     assert_eq!(select_all(&root, "[data-testid=user-list-empty]").len(), 1);
 
     users.update(|list| list.edit(ListEdit::Replace(vec![user("7", "Radia Perlman")])));
-    tick().await;
+    drawn().await;
     assert!(select_all(&root, "[data-testid=user-list-empty]").is_empty());
     assert_eq!(row_ids(&root), ["7"]);
 }
@@ -200,7 +289,7 @@ async fn rows_removed_or_inserted_above_the_view_do_not_move_the_rows_in_view() 
     let before = screen_top(&root, "502");
 
     users.update(|list| list.edit(ListEdit::Remove(UserId::new("10"))));
-    tick().await;
+    drawn().await;
     assert!(
         (screen_top(&root, "502") - before).abs() < 1.0,
         "after a removal above"
@@ -211,7 +300,7 @@ async fn rows_removed_or_inserted_above_the_view_do_not_move_the_rows_in_view() 
         shifted.extend(list.iter().cloned());
         list.edit(ListEdit::Replace(shifted));
     });
-    tick().await;
+    drawn().await;
     assert!(
         (screen_top(&root, "502") - before).abs() < 1.0,
         "after an insert above"
@@ -229,7 +318,7 @@ async fn rows_removed_or_inserted_above_the_view_do_not_move_the_rows_in_view() 
     let next_id = users.with_untracked(|list| list.get(top_position + 1).unwrap().id.clone());
     let next_before = screen_top(&root, next_id.as_str());
     users.update(|list| list.edit(ListEdit::Remove(top_id)));
-    tick().await;
+    drawn().await;
     let moved = screen_top(&root, next_id.as_str()) - next_before;
     assert!(moved.abs() <= ROW_HEIGHT_PX + 1.0, "moved {moved} px");
 }
@@ -244,7 +333,7 @@ async fn at_the_very_top_new_rows_come_into_view() {
         shifted.extend(list.iter().cloned());
         list.edit(ListEdit::Replace(shifted));
     });
-    tick().await;
+    drawn().await;
     assert_eq!(scroller(&root).scroll_top(), 0);
     assert_eq!(row_ids(&root)[0], "new");
 }

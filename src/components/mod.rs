@@ -10,6 +10,7 @@
 mod add_user_button;
 mod connection_badge;
 mod connection_controls;
+mod list_rows;
 mod user_count;
 mod user_list;
 mod viewer_count;

@@ -1,0 +1,237 @@
+//! Drawing the rows of the windowed list straight into the DOM.
+//!
+//! Why not `<For>`: a keyed `<For>` over rows of five elements was 32 KB
+//! gzip of the 124 KB bundle (Leptos generates the build, rebuild and mount
+//! code for every element and attribute type of the row), and on every
+//! change it diffed its keys and rebuilt rows through that code. The window
+//! holds a few dozen rows, so this module does what a plain-JS virtual list
+//! does instead: it keeps the rows it drew, keyed by user, and on each draw
+//! reuses them, writes only the text and attributes that changed, and moves
+//! nodes only where the order changed. Measured in BENCHMARKS.md.
+
+use leptos::prelude::document;
+use roster_protocol::list::UserList;
+use roster_protocol::{User, UserId};
+use rustc_hash::FxHashMap;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlElement, Node};
+
+use super::user_list::ROW_HEIGHT_PX;
+
+/// The `<ul>` of a windowed list and the rows drawn in it.
+pub(crate) struct Rows {
+    list: HtmlElement,
+    /// The rows in the DOM, in order.
+    drawn: Vec<Row>,
+    /// Rows taken out of the DOM, kept for reuse while scrolling.
+    spare: Vec<Row>,
+    /// "No users yet.", while the list is empty.
+    empty: Option<Element>,
+    /// The `<ul>`'s height and top padding as last set, in pixels.
+    height: Option<usize>,
+    padding: Option<usize>,
+}
+
+impl Rows {
+    /// An empty `<ul>` with the list's test id, class and ARIA role.
+    pub(crate) fn new() -> Self {
+        let list = create("ul").unchecked_into::<HtmlElement>();
+        list.set_class_name("user-list");
+        set(&list, "data-testid", "user-list");
+        set(&list, "role", "list");
+        set(&list, "aria-label", "Users");
+        style(&list, "box-sizing", "border-box");
+        style(&list, "margin", "0");
+        Self {
+            list,
+            drawn: Vec::new(),
+            spare: Vec::new(),
+            empty: None,
+            height: None,
+            padding: None,
+        }
+    }
+
+    /// The `<ul>`, to put into the page.
+    pub(crate) fn element(&self) -> &HtmlElement {
+        &self.list
+    }
+
+    /// Makes the `<ul>` as tall as `count` rows, so the scrollbar covers the
+    /// whole list, before the view scrolls within it.
+    pub(crate) fn size_for(&mut self, count: usize) {
+        let height = pixels(count);
+        if self.height.replace(height) != Some(height) {
+            style(&self.list, "height", &format!("{height}px"));
+        }
+    }
+
+    /// Shows the users at positions `[first, end)`, pushed down by the
+    /// height of the rows above them.
+    pub(crate) fn draw(&mut self, users: &UserList, first: usize, end: usize) {
+        let count = users.len();
+        self.size_for(count);
+        let padding = pixels(first);
+        if self.padding.replace(padding) != Some(padding) {
+            style(&self.list, "padding-top", &format!("{padding}px"));
+        }
+
+        let mut previous: FxHashMap<UserId, Row> = FxHashMap::default();
+        for row in self.drawn.drain(..) {
+            if let Some(user) = &row.user {
+                previous.insert(user.id.clone(), row);
+            }
+        }
+        let mut next = Vec::with_capacity(end.saturating_sub(first));
+        for position in first..end {
+            let Some(user) = users.get(position) else {
+                break;
+            };
+            let mut row = previous
+                .remove(&user.id)
+                .or_else(|| self.spare.pop())
+                .unwrap_or_else(Row::new);
+            row.show(user, position, count);
+            next.push(row);
+        }
+        for (_, row) in previous {
+            row.item.remove();
+            self.spare.push(row);
+        }
+        // No more spares than one window's worth of rows.
+        self.spare.truncate(next.len().max(1));
+
+        self.show_empty(count == 0);
+        let mut cursor: Option<Node> = self.list.first_child();
+        for row in &next {
+            let node: &Node = &row.item;
+            if cursor.as_ref() == Some(node) {
+                cursor = node.next_sibling();
+            } else {
+                // Moves the row here, whether it was elsewhere or new.
+                let _ = self.list.insert_before(node, cursor.as_ref());
+            }
+        }
+        self.drawn = next;
+    }
+
+    /// The user drawn at `position`, if that row is drawn.
+    pub(crate) fn user_at(&self, position: usize) -> Option<&UserId> {
+        let first = self.drawn.first()?.position;
+        let row = self.drawn.get(position.checked_sub(first)?)?;
+        row.user.as_ref().map(|user| &user.id)
+    }
+
+    fn show_empty(&mut self, empty: bool) {
+        match (&self.empty, empty) {
+            (None, true) => {
+                let item = create("li");
+                item.set_class_name("user-list-empty");
+                set(&item, "data-testid", "user-list-empty");
+                item.set_text_content(Some("No users yet."));
+                let _ = self.list.append_child(&item);
+                self.empty = Some(item);
+            }
+            (Some(item), false) => {
+                item.remove();
+                self.empty = None;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// One `<li>`: avatar, name, email and id, and what it shows now.
+struct Row {
+    item: HtmlElement,
+    avatar: Element,
+    name: Element,
+    email: Element,
+    id: Element,
+    user: Option<User>,
+    position: usize,
+    set_size: usize,
+}
+
+impl Row {
+    fn new() -> Self {
+        let item = create("li").unchecked_into::<HtmlElement>();
+        item.set_class_name("user-row");
+        set(&item, "data-testid", "user-row");
+        style(&item, "height", &format!("{}px", pixels(1)));
+        let part = |class: &str| {
+            let span = create("span");
+            span.set_class_name(class);
+            let _ = item.append_child(&span);
+            span
+        };
+        let avatar = part("user-avatar");
+        set(&avatar, "aria-hidden", "true");
+        Self {
+            avatar,
+            name: part("user-name"),
+            email: part("user-email"),
+            id: part("user-id"),
+            item,
+            user: None,
+            position: usize::MAX,
+            set_size: usize::MAX,
+        }
+    }
+
+    /// Writes what differs from what the row shows.
+    fn show(&mut self, user: &User, position: usize, set_size: usize) {
+        let shown = self.user.as_ref();
+        if shown.map(|u| &u.id) != Some(&user.id) {
+            set(&self.item, "data-user-id", user.id.as_str());
+            self.id.set_text_content(Some(&format!("#{}", user.id)));
+        }
+        if shown.map(|u| &u.name) != Some(&user.name) {
+            self.avatar.set_text_content(Some(&initials(&user.name)));
+            self.name.set_text_content(Some(&user.name));
+        }
+        if shown.map(|u| &u.email) != Some(&user.email) {
+            self.email.set_text_content(Some(&user.email));
+        }
+        if shown != Some(user) {
+            self.user = Some(user.clone());
+        }
+        if self.position != position {
+            self.position = position;
+            set(&self.item, "aria-posinset", &(position + 1).to_string());
+        }
+        if self.set_size != set_size {
+            self.set_size = set_size;
+            set(&self.item, "aria-setsize", &set_size.to_string());
+        }
+    }
+}
+
+/// Up to two capital letters from a name, for the avatar circle.
+pub(crate) fn initials(name: &str) -> String {
+    name.split_whitespace()
+        .filter_map(|word| word.chars().next())
+        .take(2)
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+/// The height of `rows` rows in whole pixels. Integer, because formatting
+/// an `f64` links Rust's float printing: 25 KB of wasm.
+fn pixels(rows: usize) -> usize {
+    rows.saturating_mul(ROW_HEIGHT_PX as usize)
+}
+
+fn create(tag: &str) -> Element {
+    document()
+        .create_element(tag)
+        .expect("the document creates elements")
+}
+
+fn set(element: &Element, name: &str, value: &str) {
+    let _ = element.set_attribute(name, value);
+}
+
+fn style(element: &HtmlElement, name: &str, value: &str) {
+    let _ = element.style().set_property(name, value);
+}
