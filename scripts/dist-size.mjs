@@ -13,7 +13,7 @@ const args = process.argv.slice(2);
 const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
 const dist = option('--dist', path.join(ROOT, 'dist'));
 // The budget is a ratchet: it only ever goes down. Issue 9's goal is 60 KB.
-const budgetKb = Number(option('--budget-kb', '135'));
+const budgetKb = Number(option('--budget-kb', '121'));
 
 const rows = fs.readdirSync(dist).sort().map((file) => {
   const bytes = fs.readFileSync(path.join(dist, file));
