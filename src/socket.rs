@@ -22,7 +22,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use roster_protocol::engine::{Action, Engine, EngineConfig, Event, Millis};
 use roster_protocol::list::UserList;
-use roster_protocol::{ConnectionState, ConnectionStatus, Protocol, SUBPROTOCOL};
+use roster_protocol::{ConnectionState, ConnectionStatus, Problem, Protocol, SUBPROTOCOL};
 
 /// The live list and its connection, as the components need them.
 #[derive(Clone, Copy)]
@@ -94,7 +94,9 @@ pub fn use_roster_socket(
         Err(reason) => {
             set_status.set(ConnectionStatus {
                 state: ConnectionState::Closed,
-                last_error: Some(reason.to_string()),
+                last_error: Some(Problem::Unusable {
+                    reason: reason.to_string(),
+                }),
                 ..ConnectionStatus::default()
             });
             return socket;

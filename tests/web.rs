@@ -11,9 +11,9 @@ use roster::components::{
     ROW_HEIGHT_PX,
 };
 use roster::socket::use_roster_socket;
-use roster_protocol::engine::EngineConfig;
+use roster_protocol::engine::{Close, EngineConfig};
 use roster_protocol::list::{ListEdit, UserList as Users};
-use roster_protocol::{ConnectionState, ConnectionStatus, Protocol, User, UserId};
+use roster_protocol::{ConnectionState, ConnectionStatus, Problem, Protocol, User, UserId};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::HtmlElement;
@@ -383,7 +383,12 @@ async fn the_badge_shows_the_attempt_and_the_last_error() {
     let status = RwSignal::new(ConnectionStatus {
         state: ConnectionState::Reconnecting,
         attempt: 3,
-        last_error: Some("the server closed the connection (code 1001)".into()),
+        last_error: Some(Problem::ConnectionLost {
+            close: Close {
+                code: 1001,
+                reason: String::new(),
+            },
+        }),
         ..ConnectionStatus::default()
     });
     let _mounted = mount_to(root.clone(), move || view! { <ConnectionBadge status /> });
@@ -391,11 +396,14 @@ async fn the_badge_shows_the_attempt_and_the_last_error() {
         .text_content()
         .unwrap();
     assert!(text.contains("attempt 3"), "{text}");
+    let error = select(&root, "[data-testid=last-error]");
     assert_eq!(
-        select(&root, "[data-testid=last-error]")
-            .text_content()
-            .unwrap(),
+        error.text_content().unwrap().trim(),
         "the server closed the connection (code 1001)"
+    );
+    assert_eq!(
+        error.get_attribute("data-problem").as_deref(),
+        Some("connection_lost")
     );
 }
 

@@ -4,7 +4,8 @@ use roster_protocol::{ConnectionState, ConnectionStatus};
 /// Where the connection stands: the state, the reconnection attempt and
 /// when the next try starts, the protocol and round-trip time while
 /// connected, and the last problem seen. `data-state` carries the
-/// machine-readable state and `data-protocol` the protocol in use.
+/// machine-readable state, `data-protocol` the protocol in use and the
+/// problem's `data-problem` its kind ([`roster_protocol::Problem::kind`]).
 #[component]
 pub fn ConnectionBadge(#[prop(into)] status: Signal<ConnectionStatus>) -> impl IntoView {
     let state = move || status.with(|s| s.state);
@@ -29,7 +30,8 @@ pub fn ConnectionBadge(#[prop(into)] status: Signal<ConnectionStatus>) -> impl I
         })
     };
     let protocol = move || status.with(|s| s.protocol.map(|p| p.as_str()));
-    let last_error = move || status.with(|s| s.last_error.clone());
+    let last_error = move || status.with(|s| s.last_error.as_ref().map(ToString::to_string));
+    let problem_kind = move || status.with(|s| s.last_error.as_ref().map(|p| p.kind()));
     view! {
         <div
             class="connection"
@@ -52,7 +54,9 @@ pub fn ConnectionBadge(#[prop(into)] status: Signal<ConnectionStatus>) -> impl I
                 <span class="connection-detail" data-testid="connection-detail">{detail}</span>
             })}
             <Show when=move || last_error().is_some()>
-                <span class="connection-error" data-testid="last-error">{last_error}</span>
+                <span class="connection-error" data-testid="last-error" data-problem=problem_kind>
+                    {last_error}
+                </span>
             </Show>
         </div>
     }

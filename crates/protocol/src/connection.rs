@@ -73,6 +73,8 @@ impl Protocol {
     }
 }
 
+use crate::engine::Problem;
+
 /// Everything the client shows about its connection.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ConnectionStatus {
@@ -83,10 +85,10 @@ pub struct ConnectionStatus {
     /// When the next try starts (milliseconds since the Unix epoch), while
     /// waiting between tries.
     pub next_retry_at: Option<u64>,
-    /// The most recent problem, for a person to read: why the last
-    /// connection ended, or a bad frame on the current one. Cleared when a
-    /// new connection opens.
-    pub last_error: Option<String>,
+    /// The most recent problem: why the last connection ended, or a bad
+    /// frame on the current one. Its `Display` is for a person to read, its
+    /// [`Problem::kind`] for programs. Cleared when a new connection opens.
+    pub last_error: Option<Problem>,
     /// The last round-trip time measured by ping and pong (v1 only).
     pub rtt_ms: Option<u64>,
     /// The protocol of the current connection, or of the last one.

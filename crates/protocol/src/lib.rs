@@ -36,6 +36,7 @@ pub mod v1;
 pub mod validate;
 
 pub use connection::{ConnectionState, ConnectionStatus, Protocol};
+pub use engine::Problem;
 pub use seed::{DecodeError, SeedCommand};
 pub use user::{User, UserId};
 pub use v1::SUBPROTOCOL;

@@ -155,6 +155,11 @@ impl<'de> Deserialize<'de> for ErrorCode {
 pub struct ErrorBody {
     pub code: ErrorCode,
     pub message: String,
+    /// How long to wait before sending the same request again, when the
+    /// server knows (`rate_limited`). Peers that do not know the field
+    /// ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
 }
 
 impl ErrorBody {
@@ -162,6 +167,15 @@ impl ErrorBody {
         Self {
             code,
             message: message.into(),
+            retry_after_ms: None,
+        }
+    }
+
+    /// The same error, naming the wait before a retry.
+    pub fn retry_after(self, wait_ms: u64) -> Self {
+        Self {
+            retry_after_ms: Some(wait_ms),
+            ..self
         }
     }
 }

@@ -41,10 +41,12 @@ test('bad frames are reported and leave the list as it was', async () => {
 
   seed.sendRaw('this is not json');
   await expect(roster.lastError).toContainText('not JSON');
+  await expect(roster.lastError).toHaveAttribute('data-problem', 'unreadable_list');
   seed.sendRaw('{"type":"surprise"}');
   await expect(roster.lastError).toContainText('not a list of users');
   seed.sendRaw(Buffer.from([1, 2, 3]));
   await expect(roster.lastError).toContainText('binary frame');
+  await expect(roster.lastError).toHaveAttribute('data-problem', 'binary_frame');
   seed.sendRaw('[{"id":"9","name":"A","email":"a"},{"id":9,"name":"B","email":"b"}]');
   await expect(roster.lastError).toContainText('appears twice');
 
@@ -62,12 +64,14 @@ test('a server closing with 1000 or 1001 is reconnected to; 1008, 4401 and 4403 
   for (const code of [1000, 1001]) {
     seed.closeAll(code, 'bye');
     await expect(roster.lastError).toContainText(`code ${code}: bye`);
+    await expect(roster.lastError).toHaveAttribute('data-problem', 'connection_lost');
     await roster.expectState('connected');
   }
   for (const code of [1008, 4401, 4403]) {
     seed.closeAll(code, 'not you');
     await roster.expectState('closed');
     await expect(roster.lastError).toContainText(`code ${code}: not you`);
+    await expect(roster.lastError).toHaveAttribute('data-problem', 'refused');
     // Closed means no retry is scheduled: no next try, a Connect button.
     await expect(roster.nextRetry).toHaveCount(0);
     await expect(roster.retryButton).toHaveText('Connect');

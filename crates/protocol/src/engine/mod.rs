@@ -45,11 +45,21 @@
 //!   the next version; changes before the first snapshot are held and
 //!   applied after it; a gap asks the server to resend (`hello` with
 //!   `since`), and every new connection resumes from the version held.
+//!
+//! # Layout
+//! This file holds the phases and the rules between them. Each part with
+//! state of its own has its module: `backoff` (the waits), `heartbeat` (pings
+//! and the wait for life), `sync` (the list's version, held changes, gaps),
+//! `outbox` (adds waiting for their acks), `problem` (what the status reports,
+//! typed) and `events` (what goes in and comes out).
 
 mod backoff;
 mod config;
 mod events;
+mod heartbeat;
 mod outbox;
+mod problem;
+mod sync;
 #[cfg(test)]
 mod tests;
 
@@ -57,18 +67,19 @@ pub use backoff::{ceiling, full_jitter, Rng};
 pub use config::{EngineConfig, QUERY_PARAMETERS};
 pub use events::{close_code, Action, Event, Millis};
 pub use outbox::{Entry, Outbox, OutboxFull};
+pub use problem::{Close, Problem};
+
+use heartbeat::Heartbeat;
+use sync::ListSync;
 
 use crate::connection::{ConnectionState, ConnectionStatus, Protocol};
-use crate::list::{Applied, ListEdit, ListVersion};
-use crate::seed::{decode_user_list, DecodeError, SeedCommand};
-use crate::v1::{Change, ClientMessage, ErrorCode, ServerMessage};
+use crate::list::ListEdit;
+use crate::seed::{decode_user_list, SeedCommand};
+use crate::v1::{ClientMessage, ErrorCode, ServerMessage};
 use crate::validate::RequestId;
 
-/// Changes held while waiting for the first snapshot, at most; the
-/// snapshot makes older ones stale anyway.
-const MAX_HELD_CHANGES: usize = 1_000;
-/// How long to hold an add back after a `rate_limited` ack whose message
-/// names no wait.
+/// How long to hold an add back after a `rate_limited` ack that names no
+/// wait (`retry_after_ms`).
 const DEFAULT_RATE_LIMIT_WAIT_MS: u64 = 1_000;
 /// How many failed tries on a known v1 server before the seed fallback is
 /// tried again (the server may have been replaced by a seed server).
@@ -104,13 +115,8 @@ struct Link {
     opened_at: Millis,
     /// Counted as a healthy connection (the attempt counter was reset).
     healthy: bool,
-    next_ping_at: Millis,
-    /// A frame must arrive before this, since a ping was sent.
-    alive_by: Option<Millis>,
-    /// The ping awaiting its pong: nonce and when it was sent, for the RTT.
-    ping: Option<(u64, Millis)>,
-    /// A `hello` was sent to fill a gap; no more until the list moves.
-    resyncing: bool,
+    /// Used with v1 servers only.
+    heartbeat: Heartbeat,
 }
 
 /// The connection engine. See the [module docs](self) for its rules.
@@ -123,17 +129,15 @@ pub struct Engine {
     phase: Phase,
     attempt: u32,
     last_protocol: Option<Protocol>,
-    last_error: Option<String>,
+    last_error: Option<Problem>,
     /// A problem with the settings, shown whenever there is no other error.
-    settings_warning: Option<String>,
+    settings_warning: Option<Problem>,
     rtt_ms: Option<u64>,
     viewers: Option<u64>,
     /// Where the v1 list is; without a version while on a seed server.
     /// The users themselves are the view's: the engine sends it
     /// [`Action::EditUsers`], so a change never copies the list.
-    list: ListVersion,
-    /// Changes that arrived before the first snapshot.
-    held: Vec<Change>,
+    sync: ListSync,
     outbox: Outbox,
     next_nonce: u64,
     shown: Shown,
@@ -164,8 +168,7 @@ impl Engine {
             settings_warning: None,
             rtt_ms: None,
             viewers: None,
-            list: ListVersion::default(),
-            held: Vec::new(),
+            sync: ListSync::default(),
             next_nonce: 0,
             shown: Shown::default(),
         }
@@ -198,7 +201,8 @@ impl Engine {
     /// as the last error whenever there is no other one, so a mistyped
     /// setting does not go unnoticed.
     pub fn warn_about_settings(&mut self, problems: &[String]) -> Vec<Action> {
-        self.settings_warning = (!problems.is_empty()).then(|| problems.join("; "));
+        self.settings_warning =
+            (!problems.is_empty()).then(|| Problem::Settings(problems.to_vec()));
         let mut out = Vec::new();
         self.publish(&mut out);
         out
@@ -223,7 +227,7 @@ impl Engine {
             Event::Closed { code, reason } => self.closed(now, code, &reason, &mut out),
             Event::Unusable { reason } => {
                 self.phase = Phase::Closed;
-                self.last_error = Some(reason);
+                self.last_error = Some(Problem::Unusable { reason });
             }
             // The timer is spent (and may have fired early): arm it again
             // for whatever is still ahead.
@@ -315,24 +319,20 @@ impl Engine {
             protocol,
             opened_at: now,
             healthy: false,
-            next_ping_at: now.saturating_add(self.config.ping_ms),
-            alive_by: None,
-            ping: None,
-            resyncing: false,
+            heartbeat: Heartbeat::new(now, self.config.ping_ms),
         });
         self.last_protocol = Some(protocol);
         self.last_error = None;
         match protocol {
             Protocol::V1 => {
-                out.push(Action::Send(self.hello()));
+                self.sync.connected();
+                out.push(Action::Send(self.sync.hello()));
                 for request_id in self.outbox.send_ready(now) {
                     out.push(Action::Send(add_frame(request_id)));
                 }
             }
             Protocol::Seed => {
-                // A seed server has no versions to resume from.
-                self.list = ListVersion::default();
-                self.held.clear();
+                self.sync.forget();
                 self.viewers = None;
                 for _ in self.outbox.drain() {
                     out.push(Action::Send(SeedCommand::AddUser.as_frame().to_owned()));
@@ -341,37 +341,31 @@ impl Engine {
         }
     }
 
-    fn hello(&self) -> String {
-        ClientMessage::Hello {
-            since: self.list.version(),
-            epoch: self.list.epoch().map(str::to_owned),
-        }
-        .to_frame()
-    }
-
     fn closed(&mut self, now: Millis, code: u16, reason: &str, out: &mut Vec<Action>) {
         // A timer throttled in a background tab may not have credited the
         // uptime yet.
         self.credit_uptime(now);
-        let close = match reason {
-            "" => format!("code {code}"),
-            reason => format!("code {code}: {reason}"),
+        let close = Close {
+            code,
+            reason: reason.to_owned(),
         };
-        let description = match &self.phase {
+        let problem = match &self.phase {
             Phase::Opening { offer_v1: true, .. } if self.may_fall_back() => {
                 return self.open(now, false, out);
             }
-            Phase::Opening { .. } => format!("could not connect to {}", self.url),
-            Phase::Open(_) => format!("the server closed the connection ({close})"),
+            Phase::Opening { .. } => Problem::CannotConnect {
+                url: self.url.clone(),
+            },
+            Phase::Open(_) => Problem::ConnectionLost {
+                close: close.clone(),
+            },
             _ => return,
         };
         if close_code::is_refusal(code) {
             self.phase = Phase::Closed;
-            self.last_error = Some(format!(
-                "the server refused this client ({close}); press retry to try again"
-            ));
+            self.last_error = Some(Problem::Refused { close });
         } else {
-            self.retry_later(now, description);
+            self.retry_later(now, problem);
         }
     }
 
@@ -381,7 +375,7 @@ impl Engine {
     }
 
     /// Schedules the next try with full jitter and counts the attempt.
-    fn retry_later(&mut self, now: Millis, reason: String) {
+    fn retry_later(&mut self, now: Millis, problem: Problem) {
         let delay = full_jitter(
             &mut self.rng,
             self.config.backoff_base_ms,
@@ -389,7 +383,7 @@ impl Engine {
             self.attempt,
         );
         self.attempt = self.attempt.saturating_add(1);
-        self.last_error = Some(reason);
+        self.last_error = Some(problem);
         self.phase = Phase::Waiting {
             retry_at: now.saturating_add(delay),
         };
@@ -403,9 +397,7 @@ impl Engine {
     fn add(&mut self, now: Millis, out: &mut Vec<Action>) {
         let request_id = self.new_request_id();
         if let Err(OutboxFull { max }) = self.outbox.push(request_id.clone(), now) {
-            self.last_error = Some(format!(
-                "{max} adds are already waiting to be sent; this one was not queued"
-            ));
+            self.last_error = Some(Problem::OutboxFull { max });
             return;
         }
         let Phase::Open(link) = &self.phase else {
@@ -427,11 +419,10 @@ impl Engine {
         let Phase::Open(link) = &mut self.phase else {
             return;
         };
-        // Any frame shows the server is alive.
-        link.alive_by = None;
+        link.heartbeat.frame_arrived();
         let protocol = link.protocol;
         let Some(text) = text else {
-            self.last_error = Some(DecodeError::Binary.to_string());
+            self.last_error = Some(Problem::BinaryFrame);
             return;
         };
         match protocol {
@@ -440,14 +431,11 @@ impl Engine {
                     out.push(Action::EditUsers(ListEdit::Replace(users)));
                     self.mark_healthy();
                 }
-                Err(err) => self.last_error = Some(err.to_string()),
+                Err(err) => self.last_error = Some(Problem::UnreadableList(err)),
             },
             Protocol::V1 => match ServerMessage::decode(text) {
                 Ok(message) => self.receive_v1(now, message, out),
-                Err(err) => {
-                    self.last_error =
-                        Some(format!("the server sent a frame Roster cannot read: {err}"));
-                }
+                Err(err) => self.last_error = Some(Problem::UnreadableFrame(err)),
             },
         }
     }
@@ -484,82 +472,36 @@ impl Engine {
                 version,
                 users,
             } => {
-                self.list.reset(epoch, version);
-                out.push(Action::EditUsers(ListEdit::Replace(users)));
-                if let Some(link) = self.link_mut() {
-                    link.resyncing = false;
-                }
-                let mut held = std::mem::take(&mut self.held);
-                held.sort_by_key(|change| change.version);
-                for change in held {
-                    self.apply_change(change, out);
-                }
+                self.sync.snapshot(epoch, version, users, out);
                 self.mark_healthy();
             }
-            ServerMessage::Change(change) => {
-                if self.list.version().is_none() {
-                    if self.held.len() < MAX_HELD_CHANGES {
-                        self.held.push(change);
-                    }
-                } else {
-                    self.apply_change(change, out);
-                }
-            }
+            ServerMessage::Change(change) => self.sync.change(change, out),
             ServerMessage::Ack(ack) => match ack.outcome() {
                 Ok(_) => {
                     self.outbox.settle(&ack.request_id);
                 }
                 Err(error) if error.code == ErrorCode::RateLimited => {
-                    let wait = retry_wait_ms(&error.message).unwrap_or(DEFAULT_RATE_LIMIT_WAIT_MS);
-                    self.outbox.hold(&ack.request_id, now.saturating_add(wait));
-                    self.last_error = Some(format!(
-                        "the server asked to slow down; sending again in {wait} ms"
-                    ));
+                    let wait_ms = error.retry_after_ms.unwrap_or(DEFAULT_RATE_LIMIT_WAIT_MS);
+                    self.outbox
+                        .hold(&ack.request_id, now.saturating_add(wait_ms));
+                    self.last_error = Some(Problem::SlowedDown { wait_ms });
                 }
                 Err(error) => {
                     self.outbox.settle(&ack.request_id);
-                    self.last_error =
-                        Some(format!("the server refused a request: {}", error.message));
+                    self.last_error = Some(Problem::RequestRefused(error));
                 }
             },
             ServerMessage::Pong { nonce } => {
-                let rtt = self.link_mut().and_then(|link| match link.ping {
-                    Some((sent_nonce, sent_at)) if nonce == Some(sent_nonce) => {
-                        link.ping = None;
-                        Some(now.saturating_sub(sent_at))
-                    }
-                    _ => None,
-                });
+                let rtt = self
+                    .link_mut()
+                    .and_then(|link| link.heartbeat.pong(now, nonce));
                 if rtt.is_some() {
                     self.rtt_ms = rtt;
                 }
             }
             ServerMessage::Presence { viewers } => self.viewers = Some(viewers),
             ServerMessage::Error(error) => {
-                self.last_error = Some(format!("the server reported: {}", error.message));
-            }
-        }
-    }
-
-    /// Applies a change to a list that has a snapshot; a gap asks for the
-    /// missing changes, once until the list moves again.
-    fn apply_change(&mut self, change: Change, out: &mut Vec<Action>) {
-        match self.list.advance(change.version) {
-            Applied::Changed => {
-                out.push(Action::EditUsers(ListEdit::from_change(change)));
-                if let Some(link) = self.link_mut() {
-                    link.resyncing = false;
-                }
-            }
-            Applied::Stale | Applied::NoBase => {}
-            Applied::Gap { .. } => {
-                let hello = self.hello();
-                if let Some(link) = self.link_mut() {
-                    if !link.resyncing {
-                        link.resyncing = true;
-                        out.push(Action::Send(hello));
-                    }
-                }
+                self.last_error = Some(Problem::ServerReported(error));
             }
         }
     }
@@ -568,12 +510,10 @@ impl Engine {
     fn check_deadlines(&mut self, now: Millis, out: &mut Vec<Action>) {
         let expired = self.outbox.expire(now);
         if expired > 0 {
-            self.last_error = Some(format!(
-                "{expired} {} waited more than {} ms for a connection and {} dropped",
-                if expired == 1 { "add" } else { "adds" },
-                self.config.outbox_ttl_ms,
-                if expired == 1 { "was" } else { "were" },
-            ));
+            self.last_error = Some(Problem::AddsExpired {
+                count: expired,
+                ttl_ms: self.config.outbox_ttl_ms,
+            });
         }
         self.credit_uptime(now);
         let config = self.config;
@@ -583,35 +523,34 @@ impl Engine {
                     code: close_code::DEAD,
                     reason: "connect timeout".into(),
                 });
-                let reason = format!(
-                    "{} did not answer within {} ms",
-                    self.url, config.connect_timeout_ms
-                );
-                self.retry_later(now, reason);
+                let problem = Problem::ConnectTimeout {
+                    url: self.url.clone(),
+                    timeout_ms: config.connect_timeout_ms,
+                };
+                self.retry_later(now, problem);
             }
             Phase::Waiting { retry_at } if now >= *retry_at => self.open(now, true, out),
             Phase::Open(link) => {
                 if link.protocol != Protocol::V1 {
                     return;
                 }
-                if link.alive_by.is_some_and(|by| now >= by) {
+                if link.heartbeat.is_dead(now) {
                     out.push(Action::Close {
                         code: close_code::DEAD,
                         reason: "no reply to ping".into(),
                     });
-                    let reason = format!(
-                        "the server stopped answering (nothing within {} ms of a ping)",
-                        config.pong_timeout_ms
-                    );
-                    self.retry_later(now, reason);
+                    let problem = Problem::StoppedAnswering {
+                        timeout_ms: config.pong_timeout_ms,
+                    };
+                    self.retry_later(now, problem);
                     return;
                 }
-                if now >= link.next_ping_at {
-                    self.next_nonce += 1;
-                    link.ping = Some((self.next_nonce, now));
-                    link.alive_by
-                        .get_or_insert(now.saturating_add(config.pong_timeout_ms));
-                    link.next_ping_at = now.saturating_add(config.ping_ms);
+                let nonce = self.next_nonce + 1;
+                if link
+                    .heartbeat
+                    .ping_due(now, nonce, config.ping_ms, config.pong_timeout_ms)
+                {
+                    self.next_nonce = nonce;
                     out.push(Action::Send(
                         ClientMessage::Ping {
                             nonce: Some(self.next_nonce),
@@ -637,10 +576,7 @@ impl Engine {
                     .then(|| link.opened_at.saturating_add(self.config.healthy_after_ms));
                 let (heartbeat, release) = match link.protocol {
                     Protocol::V1 => (
-                        Some(
-                            link.alive_by
-                                .map_or(link.next_ping_at, |by| by.min(link.next_ping_at)),
-                        ),
+                        Some(link.heartbeat.next_deadline()),
                         self.outbox.next_release(),
                     ),
                     Protocol::Seed => (None, None),
@@ -689,11 +625,4 @@ fn add_frame(request_id: RequestId) -> String {
         email: None,
     }
     .to_frame()
-}
-
-/// The wait a `rate_limited` message names ("… retry in 250 ms").
-fn retry_wait_ms(message: &str) -> Option<u64> {
-    let (_, after) = message.rsplit_once("retry in ")?;
-    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().ok()
 }

@@ -128,15 +128,13 @@ impl Session<'_> {
         call: impl FnOnce(&crate::Roster, RequestId) -> Outcome + Send + 'static,
     ) -> Outcome {
         if !self.writes.try_take(Instant::now()) {
-            let wait = self.writes.wait();
+            let wait_ms = self.writes.wait().as_millis().max(1) as u64;
             tracing::warn!(%request_id, "write refused: rate limit");
             return Err(ErrorBody::new(
                 ErrorCode::RateLimited,
-                format!(
-                    "too many changes from this connection; retry in {} ms",
-                    wait.as_millis().max(1)
-                ),
-            ));
+                format!("too many changes from this connection; retry in {wait_ms} ms"),
+            )
+            .retry_after(wait_ms));
         }
         let id = request_id.clone();
         self.state

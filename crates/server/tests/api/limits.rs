@@ -113,6 +113,12 @@ async fn adds_beyond_the_write_rate_get_a_rate_limited_ack() {
         let ack = client.next_ack().await;
         if let Some(error) = ack.error {
             assert!(error.message.contains("retry in"), "{}", error.message);
+            // One token per 1,000 s: the wait is most of that, in a field
+            // the client reads (the words are for people).
+            let wait = error
+                .retry_after_ms
+                .expect("a rate-limited ack names its wait");
+            assert!((900_000..=1_000_000).contains(&wait), "{wait}");
             refused.push((ack.request_id.to_string(), error.code));
         }
     }

@@ -1,0 +1,233 @@
+//! What went wrong, as the connection's status carries it.
+//!
+//! A [`Problem`] is typed so that a page can tell a refused connection from
+//! a bad frame or a full outbox (and choose its words, its urgency and what
+//! to offer) without reading English. Its `Display` is the sentence the
+//! page shows; [`Problem::kind`] is a stable name for programs and CSS.
+
+use std::fmt;
+
+use crate::seed::DecodeError;
+use crate::v1::{ErrorBody, FrameError};
+
+/// How a socket closed: its code and the server's reason, if it gave one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Close {
+    pub code: u16,
+    pub reason: String,
+}
+
+impl fmt::Display for Close {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self.reason.as_str() {
+            "" => write!(f, "code {}", self.code),
+            reason => write!(f, "code {}: {reason}", self.code),
+        }
+    }
+}
+
+/// One problem the client met, most recent first in the status.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    /// The socket failed before it opened.
+    #[error("could not connect to {url}")]
+    CannotConnect { url: String },
+    /// The socket did not open in time.
+    #[error("{url} did not answer within {timeout_ms} ms")]
+    ConnectTimeout { url: String, timeout_ms: u64 },
+    /// An open connection ended; the client tries again.
+    #[error("the server closed the connection ({close})")]
+    ConnectionLost { close: Close },
+    /// The server closed with 1008, 4401 or 4403: it will not serve this
+    /// client, so nothing is retried until the user asks.
+    #[error("the server refused this client ({close}); press retry to try again")]
+    Refused { close: Close },
+    /// No frame arrived within the pong timeout of a ping.
+    #[error("the server stopped answering (nothing within {timeout_ms} ms of a ping)")]
+    StoppedAnswering { timeout_ms: u64 },
+    /// A binary frame, which neither protocol uses.
+    #[error("{}", DecodeError::Binary)]
+    BinaryFrame,
+    /// A v1 frame that is not a valid message; the list is kept as it was.
+    #[error("the server sent a frame Roster cannot read: {0}")]
+    UnreadableFrame(FrameError),
+    /// A seed frame that is not a list of users; the list is kept.
+    #[error("{0}")]
+    UnreadableList(DecodeError),
+    /// A `rate_limited` ack: the add waits and is sent again.
+    #[error("the server asked to slow down; sending again in {wait_ms} ms")]
+    SlowedDown { wait_ms: u64 },
+    /// An add or remove the server refused, with its reason.
+    #[error("the server refused a request: {}", .0.message)]
+    RequestRefused(ErrorBody),
+    /// An `error` frame that answered no request.
+    #[error("the server reported: {}", .0.message)]
+    ServerReported(ErrorBody),
+    /// An add made while the outbox was full; it was not queued.
+    #[error("{max} adds are already waiting to be sent; this one was not queued")]
+    OutboxFull { max: usize },
+    /// Adds that found no connection within the outbox's time to live.
+    #[error(
+        "{count} {} waited more than {ttl_ms} ms for a connection and {} dropped",
+        if *count == 1 { "add" } else { "adds" },
+        if *count == 1 { "was" } else { "were" }
+    )]
+    AddsExpired { count: usize, ttl_ms: u64 },
+    /// The server's address cannot be used at all.
+    #[error("{reason}")]
+    Unusable { reason: String },
+    /// Settings that were given but not valid (and were replaced by their
+    /// defaults); shown whenever there is no other problem.
+    #[error("{}", .0.join("; "))]
+    Settings(Vec<String>),
+}
+
+impl Problem {
+    /// Every [`Problem::kind`], for documentation and tests.
+    pub const KINDS: [&'static str; 15] = [
+        "cannot_connect",
+        "connect_timeout",
+        "connection_lost",
+        "refused",
+        "stopped_answering",
+        "binary_frame",
+        "unreadable_frame",
+        "unreadable_list",
+        "slowed_down",
+        "request_refused",
+        "server_reported",
+        "outbox_full",
+        "adds_expired",
+        "unusable",
+        "settings",
+    ];
+
+    /// A stable, machine-readable name for the kind of problem.
+    pub fn kind(&self) -> &'static str {
+        let index = match self {
+            Self::CannotConnect { .. } => 0,
+            Self::ConnectTimeout { .. } => 1,
+            Self::ConnectionLost { .. } => 2,
+            Self::Refused { .. } => 3,
+            Self::StoppedAnswering { .. } => 4,
+            Self::BinaryFrame => 5,
+            Self::UnreadableFrame(_) => 6,
+            Self::UnreadableList(_) => 7,
+            Self::SlowedDown { .. } => 8,
+            Self::RequestRefused(_) => 9,
+            Self::ServerReported(_) => 10,
+            Self::OutboxFull { .. } => 11,
+            Self::AddsExpired { .. } => 12,
+            Self::Unusable { .. } => 13,
+            Self::Settings(_) => 14,
+        };
+        Self::KINDS[index]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::v1::ErrorCode;
+
+    fn close(code: u16, reason: &str) -> Close {
+        Close {
+            code,
+            reason: reason.into(),
+        }
+    }
+
+    #[test]
+    fn each_problem_reads_as_a_sentence_and_has_its_own_kind() {
+        let refused = ErrorBody::new(
+            ErrorCode::InvalidName,
+            "a name may have at most 64 characters",
+        );
+        let cases = [
+            (
+                Problem::CannotConnect { url: "ws://h/".into() },
+                "could not connect to ws://h/",
+            ),
+            (
+                Problem::ConnectTimeout {
+                    url: "ws://h/".into(),
+                    timeout_ms: 10,
+                },
+                "ws://h/ did not answer within 10 ms",
+            ),
+            (
+                Problem::ConnectionLost {
+                    close: close(1006, ""),
+                },
+                "the server closed the connection (code 1006)",
+            ),
+            (
+                Problem::Refused {
+                    close: close(4403, "go away"),
+                },
+                "the server refused this client (code 4403: go away); press retry to try again",
+            ),
+            (
+                Problem::StoppedAnswering { timeout_ms: 5 },
+                "the server stopped answering (nothing within 5 ms of a ping)",
+            ),
+            (
+                Problem::BinaryFrame,
+                "the server sent a binary frame; Roster expects text",
+            ),
+            (
+                Problem::UnreadableFrame(FrameError::binary()),
+                "the server sent a frame Roster cannot read: binary frames are not part of roster.v1; send JSON text (binary_frame)",
+            ),
+            (
+                Problem::UnreadableList(DecodeError::DuplicateId("7".into())),
+                "the server sent a list in which user 7 appears twice",
+            ),
+            (
+                Problem::SlowedDown { wait_ms: 250 },
+                "the server asked to slow down; sending again in 250 ms",
+            ),
+            (
+                Problem::RequestRefused(refused.clone()),
+                "the server refused a request: a name may have at most 64 characters",
+            ),
+            (
+                Problem::ServerReported(refused),
+                "the server reported: a name may have at most 64 characters",
+            ),
+            (
+                Problem::OutboxFull { max: 3 },
+                "3 adds are already waiting to be sent; this one was not queued",
+            ),
+            (
+                Problem::AddsExpired {
+                    count: 1,
+                    ttl_ms: 9,
+                },
+                "1 add waited more than 9 ms for a connection and was dropped",
+            ),
+            (
+                Problem::Unusable {
+                    reason: "no host".into(),
+                },
+                "no host",
+            ),
+            (
+                Problem::Settings(vec!["a".into(), "b".into()]),
+                "a; b",
+            ),
+        ];
+        for (index, (problem, words)) in cases.iter().enumerate() {
+            assert_eq!(problem.to_string(), *words);
+            assert_eq!(problem.kind(), Problem::KINDS[index]);
+        }
+        let expired = Problem::AddsExpired {
+            count: 2,
+            ttl_ms: 9,
+        };
+        assert_eq!(
+            expired.to_string(),
+            "2 adds waited more than 9 ms for a connection and were dropped"
+        );
+    }
+}
