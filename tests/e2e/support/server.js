@@ -123,4 +123,4 @@ class RosterServer {
   }
 }
 
-module.exports = { RosterServer, freePort, waitUntil };
+module.exports = { RosterServer, freePort, waitUntil, DIST };
