@@ -5,7 +5,8 @@
 //! - [`app`]: the page, wiring the socket's signals into the components.
 //! - [`socket`]: the browser driver of the connection engine: one gloo-net
 //!   socket, one timer and the window's listeners.
-//! - [`location`]: reads the page's address to decide where to connect.
+//! - [`settings`]: reads the page's settings (query, mount element, meta
+//!   tags) and decides where to connect.
 //! - [`components`]: what is rendered: the list, its count, the connection
 //!   status, its controls and the add button. Each takes signals, not a socket, so tests
 //!   mount them alone.
@@ -15,7 +16,7 @@
 
 pub mod app;
 pub mod components;
-pub mod location;
+pub mod settings;
 pub mod socket;
 
 pub use app::App;

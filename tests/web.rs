@@ -13,8 +13,9 @@ use roster::components::{
 use roster::socket::use_roster_socket;
 use roster_protocol::engine::{Close, EngineConfig};
 use roster_protocol::list::{ListEdit, UserList as Users};
+use roster_protocol::settings::Theme;
 use roster_protocol::{ConnectionState, ConnectionStatus, Problem, Protocol, User, UserId};
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 use web_sys::HtmlElement;
 
@@ -232,6 +233,12 @@ async fn an_empty_list_says_so_and_the_message_goes_when_users_arrive() {
     let users = list(Vec::new());
     let _mounted = mount_to(root.clone(), move || view! { <UserList users /> });
     assert_eq!(select_all(&root, "[data-testid=user-list-empty]").len(), 1);
+    let message = select(&root, "[data-testid=user-list-empty]").offset_height();
+    let shown = scroller(&root).client_height();
+    assert!(
+        message > 0 && shown >= message,
+        "the message ({message} px) is in view, not clipped ({shown} px shown)"
+    );
 
     users.update(|list| list.edit(ListEdit::Replace(vec![user("7", "Radia Perlman")])));
     drawn().await;
@@ -607,5 +614,61 @@ async fn unmounting_the_socket_removes_its_window_listeners_and_timers() {
         eventually(|| counts() == before).await,
         "after unmount: {:?}, before: {before:?}",
         counts()
+    );
+}
+
+#[wasm_bindgen_test]
+async fn settings_come_from_the_query_then_the_mount_element_then_meta_tags() {
+    let window = web_sys::window().unwrap();
+    let document = window.document().unwrap();
+    let history = window.history().unwrap();
+    let before = window.location().href().unwrap();
+    let query = "?theme=dark&ping_ms=oops";
+    history
+        .replace_state_with_url(&JsValue::NULL, "", Some(query))
+        .unwrap();
+    let meta = document.create_element("meta").unwrap();
+    meta.set_attribute("name", "roster:pong_timeout_ms")
+        .unwrap();
+    meta.set_attribute("content", "4321").unwrap();
+    let meta_theme = document.create_element("meta").unwrap();
+    meta_theme.set_attribute("name", "roster:theme").unwrap();
+    meta_theme.set_attribute("content", "light").unwrap();
+    document.head().unwrap().append_child(&meta).unwrap();
+    document.head().unwrap().append_child(&meta_theme).unwrap();
+    let mount = test_root();
+    mount.set_attribute("data-compact", "1").unwrap();
+    mount.set_attribute("data-pong-timeout-ms", "1234").unwrap();
+    mount
+        .set_attribute("data-server", "ws://elsewhere.test/ws")
+        .unwrap();
+
+    let page = roster::settings::read(Some(&mount), "data-");
+
+    history
+        .replace_state_with_url(&JsValue::NULL, "", Some(&before))
+        .unwrap();
+    meta.remove();
+    meta_theme.remove();
+    let settings = &page.settings;
+    assert_eq!(
+        settings.theme,
+        Theme::Dark,
+        "the query wins over the meta tag"
+    );
+    assert_eq!(
+        settings.engine.pong_timeout_ms, 1234,
+        "the element wins over the meta tag"
+    );
+    assert!(settings.compact);
+    assert_eq!(page.url.as_deref(), Ok("ws://elsewhere.test/ws"));
+    assert_eq!(
+        page.problems,
+        ["ignored ping_ms=\"oops\": expected a whole number above 0"]
+    );
+    assert_eq!(
+        settings.engine.ping_ms,
+        EngineConfig::default().ping_ms,
+        "an invalid value falls back to the default"
     );
 }

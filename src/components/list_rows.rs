@@ -62,7 +62,12 @@ impl Rows {
     pub(crate) fn size_for(&mut self, count: usize) {
         let height = pixels(count);
         if self.height.replace(height) != Some(height) {
-            style(&self.list, "height", &format!("{height}px"));
+            if height == 0 {
+                // As tall as "No users yet.", which is all it holds.
+                let _ = self.list.style().remove_property("height");
+            } else {
+                style(&self.list, "height", &format!("{height}px"));
+            }
         }
     }
 

@@ -1,11 +1,9 @@
 //! Which WebSocket URL the client connects to.
 //!
 //! Decided at run time, not build time, so one build of the client can be
-//! served by any Roster server or pointed at another one: the `server` query
-//! parameter wins; otherwise the page's own origin is used, with `wss:` on
+//! served by any Roster server or pointed at another one: the `server`
+//! setting wins; otherwise the page's own origin is used, with `wss:` on
 //! `https:` pages.
-
-use crate::query::query_param;
 
 /// Where every Roster and seed server serves its user list socket.
 pub const USERS_WS_PATH: &str = "/api/v1/users/ws";
@@ -18,8 +16,8 @@ pub struct PageLocation<'a> {
     pub protocol: &'a str,
     /// `location.host`: host name and port, such as `"127.0.0.1:8080"`.
     pub host: &'a str,
-    /// `location.search`: the query string, such as `"?server=..."`.
-    pub search: &'a str,
+    /// The `server` setting, if one was given (see [`crate::settings`]).
+    pub server: Option<&'a str>,
 }
 
 /// Why no socket URL could be chosen.
@@ -38,7 +36,7 @@ pub enum EndpointError {
 /// An `http(s)://` address in `?server=` is accepted and turned into the
 /// matching `ws(s)://` one, since people paste the address they browse to.
 pub fn websocket_url(page: PageLocation<'_>) -> Result<String, EndpointError> {
-    if let Some(server) = query_param(page.search, "server").filter(|s| !s.trim().is_empty()) {
+    if let Some(server) = page.server.filter(|s| !s.trim().is_empty()) {
         return normalise_server(server.trim());
     }
     if page.host.is_empty() {
@@ -71,12 +69,19 @@ fn normalise_server(server: &str) -> Result<String, EndpointError> {
 mod tests {
     use super::*;
 
-    fn page<'a>(protocol: &'a str, host: &'a str, search: &'a str) -> PageLocation<'a> {
-        PageLocation {
+    /// A page whose `server` setting comes from `search`.
+    fn websocket_url(page: (&str, &str, &str)) -> Result<String, EndpointError> {
+        let (protocol, host, search) = page;
+        let server = crate::query::query_param(search, "server");
+        super::websocket_url(PageLocation {
             protocol,
             host,
-            search,
-        }
+            server: server.as_deref(),
+        })
+    }
+
+    fn page<'a>(protocol: &'a str, host: &'a str, search: &'a str) -> (&'a str, &'a str, &'a str) {
+        (protocol, host, search)
     }
 
     #[test]

@@ -17,6 +17,8 @@
 //!   events, the outbox and the list's versions, as a pure state machine.
 //! - [`v1`]: Roster protocol v1, the message catalogue with examples.
 //! - [`validate`]: names, emails and request ids, checked where they enter.
+//! - [`settings`]: the client's settings and the order a page reads them
+//!   in (query, mount element, meta tags, defaults).
 //! - [`list`]: the client's copy of the list, keyed by id in the server's
 //!   order with O(log n) edits and lookups by position, and its version.
 //! - `tagged` (private): reading a JSON frame tagged by `type`, once, with
@@ -30,6 +32,7 @@ mod fixtures;
 pub mod list;
 pub mod query;
 pub mod seed;
+pub mod settings;
 mod tagged;
 pub mod user;
 pub mod v1;

@@ -66,10 +66,16 @@ impl EngineConfig {
     /// is ignored and described in the returned problems, so the page can
     /// say so instead of silently running with something else.
     pub fn from_query(search: &str) -> (Self, Vec<String>) {
+        Self::from_lookup(|name| query_param(search, name))
+    }
+
+    /// The settings `get` gives by name (see [`crate::settings`] for where
+    /// a page looks), over the defaults, and what was ignored and why.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> (Self, Vec<String>) {
         let mut config = Self::default();
         let mut problems = Vec::new();
         for name in QUERY_PARAMETERS {
-            let Some(text) = query_param(search, name) else {
+            let Some(text) = get(name) else {
                 continue;
             };
             let parsed = text.trim().parse::<u64>().ok().filter(|n| *n > 0);

@@ -1,0 +1,76 @@
+// Light and dark: the browser's preference unless the theme setting says
+// otherwise; and the compact view for iframes and dashboards.
+const path = require('node:path');
+const { test, expect } = require('@playwright/test');
+const { RosterServer } = require('../support/server');
+const { RosterPage } = require('../support/roster-page');
+
+const LIGHT_BG = 'rgb(246, 247, 251)';
+const DARK_BG = 'rgb(15, 19, 26)';
+
+let server;
+test.beforeAll(async () => {
+  server = await RosterServer.start();
+});
+test.afterAll(async () => {
+  await server.dispose();
+});
+
+/** The page's background and the list's card colour. */
+async function colours(page) {
+  return page.evaluate(() => ({
+    page: getComputedStyle(document.documentElement).backgroundColor,
+    card: getComputedStyle(document.querySelector('[data-testid=user-list-scroller]')).backgroundColor,
+  }));
+}
+
+for (const [preference, query, expected] of [
+  ['light', '', LIGHT_BG],
+  ['dark', '', DARK_BG],
+  ['dark', '?theme=light', LIGHT_BG],
+  ['light', '?theme=dark', DARK_BG],
+  ['dark', '?theme=auto', DARK_BG],
+]) {
+  test(`prefers ${preference}, ${query || 'no setting'}: the ${expected === DARK_BG ? 'dark' : 'light'} theme`, async ({ page }) => {
+    await page.emulateMedia({ colorScheme: preference });
+    const roster = await new RosterPage(page).open(server.origin, query);
+    await roster.expectState('connected');
+    const shown = await colours(page);
+    expect(shown.page).toBe(expected);
+    expect(shown.card).not.toBe(shown.page);
+  });
+}
+
+test('an unknown theme is named and the browser preference is kept', async ({ page }) => {
+  await page.emulateMedia({ colorScheme: 'dark' });
+  const roster = await new RosterPage(page).open(server.origin, '?theme=purple');
+  await expect(roster.lastError).toContainText('ignored theme="purple"');
+  await expect(roster.lastError).toHaveAttribute('data-problem', 'settings');
+  expect((await colours(page)).page).toBe(DARK_BG);
+});
+
+test('the compact view drops the title and the page margins; bg=transparent shows the host', async ({ page }) => {
+  const roster = await new RosterPage(page).open(server.origin, '?compact=1&bg=transparent');
+  await roster.expectState('connected');
+  await expect(page.getByRole('heading', { name: 'Roster' })).toBeHidden();
+  await expect(roster.addButton).toBeVisible();
+  const main = await page.locator('main').boundingBox();
+  expect(main.x).toBe(0);
+  expect((await colours(page)).page).toBe('rgba(0, 0, 0, 0)');
+});
+
+test('the dark page, as a person sees it', async ({ browser }) => {
+  const page = await browser.newPage({ viewport: { width: 820, height: 560 }, colorScheme: 'dark' });
+  const roster = await new RosterPage(page).open(server.origin);
+  await roster.expectState('connected');
+  for (let i = 0; i < 5; i++) await roster.addUser();
+  await expect(roster.rows).toHaveCount(5);
+  await expect(roster.status).toContainText('Live');
+  const repo = path.resolve(__dirname, '../../..');
+  const shot = await page.screenshot({ path: path.join(repo, 'target/e2e/screenshot-dark.png') });
+  expect(shot.length).toBeGreaterThan(1000);
+  if (process.env.UPDATE_SCREENSHOT === '1') {
+    await page.screenshot({ path: path.join(repo, 'docs/screenshot-dark.png') });
+  }
+  await page.close();
+});
