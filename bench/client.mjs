@@ -262,7 +262,9 @@ function sizesOf(files) {
 }
 
 function transferSizes() {
-  const roster = fs.readdirSync(DIST).map((f) => path.join(DIST, f));
+  const roster = fs.readdirSync(DIST, { recursive: true })
+    .map((f) => path.join(DIST, f))
+    .filter((f) => fs.statSync(f).isFile());
   const css = roster.find((f) => f.endsWith('.css'));
   const baseline = sizesOf([path.join(ROOT, 'bench/pages/list.html'), path.join(ROOT, 'bench/pages/list.js'), css]);
   return { roster: sizesOf(roster), windowed: baseline, plain: baseline };

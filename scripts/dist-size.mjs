@@ -15,13 +15,17 @@ const dist = option('--dist', path.join(ROOT, 'dist'));
 // The budget is a ratchet: it goes down whenever the bundle shrinks, and up
 // only in a commit that adds a feature, by that feature's own bytes (the
 // commit says how many). Issue 9's goal is 60 KB: see BENCHMARKS.md for why
-// this stack cannot reach it. Settings, themes and typed problems: +2.6 KB.
-const budgetKb = Number(option('--budget-kb', '123'));
+// this stack cannot reach it. Settings, themes and typed problems: +2.6 KB;
+// the embed's height reports: +0.8 KB.
+const budgetKb = Number(option('--budget-kb', '124'));
 
-const rows = fs.readdirSync(dist).sort().map((file) => {
-  const bytes = fs.readFileSync(path.join(dist, file));
-  return { file, raw: bytes.length, gzip: zlib.gzipSync(bytes, { level: 9 }).length };
-});
+// Every file, subfolders included (wasm-bindgen's snippets/).
+const rows = fs.readdirSync(dist, { recursive: true }).sort()
+  .filter((file) => fs.statSync(path.join(dist, file)).isFile())
+  .map((file) => {
+    const bytes = fs.readFileSync(path.join(dist, file));
+    return { file, raw: bytes.length, gzip: zlib.gzipSync(bytes, { level: 9 }).length };
+  });
 const kb = (n) => (n / 1024).toFixed(1).padStart(7);
 for (const { file, raw, gzip } of rows) console.log(`${kb(raw)} KB raw ${kb(gzip)} KB gzip  ${file}`);
 const total = rows.reduce((sum, r) => sum + r.gzip, 0);

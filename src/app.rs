@@ -30,6 +30,11 @@ pub fn App() -> impl IntoView {
     } else {
         "roster"
     };
+    // In compact views the page is exactly its content, so the body's
+    // height is Roster's.
+    if let Some(body) = body.as_ref().filter(|_| options.embed) {
+        crate::embed::report_height(body);
+    }
     let socket = use_roster_socket(page.url, page.settings.engine, page.problems);
     let users = socket.users;
     let count = Signal::derive(move || users.with(|users| users.len()));

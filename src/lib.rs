@@ -7,6 +7,7 @@
 //!   socket, one timer and the window's listeners.
 //! - [`settings`]: reads the page's settings (query, mount element, meta
 //!   tags) and decides where to connect.
+//! - [`embed`]: with `embed=1`, tells the host page Roster's height.
 //! - [`components`]: what is rendered: the list, its count, the connection
 //!   status, its controls and the add button. Each takes signals, not a socket, so tests
 //!   mount them alone.
@@ -16,6 +17,7 @@
 
 pub mod app;
 pub mod components;
+pub mod embed;
 pub mod settings;
 pub mod socket;
 
