@@ -20,7 +20,7 @@ use gloo_net::websocket::{futures::WebSocket, Message, State, WebSocketError};
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use roster_protocol::engine::{Action, Engine, EngineConfig, Event, Millis};
+use roster_protocol::engine::{Action, Engine, EngineConfig, Event, Millis, SavedAdd};
 use roster_protocol::list::UserList;
 use roster_protocol::{ConnectionState, ConnectionStatus, Problem, Protocol, SUBPROTOCOL};
 
@@ -104,7 +104,9 @@ pub fn use_roster_socket(
     };
     let listeners = listen_to_the_window(event_tx);
     let mut engine = Engine::new(config, url.clone(), random_seed());
-    let backlog = VecDeque::from(engine.warn_about_settings(&problems));
+    let mut backlog = VecDeque::from(engine.warn_about_settings(&problems));
+    let kept = KeptAdds::new(&url);
+    backlog.extend(engine.restore_adds(kept.load()));
     let driver = Driver {
         url,
         engine,
@@ -112,6 +114,7 @@ pub fn use_roster_socket(
         socket: None,
         timer: None,
         backlog,
+        kept,
         set_users,
         set_status,
         set_pending,
@@ -182,6 +185,7 @@ struct Driver {
     timer: Option<TimeoutFuture>,
     /// Actions to carry out before waiting again.
     backlog: VecDeque<Action>,
+    kept: KeptAdds,
     set_users: WriteSignal<UserList>,
     set_status: WriteSignal<ConnectionStatus>,
     set_pending: WriteSignal<usize>,
@@ -280,6 +284,7 @@ impl Driver {
             Action::EditUsers(edit) => self.set_users.update(|users| users.edit(edit)),
             Action::ShowPending(pending) => self.set_pending.set(pending),
             Action::ShowViewers(viewers) => self.set_viewers.set(viewers),
+            Action::SaveAdds(adds) => self.kept.save(&adds),
         }
     }
 }
@@ -322,6 +327,73 @@ async fn next_socket_event(socket: Option<&mut Socket>) -> Event {
                 reason: String::new(),
             },
         };
+    }
+}
+
+/// Adds not yet done, kept in `localStorage` so a reload sends them again
+/// under the same request ids: one key per add,
+/// `roster:adds:<server URL> <request id>`, holding
+/// [`SavedAdd::to_stored`]. Every tab on the same server reads them all
+/// after a reload; an add sent by two tabs is still one user, because the
+/// server answers a repeated request id with the first answer.
+///
+/// Storage that is missing or full (private windows, quotas) only loses
+/// this safety net, never the adds in memory.
+struct KeptAdds {
+    prefix: String,
+    storage: Option<web_sys::Storage>,
+    /// What this page wrote: key → value.
+    written: Vec<(String, String)>,
+}
+
+impl KeptAdds {
+    fn new(url: &str) -> Self {
+        Self {
+            prefix: format!("roster:adds:{url} "),
+            storage: web_sys::window().and_then(|window| window.local_storage().ok().flatten()),
+            written: Vec::new(),
+        }
+    }
+
+    /// Every add kept for this server, by any tab.
+    fn load(&self) -> Vec<SavedAdd> {
+        let Some(storage) = &self.storage else {
+            return Vec::new();
+        };
+        let count = storage.length().unwrap_or(0);
+        (0..count)
+            .filter_map(|index| storage.key(index).ok().flatten())
+            .filter_map(|key| {
+                let id = key.strip_prefix(&self.prefix)?;
+                let text = storage.get_item(&key).ok().flatten()?;
+                SavedAdd::from_stored(id, &text)
+            })
+            .collect()
+    }
+
+    /// Keeps exactly `adds` of those this page is responsible for.
+    fn save(&mut self, adds: &[SavedAdd]) {
+        let Some(storage) = &self.storage else {
+            return;
+        };
+        let wanted: Vec<(String, String)> = adds
+            .iter()
+            .map(|add| {
+                let key = format!("{}{}", self.prefix, add.request_id);
+                (key, add.to_stored())
+            })
+            .collect();
+        for (key, _) in &self.written {
+            if !wanted.iter().any(|(wanted, _)| wanted == key) {
+                let _ = storage.remove_item(key);
+            }
+        }
+        for entry in &wanted {
+            if !self.written.contains(entry) {
+                let _ = storage.set_item(&entry.0, &entry.1);
+            }
+        }
+        self.written = wanted;
     }
 }
 

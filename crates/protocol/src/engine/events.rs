@@ -101,4 +101,8 @@ pub enum Action {
     /// Adds not yet done.
     ShowPending(usize),
     ShowViewers(Option<u64>),
+    /// Keep these adds, and only these, where a reload finds them (the
+    /// browser's `localStorage`), to give back with
+    /// [`super::Engine::restore_adds`].
+    SaveAdds(Vec<super::SavedAdd>),
 }

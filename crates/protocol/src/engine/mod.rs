@@ -66,7 +66,7 @@ mod tests;
 pub use backoff::{ceiling, full_jitter, Rng};
 pub use config::{EngineConfig, QUERY_PARAMETERS};
 pub use events::{close_code, Action, Event, Millis};
-pub use outbox::{Entry, Outbox, OutboxFull};
+pub use outbox::{Entry, Outbox, OutboxFull, SavedAdd};
 pub use problem::{Close, Problem};
 
 use heartbeat::Heartbeat;
@@ -148,6 +148,7 @@ pub struct Engine {
 struct Shown {
     status: Option<ConnectionStatus>,
     pending: Option<usize>,
+    saved: Option<Vec<SavedAdd>>,
     viewers: Option<Option<u64>>,
     timer: Option<Millis>,
 }
@@ -203,6 +204,16 @@ impl Engine {
     pub fn warn_about_settings(&mut self, problems: &[String]) -> Vec<Action> {
         self.settings_warning =
             (!problems.is_empty()).then(|| Problem::Settings(problems.to_vec()));
+        let mut out = Vec::new();
+        self.publish(&mut out);
+        out
+    }
+
+    /// Puts back the adds the page kept from before a reload (see
+    /// [`Action::SaveAdds`]): they are sent again under their ids, so each
+    /// becomes one user however often the server sees it.
+    pub fn restore_adds(&mut self, saved: Vec<SavedAdd>) -> Vec<Action> {
+        self.outbox.restore(saved);
         let mut out = Vec::new();
         self.publish(&mut out);
         out
@@ -334,7 +345,7 @@ impl Engine {
             Protocol::Seed => {
                 self.sync.forget();
                 self.viewers = None;
-                for _ in self.outbox.drain() {
+                for _ in 0..self.outbox.take_for_seed() {
                     out.push(Action::Send(SeedCommand::AddUser.as_frame().to_owned()));
                 }
             }
@@ -602,6 +613,11 @@ impl Engine {
         if self.shown.pending != Some(pending) {
             self.shown.pending = Some(pending);
             out.push(Action::ShowPending(pending));
+        }
+        let saved = self.outbox.saved();
+        if self.shown.saved.as_ref() != Some(&saved) {
+            self.shown.saved = Some(saved.clone());
+            out.push(Action::SaveAdds(saved));
         }
         if self.shown.viewers != Some(self.viewers) {
             self.shown.viewers = Some(self.viewers);

@@ -17,6 +17,42 @@ pub struct Entry {
     pub sent: bool,
     /// Not to be sent before this instant (the server asked to slow down).
     pub hold_until: Option<u64>,
+    /// Kept from before a reload, perhaps by another tab that may send it
+    /// too: like a sent add, it goes only to a v1 server, whose request
+    /// ids make the two sends one user.
+    pub restored: bool,
+}
+
+/// An add as the page keeps it across a reload, so that it is sent again
+/// under the same request id (and the server's idempotency makes it one
+/// user, however many times it arrives).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SavedAdd {
+    pub request_id: RequestId,
+    pub queued_at: u64,
+    pub sent: bool,
+}
+
+impl SavedAdd {
+    /// The stored text: `queued_at,sent` (the id is in the storage key).
+    pub fn to_stored(&self) -> String {
+        format!("{},{}", self.queued_at, u8::from(self.sent))
+    }
+
+    /// Reads what [`Self::to_stored`] wrote for `request_id`; `None` for
+    /// anything else, which is then left alone.
+    pub fn from_stored(request_id: &str, text: &str) -> Option<Self> {
+        let (queued_at, sent) = text.split_once(',')?;
+        Some(Self {
+            request_id: RequestId::parse(request_id).ok()?,
+            queued_at: queued_at.parse().ok()?,
+            sent: match sent {
+                "0" => false,
+                "1" => true,
+                _ => return None,
+            },
+        })
+    }
 }
 
 /// Why an add was not queued.
@@ -59,6 +95,7 @@ impl Outbox {
             queued_at: now,
             sent: false,
             hold_until: None,
+            restored: false,
         });
         Ok(())
     }
@@ -147,9 +184,48 @@ impl Outbox {
             .collect()
     }
 
-    /// Takes every add out (seed: sent once, nothing to wait for).
-    pub fn drain(&mut self) -> Vec<Entry> {
-        self.entries.drain(..).collect()
+    /// Every add, as it is kept across a reload.
+    pub fn saved(&self) -> Vec<SavedAdd> {
+        self.entries
+            .iter()
+            .map(|entry| SavedAdd {
+                request_id: entry.request_id.clone(),
+                queued_at: entry.queued_at,
+                sent: entry.sent,
+            })
+            .collect()
+    }
+
+    /// Puts back adds kept from before a reload, oldest first, after any
+    /// already here; an id already queued is skipped, and so is anything
+    /// beyond `max`.
+    pub fn restore(&mut self, mut saved: Vec<SavedAdd>) {
+        saved.sort_unstable_by_key(|add| add.queued_at);
+        for add in saved {
+            if self.entries.len() >= self.max
+                || self.entries.iter().any(|e| e.request_id == add.request_id)
+            {
+                continue;
+            }
+            self.entries.push_back(Entry {
+                request_id: add.request_id,
+                queued_at: add.queued_at,
+                sent: add.sent,
+                hold_until: None,
+                restored: true,
+            });
+        }
+    }
+
+    /// Takes out the adds a seed server may be sent (once, with nothing to
+    /// wait for) and says how many. Adds a v1 server may already have done
+    /// (sent) or that another tab may send (restored) stay for the next v1
+    /// connection: a seed server has no request ids, so sending them there
+    /// could make a second user.
+    pub fn take_for_seed(&mut self) -> usize {
+        let before = self.entries.len();
+        self.entries.retain(|entry| entry.sent || entry.restored);
+        before - self.entries.len()
     }
 }
 
@@ -183,6 +259,49 @@ mod tests {
         assert_eq!(outbox.expire(10_000), 0, "a sent add waits for its ack");
         assert!(outbox.settle(&rid(2)));
         assert!(outbox.is_empty());
+    }
+
+    #[test]
+    fn saved_adds_come_back_once_in_order_within_the_bound() {
+        let mut outbox = Outbox::new(3, 1_000);
+        outbox.push(rid(1), 50).unwrap();
+        outbox.send_ready(60);
+        let saved = outbox.saved();
+        assert_eq!(
+            saved,
+            [SavedAdd {
+                request_id: rid(1),
+                queued_at: 50,
+                sent: true
+            }]
+        );
+        let stored = saved[0].to_stored();
+        assert_eq!(stored, "50,1");
+        assert_eq!(SavedAdd::from_stored("r1", &stored), Some(saved[0].clone()));
+        for bad in ["", "50", "x,1", "50,2", "50,1,0"] {
+            assert_eq!(SavedAdd::from_stored("r1", bad), None, "{bad:?}");
+        }
+        assert_eq!(SavedAdd::from_stored("", "50,1"), None, "not a request id");
+
+        let mut reloaded = Outbox::new(3, 1_000);
+        reloaded.push(rid(9), 100).unwrap();
+        let later = |n, at| SavedAdd {
+            request_id: rid(n),
+            queued_at: at,
+            sent: false,
+        };
+        reloaded.restore(vec![
+            later(3, 30),
+            saved[0].clone(),
+            later(9, 1),
+            later(4, 40),
+        ]);
+        let ids: Vec<_> = reloaded.saved().into_iter().map(|a| a.request_id).collect();
+        assert_eq!(
+            ids,
+            [rid(9), rid(3), rid(4)],
+            "r9 once; r1 is beyond the bound"
+        );
     }
 
     #[test]

@@ -635,6 +635,41 @@ fn a_seed_server_gets_queued_adds_once_and_nothing_is_resent() {
 }
 
 #[test]
+fn adds_a_v1_server_may_have_done_or_another_tab_may_send_never_go_to_a_seed_server() {
+    // One add in flight when the v1 connection drops, one restored from
+    // before a reload, one never sent.
+    let mut h = Harness::connected(Protocol::V1);
+    let in_flight = request_id_of(&sent(&h.event(Event::Add)).remove(0));
+    h.drop_with(1006);
+    let restored = RequestId::parse("kept-by-another-tab").unwrap();
+    h.engine.restore_adds(vec![SavedAdd {
+        request_id: restored.clone(),
+        queued_at: h.now,
+        sent: false,
+    }]);
+    h.event(Event::Add);
+    assert_eq!(h.engine.pending(), 3);
+
+    // The server comes back, but the plain open wins the race: a seed
+    // connection gets only the add no server has seen.
+    h.event(Event::Retry);
+    let frames = sent(&h.event(Event::Opened {
+        protocol: Protocol::Seed,
+    }));
+    assert_eq!(frames, ["__addUser__"]);
+    assert_eq!(h.engine.pending(), 2);
+
+    // The next v1 connection sends the other two under their ids.
+    h.drop_with(1006);
+    h.event(Event::Retry);
+    let frames = sent(&h.event(Event::Opened {
+        protocol: Protocol::V1,
+    }));
+    let ids: Vec<_> = frames[1..].iter().map(|f| request_id_of(f)).collect();
+    assert_eq!(ids, [in_flight, restored]);
+}
+
+#[test]
 fn a_full_outbox_refuses_the_add_with_an_error() {
     let config = EngineConfig {
         outbox_max: 3,
@@ -648,6 +683,65 @@ fn a_full_outbox_refuses_the_add_with_an_error() {
     assert_eq!(h.engine.pending(), 3);
     let error = h.status().last_error.unwrap();
     assert_eq!(error, Problem::OutboxFull { max: 3 });
+}
+
+fn saved(actions: &[Action]) -> Vec<Vec<SavedAdd>> {
+    pick(actions, |action| match action {
+        Action::SaveAdds(adds) => Some(adds.clone()),
+        _ => None,
+    })
+}
+
+#[test]
+fn every_change_to_the_outbox_is_saved_and_only_then() {
+    let mut h = Harness::new();
+    h.event(Event::Start { online: true });
+    let queued = saved(&h.event(Event::Add));
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].len(), 1);
+    assert!(!queued[0][0].sent, "not sent while connecting");
+    assert!(
+        saved(&h.after(10)).is_empty(),
+        "nothing changed, nothing saved"
+    );
+
+    let opened = h.event(Event::Opened {
+        protocol: Protocol::V1,
+    });
+    let in_flight = saved(&opened);
+    assert_eq!(in_flight.len(), 1);
+    assert!(in_flight[0][0].sent, "saved as sent once handed over");
+    let frame = sent(&opened).remove(1);
+    let settled = saved(&h.server(ack_ok(&frame, 1, 1)));
+    assert_eq!(settled, [Vec::<SavedAdd>::new()], "gone once acknowledged");
+}
+
+#[test]
+fn adds_saved_before_a_reload_are_sent_again_under_their_ids() {
+    // A page with one add sent but not acknowledged, and one never sent.
+    let mut before = Harness::connected(Protocol::V1);
+    let in_flight = sent(&before.event(Event::Add)).remove(0);
+    before.drop_with(1006);
+    // What the page last stored is what a reload finds.
+    let kept = saved(&before.event(Event::Add)).pop().unwrap();
+    assert_eq!(kept.len(), 2);
+    assert_eq!(kept.iter().filter(|add| add.sent).count(), 1);
+
+    // The reloaded page: a new engine, given what was kept.
+    let mut after = Harness::new();
+    let restored = after.engine.restore_adds(kept.clone());
+    assert!(restored.contains(&Action::ShowPending(2)));
+    after.event(Event::Start { online: true });
+    let frames = sent(&after.event(Event::Opened {
+        protocol: Protocol::V1,
+    }));
+    let resent: Vec<_> = frames[1..].iter().map(|f| request_id_of(f)).collect();
+    let kept_ids: Vec<_> = kept.iter().map(|add| add.request_id.clone()).collect();
+    assert_eq!(resent, kept_ids, "the same ids, oldest first");
+    assert_eq!(resent[0], request_id_of(&in_flight));
+    after.server(ack_ok(&frames[1], 1, 1));
+    after.server(ack_ok(&frames[2], 2, 2));
+    assert_eq!(after.engine.pending(), 0);
 }
 
 #[test]
