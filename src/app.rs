@@ -2,7 +2,8 @@ use leptos::prelude::*;
 use roster_protocol::settings::Theme;
 
 use crate::components::{
-    AddUserButton, ConnectionBadge, ConnectionControls, UserCount, UserList, ViewerCount,
+    AddUserButton, ConnectionBadge, ConnectionControls, ErrorBanner, UserCount, UserList,
+    ViewerCount,
 };
 use crate::settings;
 use crate::socket::use_roster_socket;
@@ -55,6 +56,7 @@ pub fn App() -> impl IntoView {
                 <UserCount count />
                 <AddUserButton on_add=add_user pending=socket.pending />
             </section>
+            <ErrorBanner status=socket.status />
             <UserList users />
         </main>
     }

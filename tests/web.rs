@@ -7,8 +7,8 @@ use leptos::mount::mount_to;
 use leptos::prelude::*;
 use leptos::task::tick;
 use roster::components::{
-    AddUserButton, ConnectionBadge, ConnectionControls, UserCount, UserList, ViewerCount,
-    ROW_HEIGHT_PX,
+    AddUserButton, ConnectionBadge, ConnectionControls, ErrorBanner, UserCount, UserList,
+    ViewerCount, ROW_HEIGHT_PX,
 };
 use roster::socket::use_roster_socket;
 use roster_protocol::engine::{Close, EngineConfig};
@@ -670,5 +670,63 @@ async fn settings_come_from_the_query_then_the_mount_element_then_meta_tags() {
         settings.engine.ping_ms,
         EngineConfig::default().ping_ms,
         "an invalid value falls back to the default"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_error_view_shows_what_to_act_on_until_dismissed() {
+    let root = test_root();
+    let status = RwSignal::new(ConnectionStatus::default());
+    let _mounted = mount_to(root.clone(), move || view! { <ErrorBanner status /> });
+    let banners = |root: &HtmlElement| select_all(root, "[data-testid=error-banner]");
+    assert!(banners(&root).is_empty());
+
+    // A lost connection is the status's business, not an alert.
+    status.set(ConnectionStatus {
+        last_error: Some(Problem::ConnectionLost {
+            close: Close {
+                code: 1006,
+                reason: String::new(),
+            },
+        }),
+        ..ConnectionStatus::default()
+    });
+    tick().await;
+    assert!(banners(&root).is_empty());
+
+    let full = Problem::OutboxFull { max: 2 };
+    status.set(ConnectionStatus {
+        last_error: Some(full.clone()),
+        ..ConnectionStatus::default()
+    });
+    tick().await;
+    let banner = select(&root, "[data-testid=error-banner]");
+    assert_eq!(banner.get_attribute("role").as_deref(), Some("alert"));
+    assert_eq!(
+        banner.get_attribute("data-problem").as_deref(),
+        Some("outbox_full")
+    );
+    let text = banner.text_content().unwrap();
+    assert!(text.contains("Too many adds waiting"), "{text}");
+    assert!(text.contains(&full.to_string()), "{text}");
+
+    select(&root, "[data-testid=error-dismiss]").click();
+    tick().await;
+    assert!(banners(&root).is_empty(), "dismissed");
+
+    // The same problem stays dismissed; a new one shows.
+    status.update(|s| s.attempt += 1);
+    tick().await;
+    assert!(banners(&root).is_empty());
+    status.set(ConnectionStatus {
+        last_error: Some(Problem::BinaryFrame),
+        ..ConnectionStatus::default()
+    });
+    tick().await;
+    assert_eq!(
+        select(&root, "[data-testid=error-banner]")
+            .get_attribute("data-problem")
+            .as_deref(),
+        Some("binary_frame")
     );
 }

@@ -4,12 +4,14 @@
 //! The `data-testid` attributes are a stable interface for tests and for
 //! pages that embed Roster: `connection-status` (with `data-state`),
 //! `user-list`, `user-row` (with `data-user-id`), `user-count`, `add-user`,
-//! `pending-count`, `last-error`, `viewer-count`, `attempt`, `next-retry`
+//! `pending-count`, `last-error`, `error-banner` (with `data-problem`),
+//! `error-dismiss`, `viewer-count`, `attempt`, `next-retry`
 //! (with `data-at`), `connection-detail`, `retry-now`, `disconnect`.
 
 mod add_user_button;
 mod connection_badge;
 mod connection_controls;
+mod error_banner;
 mod list_rows;
 mod user_count;
 mod user_list;
@@ -18,6 +20,7 @@ mod viewer_count;
 pub use add_user_button::AddUserButton;
 pub use connection_badge::ConnectionBadge;
 pub use connection_controls::ConnectionControls;
+pub use error_banner::ErrorBanner;
 pub use user_count::UserCount;
 pub use user_list::{UserList, ROW_HEIGHT_PX};
 pub use viewer_count::ViewerCount;

@@ -42,6 +42,11 @@ test('bad frames are reported and leave the list as it was', async () => {
   seed.sendRaw('this is not json');
   await expect(roster.lastError).toContainText('not JSON');
   await expect(roster.lastError).toHaveAttribute('data-problem', 'unreadable_list');
+  // The error view says it in plain words, as an alert, until dismissed.
+  await expect(roster.errorBanner).toHaveAttribute('role', 'alert');
+  await expect(roster.errorBanner).toContainText('cannot read');
+  await roster.page.getByTestId('error-dismiss').click();
+  await expect(roster.errorBanner).toHaveCount(0);
   seed.sendRaw('{"type":"surprise"}');
   await expect(roster.lastError).toContainText('not a list of users');
   seed.sendRaw(Buffer.from([1, 2, 3]));
@@ -72,6 +77,7 @@ test('a server closing with 1000 or 1001 is reconnected to; 1008, 4401 and 4403 
     await roster.expectState('closed');
     await expect(roster.lastError).toContainText(`code ${code}: not you`);
     await expect(roster.lastError).toHaveAttribute('data-problem', 'refused');
+    await expect(roster.errorBanner).toContainText('The server refused this page');
     // Closed means no retry is scheduled: no next try, a Connect button.
     await expect(roster.nextRetry).toHaveCount(0);
     await expect(roster.retryButton).toHaveText('Connect');

@@ -9,6 +9,7 @@ class RosterPage {
     this.count = page.getByTestId('user-count');
     this.addButton = page.getByTestId('add-user');
     this.lastError = page.getByTestId('last-error');
+    this.errorBanner = page.getByTestId('error-banner');
     this.pending = page.getByTestId('pending-count');
     this.viewers = page.getByTestId('viewer-count');
     this.attempt = page.getByTestId('attempt');

@@ -102,6 +102,41 @@ impl Problem {
         "settings",
     ];
 
+    /// A heading in plain words for the error view.
+    pub fn title(&self) -> &'static str {
+        match self {
+            Self::CannotConnect { .. }
+            | Self::ConnectTimeout { .. }
+            | Self::ConnectionLost { .. }
+            | Self::StoppedAnswering { .. } => "Connection lost",
+            Self::Refused { .. } => "The server refused this page",
+            Self::BinaryFrame | Self::UnreadableFrame(_) | Self::UnreadableList(_) => {
+                "The server sent something Roster cannot read"
+            }
+            Self::SlowedDown { .. } => "Adding more slowly",
+            Self::RequestRefused(_) => "An add was refused",
+            Self::ServerReported(_) => "The server reported a problem",
+            Self::OutboxFull { .. } => "Too many adds waiting",
+            Self::AddsExpired { .. } => "Adds were dropped",
+            Self::Unusable { .. } => "No server to connect to",
+            Self::Settings(_) => "Some settings were ignored",
+        }
+    }
+
+    /// Whether the error view shows it. Losing the connection is not an
+    /// alert: the status shows the retries, and an alert on every dropped
+    /// connection would be noise. Being slowed down is only information.
+    pub fn is_alert(&self) -> bool {
+        !matches!(
+            self,
+            Self::CannotConnect { .. }
+                | Self::ConnectTimeout { .. }
+                | Self::ConnectionLost { .. }
+                | Self::StoppedAnswering { .. }
+                | Self::SlowedDown { .. }
+        )
+    }
+
     /// A stable, machine-readable name for the kind of problem.
     pub fn kind(&self) -> &'static str {
         let index = match self {
@@ -220,7 +255,28 @@ mod tests {
         for (index, (problem, words)) in cases.iter().enumerate() {
             assert_eq!(problem.to_string(), *words);
             assert_eq!(problem.kind(), Problem::KINDS[index]);
+            assert!(!problem.title().is_empty());
         }
+        let alerts: Vec<_> = cases
+            .iter()
+            .filter(|(problem, _)| problem.is_alert())
+            .map(|(problem, _)| problem.kind())
+            .collect();
+        assert_eq!(
+            alerts,
+            [
+                "refused",
+                "binary_frame",
+                "unreadable_frame",
+                "unreadable_list",
+                "request_refused",
+                "server_reported",
+                "outbox_full",
+                "adds_expired",
+                "unusable",
+                "settings"
+            ]
+        );
         let expired = Problem::AddsExpired {
             count: 2,
             ttl_ms: 9,
