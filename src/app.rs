@@ -2,8 +2,8 @@ use leptos::prelude::*;
 use roster_protocol::settings::Theme;
 
 use crate::components::{
-    AddUserButton, ConnectionBadge, ConnectionControls, ErrorBanner, UserCount, UserList,
-    ViewerCount,
+    AddUserButton, ConnectionBadge, ConnectionControls, ErrorBanner, PauseToggle, UserCount,
+    UserList, ViewerCount,
 };
 use crate::settings;
 use crate::socket::use_roster_socket;
@@ -42,6 +42,7 @@ pub fn App() -> impl IntoView {
     let add_user = Callback::new(move |()| socket.add_user());
     let retry = Callback::new(move |()| socket.retry());
     let disconnect = Callback::new(move |()| socket.disconnect());
+    let toggle_pause = Callback::new(move |()| socket.toggle_pause());
     view! {
         <main class=class>
             <header class="roster-header">
@@ -54,7 +55,10 @@ pub fn App() -> impl IntoView {
             </header>
             <section class="roster-toolbar">
                 <UserCount count />
-                <AddUserButton on_add=add_user pending=socket.pending />
+                <div class="roster-actions">
+                    <PauseToggle paused=socket.paused held=socket.held on_toggle=toggle_pause />
+                    <AddUserButton on_add=add_user pending=socket.pending />
+                </div>
             </section>
             <ErrorBanner status=socket.status />
             <UserList users />

@@ -21,7 +21,7 @@ use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use roster_protocol::engine::{Action, Engine, EngineConfig, Event, Millis, SavedAdd};
-use roster_protocol::list::UserList;
+use roster_protocol::list::{HeldEdits, ListEdit, UserList};
 use roster_protocol::{ConnectionState, ConnectionStatus, Problem, Protocol, SUBPROTOCOL};
 
 /// The live list and its connection, as the components need them.
@@ -39,7 +39,36 @@ pub struct RosterSocket {
     pub pending: ReadSignal<usize>,
     /// How many people have the list open, when the server says (v1 only).
     pub viewers: ReadSignal<Option<u64>>,
+    /// Live updates are paused: changes are held, not shown.
+    pub paused: ReadSignal<bool>,
+    /// How many changes are held while paused.
+    pub held: ReadSignal<usize>,
+    pause: Pause,
     events: StoredValue<UnboundedSender<Event>>,
+}
+
+/// What pausing needs, shared by the socket's handle and its driver.
+#[derive(Clone, Copy)]
+struct Pause {
+    set_paused: WriteSignal<bool>,
+    set_held: WriteSignal<usize>,
+    edits: StoredValue<HeldEdits>,
+    set_users: WriteSignal<UserList>,
+}
+
+impl Pause {
+    /// Shows `edit` now, or holds it while paused.
+    fn edit(&self, paused: bool, edit: ListEdit) {
+        if paused {
+            let held = self.edits.try_update_value(|held| {
+                held.hold(edit);
+                held.len()
+            });
+            self.set_held.set(held.unwrap_or(0));
+        } else {
+            self.set_users.update(|users| users.edit(edit));
+        }
+    }
 }
 
 impl RosterSocket {
@@ -57,6 +86,22 @@ impl RosterSocket {
     /// Closes the connection and keeps it closed until [`Self::retry`].
     pub fn disconnect(&self) {
         self.tell(Event::Disconnect);
+    }
+
+    /// Pauses live updates, or resumes them and shows every change held
+    /// meanwhile, in order. The connection, its heartbeats and the adds go
+    /// on either way.
+    pub fn toggle_pause(&self) {
+        let pause = self.pause;
+        if !self.paused.get_untracked() {
+            pause.set_paused.set(true);
+            return;
+        }
+        pause.edits.update_value(|held| {
+            pause.set_users.update(|users| held.apply_to(users));
+        });
+        pause.set_held.set(0);
+        pause.set_paused.set(false);
     }
 
     fn tell(&self, event: Event) {
@@ -81,12 +126,23 @@ pub fn use_roster_socket(
     let (status, set_status) = signal(ConnectionStatus::default());
     let (pending, set_pending) = signal(0usize);
     let (viewers, set_viewers) = signal(None);
+    let (paused, set_paused) = signal(false);
+    let (held, set_held) = signal(0usize);
+    let pause = Pause {
+        set_paused,
+        set_held,
+        edits: StoredValue::new(HeldEdits::default()),
+        set_users,
+    };
     let (event_tx, event_rx) = mpsc::unbounded();
     let socket = RosterSocket {
         users,
         status,
         pending,
         viewers,
+        paused,
+        held,
+        pause,
         events: StoredValue::new(event_tx.clone()),
     };
     let url = match url {
@@ -115,7 +171,8 @@ pub fn use_roster_socket(
         timer: None,
         backlog,
         kept,
-        set_users,
+        paused,
+        pause,
         set_status,
         set_pending,
         set_viewers,
@@ -186,7 +243,8 @@ struct Driver {
     /// Actions to carry out before waiting again.
     backlog: VecDeque<Action>,
     kept: KeptAdds,
-    set_users: WriteSignal<UserList>,
+    paused: ReadSignal<bool>,
+    pause: Pause,
     set_status: WriteSignal<ConnectionStatus>,
     set_pending: WriteSignal<usize>,
     set_viewers: WriteSignal<Option<u64>>,
@@ -281,7 +339,7 @@ impl Driver {
             }
             Action::DisarmTimer => self.timer = None,
             Action::ShowStatus(status) => self.set_status.set(status),
-            Action::EditUsers(edit) => self.set_users.update(|users| users.edit(edit)),
+            Action::EditUsers(edit) => self.pause.edit(self.paused.get_untracked(), edit),
             Action::ShowPending(pending) => self.set_pending.set(pending),
             Action::ShowViewers(viewers) => self.set_viewers.set(viewers),
             Action::SaveAdds(adds) => self.kept.save(&adds),

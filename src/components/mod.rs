@@ -5,7 +5,7 @@
 //! pages that embed Roster: `connection-status` (with `data-state`),
 //! `user-list`, `user-row` (with `data-user-id`), `user-count`, `add-user`,
 //! `pending-count`, `last-error`, `error-banner` (with `data-problem`),
-//! `error-dismiss`, `viewer-count`, `attempt`, `next-retry`
+//! `error-dismiss`, `pause-toggle` (with `aria-pressed`), `viewer-count`, `attempt`, `next-retry`
 //! (with `data-at`), `connection-detail`, `retry-now`, `disconnect`.
 
 mod add_user_button;
@@ -13,6 +13,7 @@ mod connection_badge;
 mod connection_controls;
 mod error_banner;
 mod list_rows;
+mod pause_toggle;
 mod user_count;
 mod user_list;
 mod viewer_count;
@@ -21,6 +22,7 @@ pub use add_user_button::AddUserButton;
 pub use connection_badge::ConnectionBadge;
 pub use connection_controls::ConnectionControls;
 pub use error_banner::ErrorBanner;
+pub use pause_toggle::PauseToggle;
 pub use user_count::UserCount;
 pub use user_list::{UserList, ROW_HEIGHT_PX};
 pub use viewer_count::ViewerCount;

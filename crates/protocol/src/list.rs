@@ -318,6 +318,40 @@ impl ListVersion {
     }
 }
 
+/// Edits held back while the reader has paused live updates: none is
+/// dropped, and they are applied in order on resume. A `Replace` makes
+/// everything held before it moot, so a long pause costs at most one
+/// snapshot and the changes after it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HeldEdits {
+    edits: Vec<ListEdit>,
+}
+
+impl HeldEdits {
+    pub fn hold(&mut self, edit: ListEdit) {
+        if matches!(edit, ListEdit::Replace(_)) {
+            self.edits.clear();
+        }
+        self.edits.push(edit);
+    }
+
+    /// How many edits wait.
+    pub fn len(&self) -> usize {
+        self.edits.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.edits.is_empty()
+    }
+
+    /// Applies every held edit to `list`, oldest first, and holds nothing.
+    pub fn apply_to(&mut self, list: &mut UserList) {
+        for edit in self.edits.drain(..) {
+            list.edit(edit);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,6 +364,29 @@ mod tests {
 
     fn list_of(ids: impl IntoIterator<Item = u64>) -> UserList {
         UserList::from_users(ids.into_iter().map(user).collect())
+    }
+
+    #[test]
+    fn held_edits_are_applied_in_order_and_a_replace_supersedes_what_came_before() {
+        let mut list = UserList::from_users(vec![user(1), user(2)]);
+        let mut held = HeldEdits::default();
+        held.hold(ListEdit::Upsert(user(3)));
+        held.hold(ListEdit::Remove(UserId::from(1)));
+        assert_eq!(held.len(), 2);
+        let before = list.clone();
+        assert_eq!(list, before, "nothing applied while held");
+        held.apply_to(&mut list);
+        assert!(held.is_empty());
+        let ids: Vec<_> = list.iter().map(|u| u.id.clone()).collect();
+        assert_eq!(ids, [UserId::from(2), UserId::from(3)]);
+
+        held.hold(ListEdit::Upsert(user(4)));
+        held.hold(ListEdit::Replace(vec![user(7)]));
+        held.hold(ListEdit::Upsert(user(8)));
+        assert_eq!(held.len(), 2, "the add before the snapshot is in it");
+        held.apply_to(&mut list);
+        let ids: Vec<_> = list.iter().map(|u| u.id.clone()).collect();
+        assert_eq!(ids, [UserId::from(7), UserId::from(8)]);
     }
 
     #[test]
