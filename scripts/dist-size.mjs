@@ -17,8 +17,9 @@ const dist = option('--dist', path.join(ROOT, 'dist'));
 // commit says how many). Issue 9's goal is 60 KB: see BENCHMARKS.md for why
 // this stack cannot reach it. Settings, themes and typed problems: +2.6 KB;
 // the embed's height reports: +0.8 KB; adds kept across reloads: +2.5 KB;
-// the error view: +2.7 KB; pausing live updates: +2.6 KB.
-const budgetKb = Number(option('--budget-kb', '131'));
+// the error view: +2.7 KB; pausing live updates: +2.6 KB; mount() and
+// <roster-users>: +5.4 KB.
+const budgetKb = Number(option('--budget-kb', '137'));
 
 // Every file, subfolders included (wasm-bindgen's snippets/).
 const rows = fs.readdirSync(dist, { recursive: true }).sort()

@@ -1,44 +1,83 @@
+use std::rc::Rc;
+
 use leptos::prelude::*;
 use roster_protocol::settings::Theme;
+use roster_protocol::ConnectionStatus;
+use web_sys::Element;
 
 use crate::components::{
     AddUserButton, ConnectionBadge, ConnectionControls, ErrorBanner, PauseToggle, UserCount,
     UserList, ViewerCount,
 };
-use crate::settings;
+use crate::settings::{self, PageSettings, Source};
 use crate::socket::use_roster_socket;
 
-/// The whole page: a header with the connection's state, the count and the
-/// add button, and the live list. Compact (`compact`, `embed`): the same
-/// without the header's title and the page's margins.
+/// Roster's own page: its settings from the query string, `<body>`'s
+/// `data-*` attributes and meta tags; the theme and background set on the
+/// whole document.
 #[component]
 pub fn App() -> impl IntoView {
     let body = document().body();
-    let page = settings::read(body.as_ref().map(|body| body.as_ref()), "data-");
-    let options = &page.settings;
-    // The theme and background belong to the whole document, so the
-    // page's own background follows them too.
+    let mut sources = vec![Source::Query];
+    if let Some(body) = body.as_ref() {
+        sources.push(Source::Attributes(body, "data-"));
+    }
+    let page = settings::read(&sources);
     if let Some(root) = document().document_element() {
-        if options.theme != Theme::Auto {
-            let _ = root.set_attribute("data-theme", options.theme.as_str());
-        }
-        if options.transparent {
+        apply_theme(&root, &page);
+        if page.settings.transparent {
             let _ = root.set_attribute("data-bg", "transparent");
         }
     }
-    let class = if options.compact {
+    // In the embed view the page is exactly its content, so the body's
+    // height is Roster's.
+    if let Some(body) = body.as_ref().filter(|_| page.settings.embed) {
+        crate::embed::report_height(body);
+    }
+    let compact = page.settings.compact;
+    view! { <Roster page compact /> }
+}
+
+/// Sets the theme setting where the colour scheme should follow it.
+pub fn apply_theme(target: &Element, page: &PageSettings) {
+    if page.settings.theme != Theme::Auto {
+        let _ = target.set_attribute("data-theme", page.settings.theme.as_str());
+    }
+}
+
+/// What a host page hears from a Roster it mounted (see `crate::mount`).
+#[derive(Clone, Default)]
+pub struct Listeners {
+    /// Called with the number of users, whenever it changes.
+    pub on_users: Option<Rc<dyn Fn(usize)>>,
+    /// Called with the connection's status, whenever it changes.
+    pub on_status: Option<Rc<dyn Fn(&ConnectionStatus)>>,
+}
+
+/// One Roster: the connection's state, the count, the add and pause
+/// buttons, the error view and the live list. Compact: without the title
+/// and the page's margins.
+#[component]
+pub fn Roster(
+    page: PageSettings,
+    compact: bool,
+    #[prop(optional)] listeners: Listeners,
+) -> impl IntoView {
+    let class = if compact {
         "roster roster-compact"
     } else {
         "roster"
     };
-    // In compact views the page is exactly its content, so the body's
-    // height is Roster's.
-    if let Some(body) = body.as_ref().filter(|_| options.embed) {
-        crate::embed::report_height(body);
-    }
     let socket = use_roster_socket(page.url, page.settings.engine, page.problems);
     let users = socket.users;
     let count = Signal::derive(move || users.with(|users| users.len()));
+    if let Some(on_users) = listeners.on_users {
+        Effect::new(move |_| on_users(count.get()));
+    }
+    if let Some(on_status) = listeners.on_status {
+        let status = socket.status;
+        Effect::new(move |_| status.with(|status| on_status(status)));
+    }
     let add_user = Callback::new(move |()| socket.add_user());
     let retry = Callback::new(move |()| socket.retry());
     let disconnect = Callback::new(move |()| socket.disconnect());

@@ -6,5 +6,5 @@ fn main() {
     // the hook would only add size there.
     #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
-    roster::mount();
+    roster::start();
 }

@@ -1,13 +1,21 @@
-//! The page's settings, read in the one documented order (see
-//! `roster_protocol::settings`): the query string, then the mount element's
-//! `data-*` attributes, then `<meta name="roster:…">` tags, then defaults.
+//! The settings of one Roster on a page, read in the one documented order
+//! (see `roster_protocol::settings`), from what this way of mounting has:
+//!
+//! - Roster's own page: the query string, then `data-*` attributes of
+//!   `<body>`, then `<meta name="roster:…">` tags.
+//! - `mount(element, options)`: the options object, then the element's
+//!   `data-*` attributes, then the meta tags. (The host page's query string
+//!   is its own business, and two lists on one page must not share it.)
+//! - `<roster-users>`: its attributes (`server`, `theme`, `ping-ms`, …),
+//!   then the meta tags.
 
 use roster_protocol::endpoint::{self, EndpointError, PageLocation};
 use roster_protocol::query::query_param;
 use roster_protocol::settings::{attribute_name, Settings};
+use wasm_bindgen::JsValue;
 use web_sys::Element;
 
-/// Everything the page needs to start, read once.
+/// Everything one Roster needs to start, read once.
 pub struct PageSettings {
     pub settings: Settings,
     /// Settings that were given but not valid, in words.
@@ -17,9 +25,18 @@ pub struct PageSettings {
     pub url: Result<String, EndpointError>,
 }
 
-/// Reads the settings for Roster mounted into `mount`, whose attributes
-/// are named with `attribute_prefix` (`data-` on a page's `<body>`).
-pub fn read(mount: Option<&Element>, attribute_prefix: &str) -> PageSettings {
+/// Where the settings come from, first found wins.
+pub enum Source<'a> {
+    /// The page's query string.
+    Query,
+    /// Attributes of an element, named with a prefix (`data-`, or none).
+    Attributes(&'a Element, &'a str),
+    /// A JavaScript object's own properties, by setting name.
+    Options(&'a JsValue),
+}
+
+/// Reads the settings from `sources`, then the page's meta tags.
+pub fn read(sources: &[Source]) -> PageSettings {
     let window = web_sys::window();
     let location = window.as_ref().map(|window| window.location());
     let search = location
@@ -27,10 +44,18 @@ pub fn read(mount: Option<&Element>, attribute_prefix: &str) -> PageSettings {
         .and_then(|location| location.search().ok())
         .unwrap_or_default();
     let document = window.as_ref().and_then(|window| window.document());
-    let from_query = |name: &str| query_param(&search, name);
-    let from_attribute = |name: &str| {
-        mount.and_then(|element| element.get_attribute(&attribute_name(attribute_prefix, name)))
-    };
+    let lookups: Vec<Box<dyn Fn(&str) -> Option<String> + '_>> = sources
+        .iter()
+        .map(|source| -> Box<dyn Fn(&str) -> Option<String> + '_> {
+            match source {
+                Source::Query => Box::new(|name: &str| query_param(&search, name)),
+                Source::Attributes(element, prefix) => {
+                    Box::new(move |name: &str| element.get_attribute(&attribute_name(prefix, name)))
+                }
+                Source::Options(options) => Box::new(move |name: &str| option(options, name)),
+            }
+        })
+        .collect();
     let from_meta = |name: &str| {
         let selector = format!("meta[name=\"roster:{name}\"]");
         document
@@ -39,7 +64,10 @@ pub fn read(mount: Option<&Element>, attribute_prefix: &str) -> PageSettings {
             .ok()??
             .get_attribute("content")
     };
-    let (settings, problems) = Settings::resolve(&[&from_query, &from_attribute, &from_meta]);
+    let mut all: Vec<&dyn Fn(&str) -> Option<String>> =
+        lookups.iter().map(|lookup| lookup.as_ref()).collect();
+    all.push(&from_meta);
+    let (settings, problems) = Settings::resolve(&all);
     let protocol = location
         .as_ref()
         .and_then(|location| location.protocol().ok())
@@ -58,4 +86,18 @@ pub fn read(mount: Option<&Element>, attribute_prefix: &str) -> PageSettings {
         problems,
         url,
     }
+}
+
+/// A string or number property of a JS options object, as text.
+fn option(options: &JsValue, name: &str) -> Option<String> {
+    let value = js_sys::Reflect::get(options, &JsValue::from_str(name)).ok()?;
+    if let Some(text) = value.as_string() {
+        return Some(text);
+    }
+    if let Some(number) = value.as_f64() {
+        return Some(format!("{}", number as i64));
+    }
+    value
+        .as_bool()
+        .map(|flag| if flag { "1" } else { "0" }.to_owned())
 }

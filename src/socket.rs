@@ -162,6 +162,9 @@ pub fn use_roster_socket(
     let mut engine = Engine::new(config, url.clone(), random_seed());
     let mut backlog = VecDeque::from(engine.warn_about_settings(&problems));
     let kept = KeptAdds::new(&url);
+    if kept.spoke_v1() {
+        engine.remember_v1();
+    }
     backlog.extend(engine.restore_adds(kept.load()));
     let driver = Driver {
         url,
@@ -262,6 +265,13 @@ impl Driver {
                 Wake::Socket(event) => {
                     if matches!(event, Event::Closed { .. }) {
                         self.socket = None;
+                    }
+                    if event
+                        == (Event::Opened {
+                            protocol: Protocol::V1,
+                        })
+                    {
+                        self.kept.remember_v1();
                     }
                     event
                 }
@@ -399,6 +409,8 @@ async fn next_socket_event(socket: Option<&mut Socket>) -> Event {
 /// this safety net, never the adds in memory.
 struct KeptAdds {
     prefix: String,
+    /// `roster:v1:<server URL>`: present once this server has spoken v1.
+    v1_key: String,
     storage: Option<web_sys::Storage>,
     /// What this page wrote: key → value.
     written: Vec<(String, String)>,
@@ -408,8 +420,23 @@ impl KeptAdds {
     fn new(url: &str) -> Self {
         Self {
             prefix: format!("roster:adds:{url} "),
+            v1_key: format!("roster:v1:{url}"),
             storage: web_sys::window().and_then(|window| window.local_storage().ok().flatten()),
             written: Vec::new(),
+        }
+    }
+
+    /// Whether this server has spoken v1 to a page of this browser.
+    fn spoke_v1(&self) -> bool {
+        self.storage
+            .as_ref()
+            .is_some_and(|storage| storage.get_item(&self.v1_key).ok().flatten().is_some())
+    }
+
+    /// Remembers that this server speaks v1 (see [`Engine::remember_v1`]).
+    fn remember_v1(&self) {
+        if let Some(storage) = &self.storage {
+            let _ = storage.set_item(&self.v1_key, "1");
         }
     }
 

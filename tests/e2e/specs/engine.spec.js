@@ -6,6 +6,7 @@
 const { test, expect } = require('@playwright/test');
 const { RosterServer, waitUntil } = require('../support/server');
 const { RosterPage } = require('../support/roster-page');
+const { TIMER_COUNTER, measureLeaks } = require('../support/leaks');
 
 let server;
 test.afterEach(async () => {
@@ -146,25 +147,7 @@ test('the server is not asked to add anything twice when acks are lost to a rest
 });
 
 // Counts live timers in the page by wrapping the timer functions.
-const TIMER_COUNTER = `
-(() => {
-  const live = new Set();
-  const wrap = (set, clear, once) => {
-    window[set] = ((orig) => function (fn, ms, ...rest) {
-      const id = orig.call(window, typeof fn === 'function' && once ? (...a) => { live.delete(id); fn(...a); } : fn, ms, ...rest);
-      live.add(id);
-      return id;
-    })(window[set]);
-    window[clear] = ((orig) => function (id) { live.delete(id); return orig.call(window, id); })(window[clear]);
-  };
-  wrap('setTimeout', 'clearTimeout', true);
-  wrap('setInterval', 'clearInterval', false);
-  window.__liveTimers = () => live.size;
-  // Trunk announces the instance; its linear memory only grows, so a leak
-  // on the Rust side shows up as growth here.
-  addEventListener('TrunkApplicationStarted', (e) => { window.__wasmMemory = e.detail.wasm.memory; });
-})();
-`;
+
 
 test('200 disconnect and connect cycles leave no listeners, timers or heap behind', async ({ page }) => {
   test.setTimeout(240_000);
@@ -180,17 +163,8 @@ test('200 disconnect and connect cycles leave no listeners, timers or heap behin
     await roster.retryButton.click();
     await roster.expectState('connected');
   };
-  const measure = async () => {
-    await cdp.send('HeapProfiler.collectGarbage');
-    const { result } = await cdp.send('Runtime.evaluate', { expression: 'window' });
-    const { listeners } = await cdp.send('DOMDebugger.getEventListeners', { objectId: result.objectId });
-    const { jsEventListeners } = await cdp.send('Memory.getDOMCounters');
-    const { usedSize } = await cdp.send('Runtime.getHeapUsage');
-    const value = async (expression) => (await cdp.send('Runtime.evaluate', { expression, returnByValue: true })).result.value;
-    const timers = await value('window.__liveTimers()');
-    const wasmBytes = await value('window.__wasmMemory.buffer.byteLength');
-    return { windowListeners: listeners.length, jsEventListeners, timers, heapBytes: usedSize, wasmBytes };
-  };
+  const measure = () => measureLeaks(cdp);
+
 
   // Warm-up: the first cycles compile and cache code, which grows the heap
   // by a decreasing amount (measured: +100 KB in the first 100 cycles,

@@ -14,19 +14,26 @@ const TYPES = {
 };
 
 class StaticServer {
-  /** Serves the files of `dir` under `prefix` (e.g. `/apps/team/roster/`). */
-  static async start(dir, prefix) {
-    const server = new StaticServer(dir, prefix);
+  /**
+   * Serves the files of `dir` under `prefix` (e.g. `/apps/team/roster/`),
+   * and `pages`, a map of paths to HTML, as they are.
+   */
+  static async start(dir, prefix, pages = {}) {
+    const server = new StaticServer(dir, prefix, pages);
     await new Promise((resolve) => server.http.listen(0, '127.0.0.1', resolve));
     server.origin = `http://127.0.0.1:${server.http.address().port}`;
     return server;
   }
 
-  constructor(dir, prefix) {
+  constructor(dir, prefix, pages) {
     this.requests = [];
     this.http = http.createServer((request, response) => {
       const url = new URL(request.url, 'http://localhost');
       this.requests.push(url.pathname);
+      if (pages[url.pathname] !== undefined) {
+        response.writeHead(200, { 'content-type': TYPES['.html'] }).end(pages[url.pathname]);
+        return;
+      }
       let file = null;
       if (url.pathname.startsWith(prefix)) {
         const name = url.pathname.slice(prefix.length) || 'index.html';

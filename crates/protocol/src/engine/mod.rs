@@ -129,6 +129,10 @@ pub struct Engine {
     phase: Phase,
     attempt: u32,
     last_protocol: Option<Protocol>,
+    /// This server has spoken v1, on this page or (as the page remembers)
+    /// an earlier one: the seed fallback waits, and the outbox's adds
+    /// never go to a seed connection (see [`Engine::remember_v1`]).
+    spoke_v1: bool,
     last_error: Option<Problem>,
     /// A problem with the settings, shown whenever there is no other error.
     settings_warning: Option<Problem>,
@@ -165,6 +169,7 @@ impl Engine {
             phase: Phase::Idle,
             attempt: 0,
             last_protocol: None,
+            spoke_v1: false,
             last_error: None,
             settings_warning: None,
             rtt_ms: None,
@@ -207,6 +212,14 @@ impl Engine {
         let mut out = Vec::new();
         self.publish(&mut out);
         out
+    }
+
+    /// Tells the engine that this server has spoken v1 before (the page
+    /// remembers it across reloads): as after a v1 connection on this page,
+    /// the seed fallback waits for the third failed try, and waiting adds
+    /// go only to a v1 connection.
+    pub fn remember_v1(&mut self) {
+        self.spoke_v1 = true;
     }
 
     /// Puts back the adds the page kept from before a reload (see
@@ -333,6 +346,7 @@ impl Engine {
             heartbeat: Heartbeat::new(now, self.config.ping_ms),
         });
         self.last_protocol = Some(protocol);
+        self.spoke_v1 |= protocol == Protocol::V1;
         self.last_error = None;
         match protocol {
             Protocol::V1 => {
@@ -345,8 +359,13 @@ impl Engine {
             Protocol::Seed => {
                 self.sync.forget();
                 self.viewers = None;
-                for _ in 0..self.outbox.take_for_seed() {
-                    out.push(Action::Send(SeedCommand::AddUser.as_frame().to_owned()));
+                // A server that has spoken v1 and now answers without it
+                // is a Roster server caught restarting by the plain open:
+                // its adds wait for v1, where request ids keep them single.
+                if !self.spoke_v1 {
+                    for _ in 0..self.outbox.take_for_seed() {
+                        out.push(Action::Send(SeedCommand::AddUser.as_frame().to_owned()));
+                    }
                 }
             }
         }
@@ -382,7 +401,7 @@ impl Engine {
 
     /// Whether a refused v1 offer should be followed by a plain open.
     fn may_fall_back(&self) -> bool {
-        self.last_protocol != Some(Protocol::V1) || self.attempt >= FALLBACK_AFTER_ATTEMPTS
+        !self.spoke_v1 || self.attempt >= FALLBACK_AFTER_ATTEMPTS
     }
 
     /// Schedules the next try with full jitter and counts the attempt.

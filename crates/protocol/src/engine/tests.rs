@@ -636,37 +636,56 @@ fn a_seed_server_gets_queued_adds_once_and_nothing_is_resent() {
 
 #[test]
 fn adds_a_v1_server_may_have_done_or_another_tab_may_send_never_go_to_a_seed_server() {
-    // One add in flight when the v1 connection drops, one restored from
-    // before a reload, one never sent.
-    let mut h = Harness::connected(Protocol::V1);
-    let in_flight = request_id_of(&sent(&h.event(Event::Add)).remove(0));
-    h.drop_with(1006);
-    let restored = RequestId::parse("kept-by-another-tab").unwrap();
-    h.engine.restore_adds(vec![SavedAdd {
-        request_id: restored.clone(),
-        queued_at: h.now,
+    // A page that has never spoken v1: restored adds (another tab may
+    // send them to a v1 server) stay; only its own unsent add goes.
+    let mut fresh = Harness::new();
+    fresh.engine.restore_adds(vec![SavedAdd {
+        request_id: RequestId::parse("kept-by-another-tab").unwrap(),
+        queued_at: fresh.now,
         sent: false,
     }]);
-    h.event(Event::Add);
-    assert_eq!(h.engine.pending(), 3);
-
-    // The server comes back, but the plain open wins the race: a seed
-    // connection gets only the add no server has seen.
-    h.event(Event::Retry);
-    let frames = sent(&h.event(Event::Opened {
+    fresh.event(Event::Start { online: false });
+    fresh.event(Event::Add);
+    fresh.event(Event::Online);
+    let frames = sent(&fresh.event(Event::Opened {
         protocol: Protocol::Seed,
     }));
     assert_eq!(frames, ["__addUser__"]);
-    assert_eq!(h.engine.pending(), 2);
+    assert_eq!(fresh.engine.pending(), 1);
 
-    // The next v1 connection sends the other two under their ids.
+    // A page that has spoken v1: when the plain open catches the server
+    // restarting, nothing waiting goes over it, however many tries later.
+    let mut h = Harness::connected(Protocol::V1);
+    let in_flight = request_id_of(&sent(&h.event(Event::Add)).remove(0));
     h.drop_with(1006);
+    h.event(Event::Add);
+    for _ in 0..2 {
+        h.event(Event::Retry);
+        assert!(sent(&h.event(Event::Opened {
+            protocol: Protocol::Seed,
+        }))
+        .is_empty());
+        assert_eq!(h.engine.pending(), 2);
+        h.drop_with(1006);
+    }
+    // The next v1 connection sends both under their ids.
     h.event(Event::Retry);
     let frames = sent(&h.event(Event::Opened {
         protocol: Protocol::V1,
     }));
     let ids: Vec<_> = frames[1..].iter().map(|f| request_id_of(f)).collect();
-    assert_eq!(ids, [in_flight, restored]);
+    assert_eq!(ids.len(), 2);
+    assert_eq!(ids[0], in_flight);
+}
+
+#[test]
+fn a_page_that_remembers_v1_waits_for_the_third_try_before_the_seed_fallback() {
+    let mut h = Harness::new();
+    h.engine.remember_v1();
+    h.event(Event::Start { online: true });
+    // The v1 offer fails: no plain open in the same try.
+    let actions = h.drop_with(1006);
+    assert!(opens(&actions).is_empty(), "{actions:?}");
 }
 
 #[test]
