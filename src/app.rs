@@ -45,13 +45,16 @@ pub fn apply_theme(target: &Element, page: &PageSettings) {
     }
 }
 
+/// A host page's function, called with what changed.
+pub type Listener<T> = Option<Rc<dyn Fn(T)>>;
+
 /// What a host page hears from a Roster it mounted (see `crate::mount`).
 #[derive(Clone, Default)]
 pub struct Listeners {
     /// Called with the number of users, whenever it changes.
-    pub on_users: Option<Rc<dyn Fn(usize)>>,
+    pub on_users: Listener<usize>,
     /// Called with the connection's status, whenever it changes.
-    pub on_status: Option<Rc<dyn Fn(&ConnectionStatus)>>,
+    pub on_status: Listener<ConnectionStatus>,
 }
 
 /// One Roster: the connection's state, the count, the add and pause
@@ -76,7 +79,7 @@ pub fn Roster(
     }
     if let Some(on_status) = listeners.on_status {
         let status = socket.status;
-        Effect::new(move |_| status.with(|status| on_status(status)));
+        Effect::new(move |_| on_status(status.get()));
     }
     let add_user = Callback::new(move |()| socket.add_user());
     let retry = Callback::new(move |()| socket.retry());

@@ -49,9 +49,9 @@ pub fn mount_js(element: HtmlElement, options: JsValue) -> RosterHandle {
                 let _ = f.call1(&JsValue::NULL, &JsValue::from(count as f64));
             })
         }),
-        on_status: function(&options, "onStatus").map(|f| -> Rc<dyn Fn(&ConnectionStatus)> {
+        on_status: function(&options, "onStatus").map(|f| -> Rc<dyn Fn(ConnectionStatus)> {
             Rc::new(move |status| {
-                let _ = f.call1(&JsValue::NULL, &status_object(status));
+                let _ = f.call1(&JsValue::NULL, &status_object(&status));
             })
         }),
     };

@@ -35,6 +35,9 @@ pub enum Source<'a> {
     Options(&'a JsValue),
 }
 
+/// One place to look a setting up by name.
+type Lookup<'a> = Box<dyn Fn(&str) -> Option<String> + 'a>;
+
 /// Reads the settings from `sources`, then the page's meta tags.
 pub fn read(sources: &[Source]) -> PageSettings {
     let window = web_sys::window();
@@ -44,9 +47,9 @@ pub fn read(sources: &[Source]) -> PageSettings {
         .and_then(|location| location.search().ok())
         .unwrap_or_default();
     let document = window.as_ref().and_then(|window| window.document());
-    let lookups: Vec<Box<dyn Fn(&str) -> Option<String> + '_>> = sources
+    let lookups: Vec<Lookup> = sources
         .iter()
-        .map(|source| -> Box<dyn Fn(&str) -> Option<String> + '_> {
+        .map(|source| -> Lookup {
             match source {
                 Source::Query => Box::new(|name: &str| query_param(&search, name)),
                 Source::Attributes(element, prefix) => {
@@ -64,7 +67,7 @@ pub fn read(sources: &[Source]) -> PageSettings {
             .ok()??
             .get_attribute("content")
     };
-    let mut all: Vec<&dyn Fn(&str) -> Option<String>> =
+    let mut all: Vec<roster_protocol::settings::Lookup> =
         lookups.iter().map(|lookup| lookup.as_ref()).collect();
     all.push(&from_meta);
     let (settings, problems) = Settings::resolve(&all);
