@@ -29,6 +29,7 @@ use roster_protocol::validate::RequestId;
 use roster_protocol::UserId;
 use serde::Deserialize;
 use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::roster::{Committed, Outcome};
@@ -58,7 +59,16 @@ pub fn router(state: AppState) -> Router {
 /// Serves the built client from `dist`, or explains how to build it.
 fn with_client(routes: Router<AppState>, dist: &Path) -> Router<AppState> {
     if dist.join("index.html").is_file() {
-        routes.fallback_service(ServeDir::new(dist))
+        // Other sites load Roster's module, wasm and stylesheet from here
+        // for <roster-users> and mount(): public files, readable from any
+        // origin (module scripts and wasm are fetched with CORS).
+        let client = tower::ServiceBuilder::new()
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_static("*"),
+            ))
+            .service(ServeDir::new(dist));
+        routes.fallback_service(client)
     } else {
         tracing::warn!(dist = %dist.display(), "no built client found; only the API is served");
         routes.fallback(client_not_built)

@@ -1,5 +1,5 @@
-// Roster in another site's page, loaded from its dist/: <roster-users>
-// elements and mount(). Each list has its own server, socket, timer and
+// Roster in another site's page, its module loaded from a Roster server
+// on another origin: <roster-users> elements and mount(). Each list has its own server, socket, timer and
 // listeners, and gives all of them back when it goes.
 const { test, expect } = require('@playwright/test');
 const { RosterServer, DIST, waitUntil } = require('../support/server');
@@ -14,14 +14,17 @@ test.afterEach(async () => {
   await host?.stop();
 });
 
-/** A host page that loads Roster's module from dist/ and has `body`. */
-const hostPage = (body) => `<!doctype html>
+/**
+ * A host page with `body` that loads Roster's module from `assets` (a
+ * Roster server's origin: another origin than the page's).
+ */
+const hostPage = (body, assets) => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>A dashboard</title></head>
 <body>
 ${body}
 <script type="module">
-  import init, { mount } from './roster.js';
-  const wasm = await init({ module_or_path: './roster_bg.wasm' });
+  import init, { mount } from '${assets}/roster.js';
+  const wasm = await init({ module_or_path: '${assets}/roster_bg.wasm' });
   window.__wasmMemory = wasm.memory;
   window.roster = { mount };
   window.rosterReady = true;
@@ -37,7 +40,7 @@ test('two <roster-users> with two servers each see their own list; removing one 
   host = await StaticServer.start(DIST, '/', {
     '/dashboard.html': hostPage(`
       <roster-users id="a" server="${a.wsUrl}"></roster-users>
-      <roster-users id="b" server="${b.wsUrl}" theme="dark"></roster-users>`),
+      <roster-users id="b" server="${b.wsUrl}" theme="dark"></roster-users>`, a.origin),
   });
   await page.goto(`${host.origin}/dashboard.html`);
   const first = page.locator('#a');
@@ -81,7 +84,7 @@ test('mount() and unmount() 100 times leave no socket, listener, timer or memory
   const server = await RosterServer.start();
   servers.push(server);
   host = await StaticServer.start(DIST, '/', {
-    '/dashboard.html': hostPage('<div id="slot"></div><p>Users: <span id="count"></span></p>'),
+    '/dashboard.html': hostPage('<div id="slot"></div><p>Users: <span id="count"></span></p>', server.origin),
   });
   await page.addInitScript(TIMER_COUNTER);
   await page.goto(`${host.origin}/dashboard.html`);

@@ -41,6 +41,8 @@ async fn the_built_client_is_served_at_the_root() {
         .to_str()
         .unwrap()
         .contains("javascript"));
+    // Other sites load the module for <roster-users> and mount().
+    assert_eq!(script.headers()["access-control-allow-origin"], "*");
 }
 
 #[tokio::test]
