@@ -38,10 +38,11 @@ pub fn ConnectionBadge(#[prop(into)] status: Signal<ConnectionStatus>) -> impl I
             data-testid="connection-status"
             data-state=move || state().as_str()
             data-protocol=protocol
-            role="status"
         >
             <span class="connection-dot" aria-hidden="true"></span>
-            <span class="connection-label">{move || state().label()}</span>
+            // Only the state is announced: attempts, next tries and round
+            // trips change often and are there to be read, not spoken.
+            <span class="connection-label" role="status">{move || state().label()}</span>
             {move || attempt().map(|n| view! {
                 <span class="connection-attempt" data-testid="attempt">"attempt "{n}</span>
             })}

@@ -1,0 +1,97 @@
+// The page for people: names shown as text, announcements kept short,
+// usable by keyboard alone, and laid out from a 320 px frame up.
+const { test, expect } = require('@playwright/test');
+const { RosterServer } = require('../support/server');
+const { RosterPage } = require('../support/roster-page');
+
+let server;
+test.beforeAll(async () => {
+  server = await RosterServer.start(undefined, { args: ['--demo-users', '500'] });
+});
+test.afterAll(async () => {
+  await server.dispose();
+});
+
+test('a name that looks like HTML is shown as text', async ({ page }) => {
+  const name = '<img src=x onerror="window.hacked=1"> <b>Bold</b>';
+  const response = await fetch(`${server.origin}/api/v1/users`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name, email: 'markup@roster.test' }),
+  });
+  expect(response.status).toBe(201);
+  const { id } = await response.json();
+  const roster = await new RosterPage(page).open(server.origin);
+  await roster.expectState('connected');
+  await page.getByTestId('user-list-scroller').evaluate((list) => { list.scrollTop = list.scrollHeight; });
+  const row = page.locator(`[data-testid=user-row][data-user-id="${id}"]`);
+  await expect(row.locator('.user-name')).toHaveText(name);
+  await expect(row.locator('img, b')).toHaveCount(0);
+  expect(await page.evaluate(() => window.hacked)).toBeUndefined();
+});
+
+test('only the connection state is announced, not every change', async ({ page }) => {
+  const roster = await new RosterPage(page).open(server.origin);
+  await roster.expectState('connected');
+  const live = page.locator('[role=status], [aria-live]');
+  await expect(live).toHaveCount(1);
+  await expect(live).toHaveText('Live');
+  // The count and the rows are not in a live region.
+  await expect(page.locator('[role=status] [data-testid=user-count], [aria-live] [data-testid=user-row]')).toHaveCount(0);
+});
+
+/** Waits until `scroller` has stopped moving. */
+async function settled(scroller) {
+  let last = -1;
+  await expect.poll(async () => {
+    const now = await scroller.evaluate((e) => e.scrollTop);
+    const still = now === last;
+    last = now;
+    return still;
+  }, { intervals: [100] }).toBe(true);
+}
+
+test('the list is usable by keyboard alone, and focus stays put while rows are redrawn', async ({ page }) => {
+  const roster = await new RosterPage(page).open(server.origin);
+  await roster.expectState('connected');
+  const scroller = page.getByTestId('user-list-scroller');
+  // Tab through the controls to the list.
+  for (let i = 0; i < 10 && !(await scroller.evaluate((e) => e === document.activeElement)); i++) {
+    await page.keyboard.press('Tab');
+  }
+  await expect(scroller).toBeFocused();
+  const before = await scroller.evaluate((e) => e.scrollTop);
+  await page.keyboard.press('PageDown');
+  await page.keyboard.press('PageDown');
+  await expect.poll(() => scroller.evaluate((e) => e.scrollTop)).toBeGreaterThan(before);
+  // Keyboard scrolling is animated; a key pressed mid-animation can be
+  // lost, so let it settle first.
+  await settled(scroller);
+  await page.keyboard.press('End');
+  await expect.poll(() => scroller.evaluate((e) => e.scrollHeight - e.clientHeight - e.scrollTop)).toBeLessThan(1);
+  const count = Number(await roster.count.textContent());
+  await expect(page.locator('[data-testid=user-row]').last()).toHaveAttribute('aria-posinset', String(count));
+  // Rows are recycled as the view moves and as users arrive: focus stays.
+  await settled(scroller);
+  await page.keyboard.press('Home');
+  await expect(page.locator('[data-testid=user-row]').first()).toHaveAttribute('aria-posinset', '1');
+  await fetch(`${server.origin}/api/v1/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  await expect(roster.count).toHaveText(String(count + 1));
+  await expect(scroller).toBeFocused();
+  // The add button works from the keyboard too.
+  await roster.addButton.focus();
+  await page.keyboard.press('Enter');
+  await expect(roster.count).toHaveText(String(count + 2));
+});
+
+for (const width of [320, 1920]) {
+  test(`at ${width} px wide nothing overflows sideways`, async ({ browser }) => {
+    const page = await browser.newPage({ viewport: { width, height: 640 } });
+    const roster = await new RosterPage(page).open(server.origin);
+    await roster.expectState('connected');
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await expect(roster.addButton).toBeInViewport();
+    await expect(page.locator('[data-testid=user-row]').first()).toBeInViewport();
+    await page.close();
+  });
+}
