@@ -82,7 +82,7 @@ async function startServer(dist, users) {
 /** Roster's dist/ plus the baseline pages, served from one origin. */
 function prepareSite() {
   const site = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-bench-'));
-  for (const file of fs.readdirSync(DIST)) fs.copyFileSync(path.join(DIST, file), path.join(site, file));
+  fs.cpSync(DIST, site, { recursive: true });
   for (const file of fs.readdirSync(path.join(ROOT, 'bench/pages'))) {
     fs.copyFileSync(path.join(ROOT, 'bench/pages', file), path.join(site, file));
   }
