@@ -359,13 +359,21 @@ impl Engine {
             Protocol::Seed => {
                 self.sync.forget();
                 self.viewers = None;
-                // A server that has spoken v1 and now answers without it
-                // is a Roster server caught restarting by the plain open:
-                // its adds wait for v1, where request ids keep them single.
                 if !self.spoke_v1 {
                     for _ in 0..self.outbox.take_for_seed() {
                         out.push(Action::Send(SeedCommand::AddUser.as_frame().to_owned()));
                     }
+                } else if !self.outbox.is_empty() {
+                    // A server that has spoken v1 and now answers without
+                    // it is most likely a Roster server caught restarting
+                    // by the plain open. Its waiting adds need request ids
+                    // to land once, so close and try again, with backoff,
+                    // offering v1.
+                    out.push(Action::Close {
+                        code: close_code::NORMAL,
+                        reason: "waiting adds need roster.v1".into(),
+                    });
+                    self.retry_later(now, Problem::V1Expected);
                 }
             }
         }

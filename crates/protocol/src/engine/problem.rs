@@ -42,6 +42,12 @@ pub enum Problem {
     /// client, so nothing is retried until the user asks.
     #[error("the server refused this client ({close}); press retry to try again")]
     Refused { close: Close },
+    /// A server that has spoken v1 answered without it while adds were
+    /// waiting: they need v1's request ids, so the client tries again.
+    #[error(
+        "the server answered without roster.v1; adds are waiting for it, so Roster tries again"
+    )]
+    V1Expected,
     /// No frame arrived within the pong timeout of a ping.
     #[error("the server stopped answering (nothing within {timeout_ms} ms of a ping)")]
     StoppedAnswering { timeout_ms: u64 },
@@ -84,11 +90,12 @@ pub enum Problem {
 
 impl Problem {
     /// Every [`Problem::kind`], for documentation and tests.
-    pub const KINDS: [&'static str; 15] = [
+    pub const KINDS: [&'static str; 16] = [
         "cannot_connect",
         "connect_timeout",
         "connection_lost",
         "refused",
+        "v1_expected",
         "stopped_answering",
         "binary_frame",
         "unreadable_frame",
@@ -108,6 +115,7 @@ impl Problem {
             Self::CannotConnect { .. }
             | Self::ConnectTimeout { .. }
             | Self::ConnectionLost { .. }
+            | Self::V1Expected
             | Self::StoppedAnswering { .. } => "Connection lost",
             Self::Refused { .. } => "The server refused this page",
             Self::BinaryFrame | Self::UnreadableFrame(_) | Self::UnreadableList(_) => {
@@ -132,6 +140,7 @@ impl Problem {
             Self::CannotConnect { .. }
                 | Self::ConnectTimeout { .. }
                 | Self::ConnectionLost { .. }
+                | Self::V1Expected
                 | Self::StoppedAnswering { .. }
                 | Self::SlowedDown { .. }
         )
@@ -144,17 +153,18 @@ impl Problem {
             Self::ConnectTimeout { .. } => 1,
             Self::ConnectionLost { .. } => 2,
             Self::Refused { .. } => 3,
-            Self::StoppedAnswering { .. } => 4,
-            Self::BinaryFrame => 5,
-            Self::UnreadableFrame(_) => 6,
-            Self::UnreadableList(_) => 7,
-            Self::SlowedDown { .. } => 8,
-            Self::RequestRefused(_) => 9,
-            Self::ServerReported(_) => 10,
-            Self::OutboxFull { .. } => 11,
-            Self::AddsExpired { .. } => 12,
-            Self::Unusable { .. } => 13,
-            Self::Settings(_) => 14,
+            Self::V1Expected => 4,
+            Self::StoppedAnswering { .. } => 5,
+            Self::BinaryFrame => 6,
+            Self::UnreadableFrame(_) => 7,
+            Self::UnreadableList(_) => 8,
+            Self::SlowedDown { .. } => 9,
+            Self::RequestRefused(_) => 10,
+            Self::ServerReported(_) => 11,
+            Self::OutboxFull { .. } => 12,
+            Self::AddsExpired { .. } => 13,
+            Self::Unusable { .. } => 14,
+            Self::Settings(_) => 15,
         };
         Self::KINDS[index]
     }
@@ -201,6 +211,10 @@ mod tests {
                     close: close(4403, "go away"),
                 },
                 "the server refused this client (code 4403: go away); press retry to try again",
+            ),
+            (
+                Problem::V1Expected,
+                "the server answered without roster.v1; adds are waiting for it, so Roster tries again",
             ),
             (
                 Problem::StoppedAnswering { timeout_ms: 5 },

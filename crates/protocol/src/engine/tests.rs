@@ -661,12 +661,15 @@ fn adds_a_v1_server_may_have_done_or_another_tab_may_send_never_go_to_a_seed_ser
     h.event(Event::Add);
     for _ in 0..2 {
         h.event(Event::Retry);
-        assert!(sent(&h.event(Event::Opened {
+        let actions = h.event(Event::Opened {
             protocol: Protocol::Seed,
-        }))
-        .is_empty());
+        });
+        assert!(sent(&actions).is_empty());
+        // It closes that connection and tries again, with backoff.
+        assert_eq!(closes(&actions), [close_code::NORMAL]);
+        assert_eq!(h.state(), ConnectionState::Reconnecting);
+        assert_eq!(h.status().last_error, Some(Problem::V1Expected));
         assert_eq!(h.engine.pending(), 2);
-        h.drop_with(1006);
     }
     // The next v1 connection sends both under their ids.
     h.event(Event::Retry);
