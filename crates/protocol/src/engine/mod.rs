@@ -641,8 +641,10 @@ impl Engine {
             self.shown.pending = Some(pending);
             out.push(Action::ShowPending(pending));
         }
-        let saved = self.outbox.saved();
-        if self.shown.saved.as_ref() != Some(&saved) {
+        let saved_already =
+            (self.shown.saved.as_deref()).is_some_and(|shown| self.outbox.is_saved_as(shown));
+        if !saved_already {
+            let saved = self.outbox.saved();
             self.shown.saved = Some(saved.clone());
             out.push(Action::SaveAdds(saved));
         }

@@ -196,6 +196,17 @@ impl Outbox {
             .collect()
     }
 
+    /// Whether [`Self::saved`] would give exactly `saved`, without building
+    /// it (the engine asks after every event).
+    pub fn is_saved_as(&self, saved: &[SavedAdd]) -> bool {
+        self.entries.len() == saved.len()
+            && self.entries.iter().zip(saved).all(|(entry, add)| {
+                entry.request_id == add.request_id
+                    && entry.queued_at == add.queued_at
+                    && entry.sent == add.sent
+            })
+    }
+
     /// Puts back adds kept from before a reload, oldest first, after any
     /// already here; an id already queued is skipped, and so is anything
     /// beyond `max`.
@@ -267,6 +278,8 @@ mod tests {
         outbox.push(rid(1), 50).unwrap();
         outbox.send_ready(60);
         let saved = outbox.saved();
+        assert!(outbox.is_saved_as(&saved));
+        assert!(!outbox.is_saved_as(&[]));
         assert_eq!(
             saved,
             [SavedAdd {
