@@ -18,8 +18,9 @@ const dist = option('--dist', path.join(ROOT, 'dist'));
 // this stack cannot reach it. Settings, themes and typed problems: +2.6 KB;
 // the embed's height reports: +0.8 KB; adds kept across reloads: +2.5 KB;
 // the error view: +2.7 KB; pausing live updates: +2.6 KB; mount() and
-// <roster-users>: +5.4 KB.
-const budgetKb = Number(option('--budget-kb', '137'));
+// <roster-users>: +5.4 KB; the filter ("N of M") and the "N new" button:
+// +5.9 KB; public/embed-example.html: +2.0 KB.
+const budgetKb = Number(option('--budget-kb', '145'));
 
 // Every file, subfolders included (wasm-bindgen's snippets/).
 const rows = fs.readdirSync(dist, { recursive: true }).sort()

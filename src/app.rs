@@ -7,7 +7,7 @@ use web_sys::Element;
 
 use crate::components::{
     AddUserButton, ConnectionBadge, ConnectionControls, ErrorBanner, PauseToggle, UserCount,
-    UserList, ViewerCount,
+    UserFilter, UserList, ViewerCount,
 };
 use crate::settings::{self, PageSettings, Source};
 use crate::socket::use_roster_socket;
@@ -74,6 +74,9 @@ pub fn Roster(
     let socket = use_roster_socket(page.url, page.settings.engine, page.problems);
     let users = socket.users;
     let count = Signal::derive(move || users.with(|users| users.len()));
+    let shown = Signal::derive(move || {
+        users.with(|users| users.filter().map(|_| users.shown_len()))
+    });
     if let Some(on_users) = listeners.on_users {
         Effect::new(move |_| on_users(count.get()));
     }
@@ -85,6 +88,8 @@ pub fn Roster(
     let retry = Callback::new(move |()| socket.retry());
     let disconnect = Callback::new(move |()| socket.disconnect());
     let toggle_pause = Callback::new(move |()| socket.toggle_pause());
+    let filter = Callback::new(move |text: String| socket.set_filter(&text));
+    let seen = Callback::new(move |()| socket.mark_seen());
     view! {
         <main class=class>
             <header class="roster-header">
@@ -96,14 +101,16 @@ pub fn Roster(
                 </div>
             </header>
             <section class="roster-toolbar">
-                <UserCount count />
+                <UserCount count shown />
                 <div class="roster-actions">
                     <PauseToggle paused=socket.paused held=socket.held on_toggle=toggle_pause />
                     <AddUserButton on_add=add_user pending=socket.pending />
                 </div>
             </section>
+
+            <UserFilter on_filter=filter />
             <ErrorBanner status=socket.status />
-            <UserList users />
+            <UserList users on_seen=seen />
         </main>
     }
 }

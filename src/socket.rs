@@ -21,7 +21,7 @@ use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use roster_protocol::engine::{Action, Engine, EngineConfig, Event, Millis, SavedAdd};
-use roster_protocol::list::{HeldEdits, ListEdit, UserList};
+use roster_protocol::list::{Filter, HeldEdits, ListEdit, UserList};
 use roster_protocol::{ConnectionState, ConnectionStatus, Problem, Protocol, SUBPROTOCOL};
 
 /// The live list and its connection, as the components need them.
@@ -104,11 +104,35 @@ impl RosterSocket {
         pause.set_paused.set(false);
     }
 
+    /// Shows only the users whose name or email contains `text` (blank:
+    /// everyone). Changes go on arriving, and go through it.
+    pub fn set_filter(&self, text: &str) {
+        let filter = filter_for(text);
+        self.pause.set_users.update(|users| users.set_filter(filter));
+    }
+
+    /// The reader has seen the end of the list: nobody in it is new any
+    /// more. Nothing on screen changes, so nothing is told.
+    pub fn mark_seen(&self) {
+        self.pause.set_users.update_untracked(|users| users.mark_seen());
+    }
+
     fn tell(&self, event: Event) {
         // After unmount nobody is left to care about the click.
         self.events
             .with_value(|events| events.unbounded_send(event).ok());
     }
+}
+
+/// The list's filter for `text`; `None` for blank text.
+pub fn filter_for(text: &str) -> Option<Filter> {
+    Filter::new(text, lower_case)
+}
+
+/// Lower-cases text with the browser's own Unicode tables (see
+/// `roster_protocol::list::Fold`).
+fn lower_case(text: &str) -> String {
+    js_sys::JsString::from(text).to_lower_case().into()
 }
 
 /// Starts the connection for `url` with `config` and returns its signals.

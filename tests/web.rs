@@ -7,11 +7,11 @@ use leptos::mount::mount_to;
 use leptos::prelude::*;
 use leptos::task::tick;
 use roster::components::{
-    AddUserButton, ConnectionBadge, ConnectionControls, ErrorBanner, UserCount, UserList,
-    ViewerCount, ROW_HEIGHT_PX,
+    AddUserButton, ConnectionBadge, ConnectionControls, ErrorBanner, UserCount, UserFilter,
+    UserList, ViewerCount, ROW_HEIGHT_PX,
 };
 use roster::settings::Source;
-use roster::socket::use_roster_socket;
+use roster::socket::{filter_for, use_roster_socket};
 use roster_protocol::engine::{Close, EngineConfig};
 use roster_protocol::list::{ListEdit, UserList as Users};
 use roster_protocol::settings::Theme;
@@ -344,6 +344,143 @@ async fn at_the_very_top_new_rows_come_into_view() {
     drawn().await;
     assert_eq!(scroller(&root).scroll_top(), 0);
     assert_eq!(row_ids(&root)[0], "new");
+}
+
+/// Sets the list's filter as the page does.
+fn set_filter(users: RwSignal<Users>, text: &str) {
+    users.update(|list| list.set_filter(filter_for(text)));
+}
+
+fn text_of(root: &HtmlElement, selector: &str) -> String {
+    select(root, selector).text_content().unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn a_filter_shows_only_matching_rows_from_the_top_and_says_when_none_match() {
+    let root = test_root_of_height(400);
+    let users = list(many(1_000));
+    let _mounted = mount_to(root.clone(), move || view! { <UserList users /> });
+    scroll_to(&root, (500.0 * ROW_HEIGHT_PX) as i32, "502").await;
+
+    // "User 99" is in users 99 and 990 to 999; case is ignored.
+    set_filter(users, "uSER 99");
+    drawn().await;
+    assert_eq!(scroller(&root).scroll_top(), 0, "a new filter starts at the top");
+    let ids: Vec<String> = std::iter::once(99).chain(990..=999).map(|id| id.to_string()).collect();
+    assert_eq!(row_ids(&root), ids);
+    let first = &select_all(&root, "[data-testid=user-row]")[0];
+    assert_eq!(first.get_attribute("aria-setsize").as_deref(), Some("11"));
+
+    // A change goes through the filter: a match appears, others do not.
+    users.update(|list| list.upsert(user("1001", "user 99 again")));
+    users.update(|list| list.upsert(user("1002", "Someone Else")));
+    users.update(|list| list.edit(ListEdit::Remove(UserId::new("990"))));
+    drawn().await;
+    assert_eq!(row_ids(&root).len(), 11);
+    assert_eq!(row_ids(&root).last().map(String::as_str), Some("1001"));
+    assert!(!row_ids(&root).contains(&"990".to_owned()));
+
+    // By email too, and nothing matched says so.
+    set_filter(users, "1002@ROSTER");
+    drawn().await;
+    assert_eq!(row_ids(&root), ["1002"]);
+    set_filter(users, "nobody");
+    drawn().await;
+    assert!(row_ids(&root).is_empty());
+    assert_eq!(text_of(&root, "[data-testid=user-list-empty]"), "No users match the filter.");
+
+    // Clearing it shows everyone again.
+    set_filter(users, "");
+    drawn().await;
+    assert!(root.query_selector("[data-testid=user-list-empty]").unwrap().is_none());
+    assert_eq!(row_ids(&root)[0], "1");
+}
+
+#[wasm_bindgen_test]
+async fn the_filter_ignores_case_beyond_ascii_with_the_browsers_own_tables() {
+    let zoe = user("1", "Zoë Ångström");
+    assert!(filter_for("ÅNGSTRÖM").unwrap().matches(&zoe));
+    assert!(filter_for("zoË").unwrap().matches(&zoe));
+    assert!(!filter_for("zoe").unwrap().matches(&zoe));
+    assert!(filter_for(" \t").is_none());
+}
+
+#[wasm_bindgen_test]
+async fn the_filter_box_reports_each_edit() {
+    let root = test_root();
+    let typed = RwSignal::new(Vec::<String>::new());
+    let on_filter = Callback::new(move |text: String| typed.update(|all| all.push(text)));
+    let _mounted = mount_to(root.clone(), move || view! { <UserFilter on_filter /> });
+    let input: web_sys::HtmlInputElement = select(&root, "[data-testid=filter]").unchecked_into();
+    assert_eq!(input.type_(), "search");
+    assert!(input.get_attribute("aria-label").is_some(), "it has a name");
+    for text in ["a", "ad", ""] {
+        input.set_value(text);
+        input.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    }
+    assert_eq!(typed.get_untracked(), ["a", "ad", ""]);
+}
+
+#[wasm_bindgen_test]
+async fn users_arriving_below_the_view_are_counted_and_the_button_goes_to_them() {
+    let root = test_root_of_height(400);
+    let users = list(many(100));
+    let on_seen = Callback::new(move |()| users.update_untracked(|list| list.mark_seen()));
+    let _mounted = mount_to(root.clone(), move || view! { <UserList users on_seen /> });
+    let button = select(&root, "[data-testid=new-users]");
+    assert!(button.hidden(), "nobody is new yet");
+
+    // At the top, away from the end: the view holds still and counts.
+    users.update(|list| list.upsert(user("101", "New One")));
+    drawn().await;
+    assert_eq!(scroller(&root).scroll_top(), 0);
+    assert_eq!(row_ids(&root)[0], "1");
+    assert!(!button.hidden());
+    assert_eq!(button.text_content().unwrap(), "1 new user ↓");
+    users.update(|list| list.upsert(user("102", "New Two")));
+    users.update(|list| list.upsert(user("5", "Renamed, not new")));
+    drawn().await;
+    assert_eq!(button.text_content().unwrap(), "2 new users ↓");
+
+    // The button takes the reader to them, and goes.
+    button.click();
+    drawn().await;
+    assert!(button.hidden());
+    let view = scroller(&root).get_bounding_client_rect();
+    assert!(screen_top(&root, "102") < view.bottom(), "the newest is in view");
+    assert!(root.query_selector(":focus").unwrap().is_some_and(|f| f == scroller(&root).into()));
+
+    // At the end, the view follows new users, with nothing to count.
+    let top = scroller(&root).scroll_top();
+    users.update(|list| list.upsert(user("103", "New Three")));
+    drawn().await;
+    assert!(scroller(&root).scroll_top() > top, "it followed the end");
+    let last = select(&root, "[data-user-id='103']").get_bounding_client_rect();
+    assert!(last.bottom() <= view.bottom() + 1.0, "the newest is fully in view");
+    assert!(button.hidden());
+
+    // Scrolled away again: counted again; back at the end: gone.
+    scroll_to(&root, 0, "1").await;
+    users.update(|list| list.upsert(user("104", "New Four")));
+    drawn().await;
+    assert_eq!(button.text_content().unwrap(), "1 new user ↓");
+    scroll_to(&root, 1_000_000, "104").await;
+    assert!(eventually(|| button.hidden()).await, "seen at the end");
+}
+
+#[wasm_bindgen_test]
+async fn the_count_says_how_many_of_all_users_a_filter_shows() {
+    let root = test_root();
+    let count = RwSignal::new(100usize);
+    let shown = RwSignal::new(None::<usize>);
+    let _mounted = mount_to(root.clone(), move || view! { <UserCount count shown /> });
+    assert_eq!(text_of(&root, "[data-testid=shown-count]"), "");
+    assert_eq!(root.text_content().unwrap(), "100 users");
+    shown.set(Some(12));
+    tick().await;
+    assert_eq!(text_of(&root, "[data-testid=shown-count]"), "12 of ");
+    assert_eq!(root.text_content().unwrap(), "12 of 100 users");
+    assert_eq!(text_of(&root, "[data-testid=user-count]"), "100");
 }
 
 #[wasm_bindgen_test]

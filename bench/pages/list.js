@@ -2,8 +2,9 @@
 // snapshot, changes and row markup as Roster's list, in plain JavaScript.
 // list.html?windowed windows the list exactly as Roster does
 // (src/components/user_list.rs: 56 px rows, 8 rows of overscan, the window
-// height as the view, the top row as the scroll anchor); plain list.html
-// puts every row in the DOM.
+// height as the view, the top row as the scroll anchor) and has a filter
+// box as a plain page would write it (lower-case and search every user);
+// plain list.html puts every row in the DOM.
 const ROW_HEIGHT_PX = 56;
 const OVERSCAN_ROWS = 8;
 const windowed = new URLSearchParams(location.search).has('windowed');
@@ -13,6 +14,18 @@ const positionOf = new Map();
 const list = document.querySelector('[data-testid=user-list]');
 const scroller = document.querySelector('[data-testid=user-list-scroller]');
 const count = document.querySelector('[data-testid=user-count]');
+const filterBox = document.querySelector('[data-testid=filter]');
+/** The users shown: all of them, or the filter's matches. */
+let shown = users;
+let filterText = '';
+
+function matches(user) {
+  return user.name.toLowerCase().includes(filterText) || user.email.toLowerCase().includes(filterText);
+}
+
+function refilter() {
+  shown = filterText ? users.filter(matches) : users;
+}
 
 function initials(name) {
   return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0].toUpperCase()).join('');
@@ -24,7 +37,7 @@ function rowFor(user, position) {
   li.dataset.testid = 'user-row';
   li.dataset.userId = user.id;
   li.setAttribute('aria-posinset', String(position + 1));
-  li.setAttribute('aria-setsize', String(users.length));
+  li.setAttribute('aria-setsize', String(shown.length));
   li.style.height = `${ROW_HEIGHT_PX}px`;
   const parts = [
     ['user-avatar', initials(user.name)],
@@ -60,26 +73,26 @@ let windowEnd = 0;
 function renderWindow() {
   const top = scroller.scrollTop;
   const first = Math.max(0, Math.floor(top / ROW_HEIGHT_PX) - OVERSCAN_ROWS);
-  const end = Math.min(users.length, Math.ceil((top + window.innerHeight) / ROW_HEIGHT_PX) + OVERSCAN_ROWS);
-  list.style.height = `${users.length * ROW_HEIGHT_PX}px`;
+  const end = Math.min(shown.length, Math.ceil((top + window.innerHeight) / ROW_HEIGHT_PX) + OVERSCAN_ROWS);
+  list.style.height = `${shown.length * ROW_HEIGHT_PX}px`;
   list.style.paddingTop = `${first * ROW_HEIGHT_PX}px`;
   windowEnd = end;
   const key = `${first}:${end}`;
   if (key === drawn) return;
   drawn = key;
   const fragment = document.createDocumentFragment();
-  for (let i = first; i < end; i++) fragment.append(rowFor(users[i], i));
+  for (let i = first; i < end; i++) fragment.append(rowFor(shown[i], i));
   list.replaceChildren(fragment);
 }
 
 function setAnchor() {
   const top = scroller.scrollTop;
   const position = Math.floor(top / ROW_HEIGHT_PX);
-  anchor = top > 0 && users[position] ? [users[position].id, top - position * ROW_HEIGHT_PX] : null;
+  anchor = top > 0 && shown[position] ? [shown[position].id, top - position * ROW_HEIGHT_PX] : null;
 }
 
 function keepAnchor() {
-  if (!anchor) return;
+  if (!anchor || filterText) return;
   const position = positionOf.get(anchor[0]);
   if (position === undefined) return setAnchor();
   const top = position * ROW_HEIGHT_PX + anchor[1];
@@ -91,6 +104,16 @@ if (windowed) {
     setAnchor();
     renderWindow();
   });
+  filterBox.addEventListener('input', () => {
+    filterText = filterBox.value.trim().toLowerCase();
+    refilter();
+    scroller.scrollTop = 0;
+    anchor = null;
+    drawn = '';
+    renderWindow();
+  });
+} else {
+  filterBox.remove();
 }
 
 // --- applying the protocol ------------------------------------------------------
@@ -120,7 +143,12 @@ function apply(change) {
     reindex(at);
     if (!windowed) list.children[at].remove();
   }
-  if (windowed) {
+  if (windowed && filterText) {
+    // Filtered: the simple way, the whole filter again.
+    refilter();
+    drawn = '';
+    renderWindow();
+  } else if (windowed) {
     // As Roster's keyed rows: only a change inside the rendered window
     // (or above it, which moves it) redraws rows; any other only resizes.
     if (at !== undefined || users.length - 1 < windowEnd) drawn = '';
@@ -142,6 +170,7 @@ socket.onmessage = (event) => {
     positionOf.clear();
     users.push(...message.users);
     reindex(0);
+    refilter();
     if (windowed) {
       drawn = '';
       renderWindow();

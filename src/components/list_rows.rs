@@ -25,7 +25,8 @@ pub(crate) struct Rows {
     drawn: Vec<Row>,
     /// Rows taken out of the DOM, kept for reuse while scrolling.
     spare: Vec<Row>,
-    /// "No users yet.", while the list is empty.
+    /// "No users yet." (or that none matches the filter), while no row is
+    /// shown.
     empty: Option<Element>,
     /// The `<ul>`'s height and top padding as last set, in pixels.
     height: Option<usize>,
@@ -71,10 +72,10 @@ impl Rows {
         }
     }
 
-    /// Shows the users at positions `[first, end)`, pushed down by the
-    /// height of the rows above them.
+    /// Shows the users at positions `[first, end)` of those shown, pushed
+    /// down by the height of the rows above them.
     pub(crate) fn draw(&mut self, users: &UserList, first: usize, end: usize) {
-        let count = users.len();
+        let count = users.shown_len();
         self.size_for(count);
         let padding = pixels(first);
         if self.padding.replace(padding) != Some(padding) {
@@ -89,7 +90,7 @@ impl Rows {
         }
         let mut next = Vec::with_capacity(end.saturating_sub(first));
         for position in first..end {
-            let Some(user) = users.get(position) else {
+            let Some(user) = users.shown(position) else {
                 break;
             };
             let mut row = previous
@@ -106,7 +107,11 @@ impl Rows {
         // No more spares than one window's worth of rows.
         self.spare.truncate(next.len().max(1));
 
-        self.show_empty(count == 0);
+        self.show_empty(match (count, users.filter()) {
+            (0, None) => Some("No users yet."),
+            (0, Some(_)) => Some("No users match the filter."),
+            _ => None,
+        });
         let mut cursor: Option<Node> = self.list.first_child();
         for row in &next {
             let node: &Node = &row.item;
@@ -127,21 +132,26 @@ impl Rows {
         row.user.as_ref().map(|user| &user.id)
     }
 
-    fn show_empty(&mut self, empty: bool) {
-        match (&self.empty, empty) {
-            (None, true) => {
+    fn show_empty(&mut self, text: Option<&str>) {
+        match (&self.empty, text) {
+            (None, Some(text)) => {
                 let item = create("li");
                 item.set_class_name("user-list-empty");
                 set(&item, "data-testid", "user-list-empty");
-                item.set_text_content(Some("No users yet."));
+                item.set_text_content(Some(text));
                 let _ = self.list.append_child(&item);
                 self.empty = Some(item);
             }
-            (Some(item), false) => {
+            (Some(item), Some(text)) => {
+                if item.text_content().as_deref() != Some(text) {
+                    item.set_text_content(Some(text));
+                }
+            }
+            (Some(item), None) => {
                 item.remove();
                 self.empty = None;
             }
-            _ => {}
+            (None, None) => {}
         }
     }
 }

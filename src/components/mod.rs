@@ -3,7 +3,8 @@
 //!
 //! The `data-testid` attributes are a stable interface for tests and for
 //! pages that embed Roster: `connection-status` (with `data-state`),
-//! `user-list`, `user-row` (with `data-user-id`), `user-count`, `add-user`,
+//! `user-list`, `user-row` (with `data-user-id`), `user-count`,
+//! `shown-count` ("N of ", while filtered), `filter`, `new-users`, `add-user`,
 //! `pending-count`, `last-error`, `error-banner` (with `data-problem`),
 //! `error-dismiss`, `pause-toggle` (with `aria-pressed`), `viewer-count`, `attempt`, `next-retry`
 //! (with `data-at`), `connection-detail`, `retry-now`, `disconnect`.
@@ -15,6 +16,7 @@ mod error_banner;
 mod list_rows;
 mod pause_toggle;
 mod user_count;
+mod user_filter;
 mod user_list;
 mod viewer_count;
 
@@ -24,5 +26,6 @@ pub use connection_controls::ConnectionControls;
 pub use error_banner::ErrorBanner;
 pub use pause_toggle::PauseToggle;
 pub use user_count::UserCount;
+pub use user_filter::UserFilter;
 pub use user_list::{UserList, ROW_HEIGHT_PX};
 pub use viewer_count::ViewerCount;

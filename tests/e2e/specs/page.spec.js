@@ -29,6 +29,32 @@ test('a name that looks like HTML is shown as text', async ({ page }) => {
   expect(await page.evaluate(() => window.hacked)).toBeUndefined();
 });
 
+test('users added below the view show "N new" instead of moving the list, and it takes the reader to them', async ({ page }) => {
+  const roster = await new RosterPage(page).open(server.origin);
+  await roster.expectState('connected');
+  const scroller = page.getByTestId('user-list-scroller');
+  const news = page.getByTestId('new-users');
+  const firstRow = await roster.rows.first().getAttribute('data-user-id');
+  await expect(news).toBeHidden();
+
+  const one = await server.add({ name: 'Arrived One' });
+  const two = await server.add({ name: 'Arrived Two' });
+  await expect(news).toHaveText('2 new users ↓');
+  expect(await scroller.evaluate((e) => e.scrollTop)).toBe(0);
+  await expect(roster.rows.first()).toHaveAttribute('data-user-id', firstRow);
+
+  await news.click();
+  await expect(news).toBeHidden();
+  await expect(page.locator(`[data-user-id="${two.id}"]`)).toBeInViewport({ ratio: 1 });
+  await expect(page.locator(`[data-user-id="${one.id}"]`)).toBeInViewport();
+  await expect(scroller).toBeFocused();
+
+  // At the end, the list follows new users.
+  const three = await server.add({ name: 'Arrived Three' });
+  await expect(page.locator(`[data-user-id="${three.id}"]`)).toBeInViewport({ ratio: 1 });
+  await expect(news).toBeHidden();
+});
+
 test('only the connection state is announced, not every change', async ({ page }) => {
   const roster = await new RosterPage(page).open(server.origin);
   await roster.expectState('connected');

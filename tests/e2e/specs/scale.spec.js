@@ -50,3 +50,41 @@ test('100,000 users: the count is right, the DOM stays small, the end is reachab
   await expect(page.locator(`[data-user-id='${added.id}']`)).toContainText('Made Elsewhere');
   expect(await roster.rows.count()).toBeLessThanOrEqual(MAX_ROWS);
 });
+
+test('100,000 users: the filter narrows as you type, says "N of M", and changes go through it', async ({ page }) => {
+  const roster = new RosterPage(page);
+  await roster.open(server.origin);
+  await expect(roster.count).toHaveText(/^\d{6}$/, { timeout: 30_000 });
+  const total = Number(await roster.count.textContent());
+  const filter = page.getByTestId('filter');
+  const shown = page.getByTestId('shown-count');
+  await expect(shown).toBeHidden();
+
+  // Every demo email ends in ".<id>@roster.test": "4242@" is in ten of them.
+  await filter.pressSequentially('4242@');
+  await expect(shown).toHaveText('10 of ');
+  await expect(page.locator('.user-count')).toHaveText(`10 of ${total} users`);
+  const ids = await roster.rows.evaluateAll((rows) => rows.map((r) => r.dataset.userId));
+  expect(ids).toEqual(['4242', '14242', '24242', '34242', '44242', '54242', '64242', '74242', '84242', '94242']);
+  // Typing a character before narrows to one.
+  await filter.press('Home');
+  await filter.press('.');
+  await expect(shown).toHaveText('1 of ');
+  await expect(roster.rows).toHaveCount(1);
+
+  // An add elsewhere that matches appears; one that does not is only counted.
+  await filter.fill('Findme');
+  await expect(page.getByTestId('user-list-empty')).toHaveText('No users match the filter.');
+  await server.add({ name: 'Findme Now', email: 'findme@roster.test' });
+  await server.add({ name: 'Someone Else' });
+  await expect(roster.count).toHaveText(String(total + 2));
+  await expect(shown).toHaveText('1 of ');
+  await expect(roster.rows).toHaveCount(1);
+  await expect(roster.rows.first()).toContainText('Findme Now');
+
+  // Cleared, the whole list is back, from the top.
+  await filter.fill('');
+  await expect(shown).toBeHidden();
+  await expect(roster.rows.first()).toHaveAttribute('data-user-id', '1');
+  await expect(roster.rows.first()).toHaveAttribute('aria-setsize', String(total + 2));
+});

@@ -83,6 +83,17 @@ class RosterServer {
     return response.json();
   }
 
+  /** Adds a user through the HTTP API (as another client would); returns it. */
+  async add(user = {}) {
+    const response = await fetch(`${this.origin}/api/v1/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(user),
+    });
+    if (response.status !== 201) throw new Error(`POST /api/v1/users: ${response.status}`);
+    return response.json();
+  }
+
   /** The value of one line of `/metrics`, e.g. `roster_connections{protocol="seed"}`. */
   async metric(series) {
     const text = await (await fetch(`${this.origin}/metrics`)).text();

@@ -7,6 +7,11 @@
 //!   id already present replaces that user in place, and removes leave a
 //!   hole that a [`Ranks`] tree skips over. Looking a row up by its position,
 //!   or a user's position by id, walks that tree.
+//! - A [`Filter`] typed by the reader narrows what the list shows: a second
+//!   tree counts only the users it lets through, so the rows on screen are
+//!   still found in O(log n), and a change costs one match.
+//! - The list also knows which users arrived since the reader last saw its
+//!   end ([`UserList::new_since_seen`]), for the "N new" indicator.
 //! - [`ListEdit`] is what the connection engine tells the view to do to it.
 //! - [`ListVersion`] is the engine's side: which v1 version the list is at,
 //!   and whether a change is the next one.
@@ -18,6 +23,13 @@ use rustc_hash::FxBuildHasher;
 
 use crate::user::{User, UserId};
 use crate::v1::{Change, ChangeOp};
+
+mod filter;
+mod ranks;
+
+pub use filter::{Filter, Fold};
+use filter::Filtered;
+use ranks::Ranks;
 
 /// One edit to the list on screen.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,6 +70,15 @@ pub struct UserList {
     slot_of: HashTable<usize>,
     /// Counts the present users over slot ranges: position ↔ slot.
     ranks: Ranks,
+    /// The reader's filter and the slots it shows; `None` shows everyone.
+    filter: Option<Filtered>,
+    /// Where the list ended when the reader last saw its end: users in
+    /// slots from here on are new to them. Adds only ever append, so a
+    /// boundary between slots is all it takes.
+    seen_end: usize,
+    /// How many snapshots replaced the list, so that a view can tell a
+    /// new list from a changed one.
+    replaced: u64,
 }
 
 impl PartialEq for UserList {
@@ -75,7 +96,7 @@ impl UserList {
         let mut list = Self {
             slots: Vec::with_capacity(users.len()),
             slot_of: HashTable::with_capacity(users.len()),
-            ranks: Ranks::default(),
+            ..Self::default()
         };
         for user in users {
             match list.find(&user.id) {
@@ -85,7 +106,19 @@ impl UserList {
         }
         // Every slot is present: built in O(n), not n pushes.
         list.ranks = Ranks::all_present(list.slots.len());
+        list.seen_end = list.slots.len();
         list
+    }
+
+    /// Rebuilds the list from `users`, keeping the filter, the snapshot
+    /// count, and where the reader's seen boundary falls among `users`.
+    fn rebuild(&mut self, users: Vec<User>, seen: usize) {
+        let filter = self.filter.take().map(|filtered| filtered.filter);
+        let replaced = self.replaced;
+        *self = Self::from_users(users);
+        self.seen_end = seen.min(self.slots.len());
+        self.replaced = replaced;
+        self.filter = filter.map(|filter| Filtered::build(filter, &self.slots));
     }
 
     /// The slot of the user with `id`, if present.
@@ -136,8 +169,14 @@ impl UserList {
     /// Adds `user` at the end, or replaces the user with its id in place.
     pub fn upsert(&mut self, user: User) {
         if let Some(slot) = self.find(&user.id) {
+            if let Some(filtered) = &mut self.filter {
+                filtered.update(slot, Some(&user));
+            }
             self.slots[slot] = Some(user);
             return;
+        }
+        if let Some(filtered) = &mut self.filter {
+            filtered.push(&user);
         }
         self.append(user);
         self.ranks.push(1);
@@ -152,6 +191,9 @@ impl UserList {
             .ok()?;
         let (slot, _) = entry.remove();
         self.ranks.add(slot, -1);
+        if let Some(filtered) = &mut self.filter {
+            filtered.update(slot, None);
+        }
         let user = self.slots[slot].take();
         let holes = self.slots.len() - self.len();
         if holes > MIN_HOLES_BEFORE_COMPACTING && holes > self.len() {
@@ -163,7 +205,11 @@ impl UserList {
     /// Applies one edit from the engine.
     pub fn edit(&mut self, edit: ListEdit) {
         match edit {
-            ListEdit::Replace(users) => *self = Self::from_users(users),
+            ListEdit::Replace(users) => {
+                // Who in a snapshot is new cannot be told: none is.
+                self.rebuild(users, usize::MAX);
+                self.replaced += 1;
+            }
             ListEdit::Upsert(user) => self.upsert(user),
             ListEdit::Remove(id) => {
                 self.remove(&id);
@@ -172,8 +218,76 @@ impl UserList {
     }
 
     fn compact(&mut self) {
+        let seen = self.ranks.live_before(self.seen_end);
         let users = std::mem::take(&mut self.slots).into_iter().flatten();
-        *self = Self::from_users(users.collect());
+        self.rebuild(users.collect(), seen);
+    }
+
+    /// Shows only the users `filter` matches; `None` shows everyone. O(n),
+    /// and while the reader types more, O(n) cheap steps plus a match per
+    /// user still shown.
+    pub fn set_filter(&mut self, filter: Option<Filter>) {
+        let previous = self.filter.take();
+        self.filter = filter.map(|filter| match previous {
+            Some(previous) => previous.refine(filter, &self.slots),
+            None => Filtered::build(filter, &self.slots),
+        });
+    }
+
+    /// The filter's text, when one is set.
+    pub fn filter(&self) -> Option<&str> {
+        self.filter.as_ref().map(|filtered| filtered.filter.text())
+    }
+
+    /// Counts the users shown: every present user, or the filter's.
+    fn shown_ranks(&self) -> &Ranks {
+        self.filter
+            .as_ref()
+            .map_or(&self.ranks, |filtered| &filtered.ranks)
+    }
+
+    /// How many users the list shows (all of them without a filter).
+    pub fn shown_len(&self) -> usize {
+        match &self.filter {
+            Some(filtered) => filtered.ranks.total(),
+            None => self.len(),
+        }
+    }
+
+    /// The user at `position` among those shown.
+    pub fn shown(&self, position: usize) -> Option<&User> {
+        if position >= self.shown_len() {
+            return None;
+        }
+        self.slots[self.shown_ranks().slot_of_rank(position)].as_ref()
+    }
+
+    /// Where the user with `id` is among those shown, if shown.
+    pub fn shown_position(&self, id: &UserId) -> Option<usize> {
+        let slot = self.find(id)?;
+        if let Some(filtered) = &self.filter {
+            if !filtered.shows(slot) {
+                return None;
+            }
+        }
+        Some(self.shown_ranks().live_before(slot))
+    }
+
+    /// The reader has seen the end of the list: nobody in it is new.
+    pub fn mark_seen(&mut self) {
+        self.seen_end = self.slots.len();
+    }
+
+    /// How many users shown were added since the reader last saw the end
+    /// of the list ([`Self::mark_seen`]).
+    pub fn new_since_seen(&self) -> usize {
+        let ranks = self.shown_ranks();
+        ranks.total() - ranks.live_before(self.seen_end)
+    }
+
+    /// How many snapshots have replaced the list.
+    pub fn replaced(&self) -> u64 {
+        self.replaced
     }
 }
 
@@ -188,80 +302,6 @@ fn id_in(slots: &[Option<User>], slot: usize) -> &UserId {
         .as_ref()
         .expect("the index names only present slots")
         .id
-}
-
-/// A Fenwick (binary indexed) tree over the slots, each counting 1 while
-/// its user is present: prefix sums give a slot's position, and a descent
-/// finds the slot at a position, both in O(log n). It grows by appending.
-#[derive(Clone, Debug, Default)]
-struct Ranks {
-    /// 1-based: `tree[i - 1]` sums the slots `(i - lowbit(i), i]`.
-    tree: Vec<i64>,
-}
-
-fn lowbit(i: usize) -> usize {
-    i & i.wrapping_neg()
-}
-
-impl Ranks {
-    /// `count` slots, each counting 1: node `i` covers `lowbit(i)` slots.
-    fn all_present(count: usize) -> Self {
-        Self {
-            tree: (1..=count).map(|i| lowbit(i) as i64).collect(),
-        }
-    }
-
-    /// Appends a slot counting `value`.
-    fn push(&mut self, value: i64) {
-        let i = self.tree.len() + 1;
-        // The new node covers (i - lowbit(i), i]: its own value plus the
-        // slots before it in that range.
-        let covered = self.prefix(i - 1) - self.prefix(i - lowbit(i));
-        self.tree.push(value + covered);
-    }
-
-    /// Adds `delta` to slot `slot` (0-based).
-    fn add(&mut self, slot: usize, delta: i64) {
-        let mut i = slot + 1;
-        while i <= self.tree.len() {
-            self.tree[i - 1] += delta;
-            i += lowbit(i);
-        }
-    }
-
-    /// The sum over the first `count` slots.
-    fn prefix(&self, count: usize) -> i64 {
-        let mut sum = 0;
-        let mut i = count;
-        while i > 0 {
-            sum += self.tree[i - 1];
-            i -= lowbit(i);
-        }
-        sum
-    }
-
-    /// How many present slots come before `slot`.
-    fn live_before(&self, slot: usize) -> usize {
-        self.prefix(slot) as usize
-    }
-
-    /// The slot holding the present user at `rank` (0-based); the caller
-    /// checks that there are more than `rank` present users.
-    fn slot_of_rank(&self, rank: usize) -> usize {
-        let n = self.tree.len();
-        let mut remaining = rank as i64;
-        let mut pos = 0;
-        let mut step = if n == 0 { 0 } else { 1 << n.ilog2() };
-        while step > 0 {
-            let next = pos + step;
-            if next <= n && self.tree[next - 1] <= remaining {
-                pos = next;
-                remaining -= self.tree[next - 1];
-            }
-            step >>= 1;
-        }
-        pos
-    }
 }
 
 /// What checking a change's version found.
@@ -463,6 +503,72 @@ mod tests {
         assert!(list.slots.len() <= 2 * list.len() + MIN_HOLES_BEFORE_COMPACTING);
     }
 
+    fn shown_ids(list: &UserList) -> Vec<String> {
+        (0..list.shown_len())
+            .map(|position| list.shown(position).unwrap().id.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_filter_shows_matching_users_in_order_and_follows_changes() {
+        let mut list = list_of(1..=30);
+        list.set_filter(Filter::new("u2", str::to_lowercase));
+        assert_eq!(list.filter(), Some("u2"));
+        assert_eq!(shown_ids(&list), ["2", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29"]);
+        assert_eq!(list.shown_position(&UserId::from(21)), Some(2));
+        assert_eq!(list.shown_position(&UserId::from(3)), None, "not shown");
+        // Typing more narrows; deleting widens again.
+        list.set_filter(Filter::new("U2 ", str::to_lowercase));
+        assert_eq!(list.shown_len(), 11, "trimmed, case ignored");
+        list.set_filter(Filter::new("u22", str::to_lowercase));
+        assert_eq!(shown_ids(&list), ["22"]);
+        list.set_filter(Filter::new("u2", str::to_lowercase));
+        assert_eq!(list.shown_len(), 11);
+        // Changes go through the filter.
+        list.upsert(user(200));
+        list.remove(&UserId::from(20));
+        list.upsert(User { name: "Renamed".into(), email: "x@y".into(), ..user(21) });
+        list.upsert(User { name: "now U2".into(), ..user(5) });
+        assert_eq!(shown_ids(&list), ["2", "5", "22", "23", "24", "25", "26", "27", "28", "29", "200"]);
+        // A snapshot keeps the filter.
+        list.edit(ListEdit::Replace((1..=40).map(user).collect()));
+        assert_eq!(list.filter(), Some("u2"));
+        assert_eq!(list.shown_len(), 11);
+        list.set_filter(Filter::new(" ", str::to_lowercase));
+        assert_eq!(list.filter(), None);
+        assert_eq!(list.shown_len(), 40);
+        assert_eq!(list.shown(39), Some(&user(40)));
+    }
+
+    #[test]
+    fn a_filter_and_the_seen_boundary_survive_compaction() {
+        let n = 10_000;
+        let mut list = list_of(1..=n);
+        assert_eq!(list.new_since_seen(), 0, "a snapshot's users are not new");
+        list.upsert(user(n + 1));
+        list.upsert(user(n + 2));
+        list.set_filter(Filter::new("@roster", str::to_lowercase));
+        assert_eq!(list.new_since_seen(), 2);
+        list.mark_seen();
+        list.upsert(user(n + 3));
+        list.upsert(user(n + 4));
+        assert_eq!(list.new_since_seen(), 2);
+        // Removing most users compacts the slots at least once.
+        for id in 1..=n {
+            list.remove(&UserId::from(id));
+        }
+        assert!(list.slots.len() < 100, "compacted");
+        assert_eq!(shown_ids(&list), [(n + 1).to_string(), (n + 2).to_string(), (n + 3).to_string(), (n + 4).to_string()]);
+        assert_eq!(list.new_since_seen(), 2);
+        list.set_filter(Filter::new(&format!("u{}", n + 4), str::to_lowercase));
+        assert_eq!(list.new_since_seen(), 1, "the new users shown");
+        list.mark_seen();
+        assert_eq!(list.new_since_seen(), 0);
+        let replaced = list.replaced();
+        list.edit(ListEdit::Replace(vec![user(1)]));
+        assert_eq!(list.replaced(), replaced + 1);
+    }
+
     #[test]
     fn versions_apply_in_order_and_gaps_are_reported() {
         let mut version = ListVersion::default();
@@ -482,6 +588,8 @@ mod tests {
         Upsert(u64, bool),
         Remove(u64),
         Replace(Vec<u64>),
+        Filter(String),
+        MarkSeen,
     }
 
     fn any_op() -> impl Strategy<Value = Op> {
@@ -489,6 +597,8 @@ mod tests {
             6 => (0..200u64, any::<bool>()).prop_map(|(id, renamed)| Op::Upsert(id, renamed)),
             5 => (0..200u64).prop_map(Op::Remove),
             1 => prop::collection::vec(0..200u64, 0..50).prop_map(Op::Replace),
+            1 => "[ uU1-3!@]{0,3}".prop_map(Op::Filter),
+            1 => Just(Op::MarkSeen),
         ]
     }
 
@@ -509,13 +619,32 @@ mod tests {
         }
     }
 
+    /// The obvious filter: lower-case everything and search.
+    fn naive_matches(filter: &str, user: &User) -> bool {
+        let needle = filter.trim().to_lowercase();
+        user.name.to_lowercase().contains(&needle) || user.email.to_lowercase().contains(&needle)
+    }
+
     proptest! {
         #[test]
         fn matches_a_naive_list(ops in prop::collection::vec(any_op(), 0..400)) {
             let mut list = UserList::default();
-            let mut naive = Vec::new();
+            let mut naive: Vec<User> = Vec::new();
+            // The ids added since the reader last saw the end.
+            let mut new_ids: Vec<UserId> = Vec::new();
+            let mut filter = String::new();
             for op in ops {
                 let edit = match op {
+                    Op::Filter(text) => {
+                        list.set_filter(Filter::new(&text, str::to_lowercase));
+                        filter = text;
+                        continue;
+                    }
+                    Op::MarkSeen => {
+                        list.mark_seen();
+                        new_ids.clear();
+                        continue;
+                    }
                     Op::Upsert(id, renamed) => {
                         let mut u = user(id);
                         if renamed { u.name.push('!'); }
@@ -524,6 +653,14 @@ mod tests {
                     Op::Remove(id) => ListEdit::Remove(UserId::from(id)),
                     Op::Replace(ids) => ListEdit::Replace(ids.into_iter().map(user).collect()),
                 };
+                match &edit {
+                    ListEdit::Replace(_) => new_ids.clear(),
+                    ListEdit::Upsert(user) if !naive.iter().any(|u| u.id == user.id) => {
+                        new_ids.push(user.id.clone());
+                    }
+                    ListEdit::Remove(id) => new_ids.retain(|new| new != id),
+                    ListEdit::Upsert(_) => {}
+                }
                 naive_apply(&mut naive, &edit);
                 list.edit(edit);
                 prop_assert_eq!(list.len(), naive.len());
@@ -532,6 +669,16 @@ mod tests {
                     prop_assert_eq!(list.position(&expected.id), Some(position));
                 }
                 prop_assert_eq!(list.get(naive.len()), None);
+
+                let shown: Vec<&User> = naive.iter().filter(|u| naive_matches(&filter, u)).collect();
+                prop_assert_eq!(list.shown_len(), shown.len());
+                for (position, expected) in shown.iter().enumerate() {
+                    prop_assert_eq!(list.shown(position), Some(*expected));
+                    prop_assert_eq!(list.shown_position(&expected.id), Some(position));
+                }
+                prop_assert_eq!(list.shown(shown.len()), None);
+                let new = shown.iter().filter(|u| new_ids.contains(&u.id)).count();
+                prop_assert_eq!(list.new_since_seen(), new);
             }
         }
     }
