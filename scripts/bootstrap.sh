@@ -3,8 +3,10 @@
 # when it is missing, so a second run takes seconds.
 #
 #   scripts/bootstrap.sh           wasm toolchain, trunk, wasm-bindgen
-#   scripts/bootstrap.sh --test    the same, plus Chromium, ChromeDriver and
-#                                  the end-to-end tests' npm packages
+#   scripts/bootstrap.sh --test    the same, plus Chromium, ChromeDriver,
+#                                  redis-server (the Redis tests start their
+#                                  own on a free port) and the end-to-end
+#                                  tests' npm packages
 #
 # The wasm toolchain: rustup's wasm32-unknown-unknown target where it is
 # installed or can be added; otherwise Debian's rustc-web, which builds the
@@ -137,7 +139,7 @@ install_tools() {
 }
 
 install_test_tools() {
-    apt_install chromium chromium-driver
+    apt_install chromium chromium-driver redis-server
     command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
     local e2e="$ROSTER_ROOT/tests/e2e"
     if [ ! -d "$e2e/node_modules" ] || [ "$e2e/package-lock.json" -nt "$e2e/node_modules/.package-lock.json" ]; then

@@ -74,9 +74,8 @@ pub fn Roster(
     let socket = use_roster_socket(page.url, page.settings.engine, page.problems);
     let users = socket.users;
     let count = Signal::derive(move || users.with(|users| users.len()));
-    let shown = Signal::derive(move || {
-        users.with(|users| users.filter().map(|_| users.shown_len()))
-    });
+    let shown =
+        Signal::derive(move || users.with(|users| users.filter().map(|_| users.shown_len())));
     if let Some(on_users) = listeners.on_users {
         Effect::new(move |_| on_users(count.get()));
     }

@@ -108,13 +108,17 @@ impl RosterSocket {
     /// everyone). Changes go on arriving, and go through it.
     pub fn set_filter(&self, text: &str) {
         let filter = filter_for(text);
-        self.pause.set_users.update(|users| users.set_filter(filter));
+        self.pause
+            .set_users
+            .update(|users| users.set_filter(filter));
     }
 
     /// The reader has seen the end of the list: nobody in it is new any
     /// more. Nothing on screen changes, so nothing is told.
     pub fn mark_seen(&self) {
-        self.pause.set_users.update_untracked(|users| users.mark_seen());
+        self.pause
+            .set_users
+            .update_untracked(|users| users.mark_seen());
     }
 
     fn tell(&self, event: Event) {

@@ -365,8 +365,15 @@ async fn a_filter_shows_only_matching_rows_from_the_top_and_says_when_none_match
     // "User 99" is in users 99 and 990 to 999; case is ignored.
     set_filter(users, "uSER 99");
     drawn().await;
-    assert_eq!(scroller(&root).scroll_top(), 0, "a new filter starts at the top");
-    let ids: Vec<String> = std::iter::once(99).chain(990..=999).map(|id| id.to_string()).collect();
+    assert_eq!(
+        scroller(&root).scroll_top(),
+        0,
+        "a new filter starts at the top"
+    );
+    let ids: Vec<String> = std::iter::once(99)
+        .chain(990..=999)
+        .map(|id| id.to_string())
+        .collect();
     assert_eq!(row_ids(&root), ids);
     let first = &select_all(&root, "[data-testid=user-row]")[0];
     assert_eq!(first.get_attribute("aria-setsize").as_deref(), Some("11"));
@@ -387,12 +394,18 @@ async fn a_filter_shows_only_matching_rows_from_the_top_and_says_when_none_match
     set_filter(users, "nobody");
     drawn().await;
     assert!(row_ids(&root).is_empty());
-    assert_eq!(text_of(&root, "[data-testid=user-list-empty]"), "No users match the filter.");
+    assert_eq!(
+        text_of(&root, "[data-testid=user-list-empty]"),
+        "No users match the filter."
+    );
 
     // Clearing it shows everyone again.
     set_filter(users, "");
     drawn().await;
-    assert!(root.query_selector("[data-testid=user-list-empty]").unwrap().is_none());
+    assert!(root
+        .query_selector("[data-testid=user-list-empty]")
+        .unwrap()
+        .is_none());
     assert_eq!(row_ids(&root)[0], "1");
 }
 
@@ -416,7 +429,9 @@ async fn the_filter_box_reports_each_edit() {
     assert!(input.get_attribute("aria-label").is_some(), "it has a name");
     for text in ["a", "ad", ""] {
         input.set_value(text);
-        input.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+        input
+            .dispatch_event(&web_sys::Event::new("input").unwrap())
+            .unwrap();
     }
     assert_eq!(typed.get_untracked(), ["a", "ad", ""]);
 }
@@ -447,8 +462,14 @@ async fn users_arriving_below_the_view_are_counted_and_the_button_goes_to_them()
     drawn().await;
     assert!(button.hidden());
     let view = scroller(&root).get_bounding_client_rect();
-    assert!(screen_top(&root, "102") < view.bottom(), "the newest is in view");
-    assert!(root.query_selector(":focus").unwrap().is_some_and(|f| f == scroller(&root).into()));
+    assert!(
+        screen_top(&root, "102") < view.bottom(),
+        "the newest is in view"
+    );
+    assert!(root
+        .query_selector(":focus")
+        .unwrap()
+        .is_some_and(|f| f == scroller(&root).into()));
 
     // At the end, the view follows new users, with nothing to count.
     let top = scroller(&root).scroll_top();
@@ -456,7 +477,10 @@ async fn users_arriving_below_the_view_are_counted_and_the_button_goes_to_them()
     drawn().await;
     assert!(scroller(&root).scroll_top() > top, "it followed the end");
     let last = select(&root, "[data-user-id='103']").get_bounding_client_rect();
-    assert!(last.bottom() <= view.bottom() + 1.0, "the newest is fully in view");
+    assert!(
+        last.bottom() <= view.bottom() + 1.0,
+        "the newest is fully in view"
+    );
     assert!(button.hidden());
 
     // Scrolled away again: counted again; back at the end: gone.

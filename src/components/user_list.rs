@@ -61,7 +61,8 @@ pub fn UserList(
     // scroll and resize handlers below can reach it.
     let view = ListSlot::new();
     let seen = move |at_end| report_seen(on_seen, at_end);
-    let on_scroll = move |_| seen(view.with(|view| users.with_untracked(|list| view.scrolled(list))));
+    let on_scroll =
+        move |_| seen(view.with(|view| users.with_untracked(|list| view.scrolled(list))));
     let resize = window_event_listener(ev::resize, move |_| {
         seen(view.with(|view| users.with_untracked(|list| view.resized(list))))
     });
@@ -112,7 +113,9 @@ impl ListSlot {
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut ListView) -> T) -> Option<T> {
-        self.0.try_update_value(|view| view.as_mut().map(f)).flatten()
+        self.0
+            .try_update_value(|view| view.as_mut().map(f))
+            .flatten()
     }
 }
 
@@ -155,8 +158,7 @@ fn windowed(
     let frame_ends = move || {
         seen(slot.with(|view| {
             view.frame = None;
-            std::mem::take(&mut view.behind)
-                && users.with_untracked(|list| view.changed(list))
+            std::mem::take(&mut view.behind) && users.with_untracked(|list| view.changed(list))
         }))
     };
     Effect::new(move |_| {

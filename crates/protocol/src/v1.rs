@@ -80,6 +80,10 @@ pub enum ErrorCode {
     RateLimited,
     /// The store could not commit; nothing was changed.
     StorageFailed,
+    /// The shared store (Redis) cannot be reached; nothing was changed.
+    /// Send the same request again, with the same id, after
+    /// `retry_after_ms` (and then less and less often).
+    StoreUnavailable,
     /// The server is shutting down; retry on another connection.
     ShuttingDown,
     Other(String),
@@ -87,7 +91,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code this version defines, for metrics labels and docs.
-    pub const KNOWN: [ErrorCode; 13] = [
+    pub const KNOWN: [ErrorCode; 14] = [
         Self::MalformedJson,
         Self::InvalidMessage,
         Self::UnknownType,
@@ -100,6 +104,7 @@ impl ErrorCode {
         Self::IdempotencyKeyReused,
         Self::RateLimited,
         Self::StorageFailed,
+        Self::StoreUnavailable,
         Self::ShuttingDown,
     ];
 
@@ -117,6 +122,7 @@ impl ErrorCode {
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::RateLimited => "rate_limited",
             Self::StorageFailed => "storage_failed",
+            Self::StoreUnavailable => "store_unavailable",
             Self::ShuttingDown => "shutting_down",
             Self::Other(code) => code,
         }

@@ -65,6 +65,19 @@ pub struct Config {
     #[arg(long, env = "ROSTER_CHANGE_LOG", default_value_t = 10_000)]
     pub change_log: u64,
 
+    /// Keep the list in Redis (`redis://host:port/db`) instead of `--db`,
+    /// so that several instances behind one address share it. Redis must
+    /// run with `appendonly yes` and `appendfsync always` unless
+    /// `--redis-allow-unsafe-durability` is given.
+    #[arg(long, env = "ROSTER_REDIS")]
+    pub redis: Option<String>,
+
+    /// Serve from a Redis that may lose acknowledged changes (no AOF, or
+    /// `appendfsync everysec`): logged as a warning and reported by
+    /// `/healthz` and `/metrics`.
+    #[arg(long, env = "ROSTER_REDIS_ALLOW_UNSAFE_DURABILITY")]
+    pub redis_allow_unsafe_durability: bool,
+
     /// At start, add generated users until the list holds at least this
     /// many (one transaction; 100,000 take about a second). For demos and
     /// benchmarks.

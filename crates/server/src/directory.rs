@@ -83,6 +83,17 @@ impl Directory {
         change
     }
 
+    /// User `id` with `name` and `email`, or generated ones (shared mode,
+    /// where Redis gives out the id).
+    pub fn user_for(id: u64, name: Option<UserName>, email: Option<Email>) -> User {
+        let (generated_name, generated_email) = generated_identity(id);
+        User {
+            id: UserId::from(id),
+            name: name.map_or(generated_name, UserName::into_string),
+            email: email.map_or(generated_email, Email::into_string),
+        }
+    }
+
     /// The changes that add `count` generated users, one after another;
     /// nothing changes until each is applied.
     pub fn plan_generated_adds(&self, count: usize) -> Vec<Change> {

@@ -33,6 +33,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::roster::{Committed, Outcome};
+use crate::store::Durability;
 use crate::{ws, AppState};
 
 /// Response header with the list version a change produced.
@@ -86,7 +87,9 @@ impl From<ErrorBody> for ApiError {
             ErrorCode::IdempotencyKeyReused => StatusCode::CONFLICT,
             ErrorCode::FrameTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::StorageFailed | ErrorCode::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::StorageFailed | ErrorCode::StoreUnavailable | ErrorCode::ShuttingDown => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
         Self(status, error)
@@ -229,24 +232,38 @@ async fn healthz(State(state): State<AppState>) -> Response {
     let checked = state
         .roster
         .blocking(|roster| {
-            roster
-                .check()
-                .map_err(|err| ErrorBody::new(ErrorCode::StorageFailed, err.to_string()))
+            roster.check().map_err(|err| {
+                let code = if roster.is_shared() {
+                    ErrorCode::StoreUnavailable
+                } else {
+                    ErrorCode::StorageFailed
+                };
+                ErrorBody::new(code, err.to_string())
+            })
         })
         .await;
     let (users, version) = state.roster.stats();
     let connections = state.metrics.open_connections();
+    let store = match &state.durability {
+        None => serde_json::json!({ "kind": "sqlite" }),
+        Some(durability) => serde_json::json!({
+            "kind": "redis",
+            "durability": durability.describe(),
+            "durability_safe": *durability == Durability::Always,
+        }),
+    };
     match checked {
         Ok(()) => Json(serde_json::json!({
             "status": "ok",
             "users": users,
             "version": version,
             "connections": connections,
+            "store": store,
         }))
         .into_response(),
         Err(error) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(serde_json::json!({ "status": "unavailable", "error": error })),
+            Json(serde_json::json!({ "status": "unavailable", "error": error, "store": store })),
         )
             .into_response(),
     }

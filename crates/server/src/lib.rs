@@ -4,7 +4,8 @@
 //!
 //! # Layout
 //! - [`config`]: command-line and environment settings.
-//! - [`store`]: the durable list behind a small trait; SQLite by default.
+//! - [`store`]: the durable list behind a small trait; SQLite by default,
+//!   Redis (`--redis`) for several instances.
 //! - [`directory`]: the list in memory, with id and name generation. Pure.
 //! - [`roster`]: commits, applies and publishes changes in one order.
 //! - [`ws`]: the WebSocket endpoint: limits, then [`ws`]'s seed or v1 loop.
@@ -55,17 +56,45 @@ pub struct AppState {
     pub sockets: TaskTracker,
     /// One permit per open WebSocket, up to `--max-connections`.
     pub slots: Arc<Semaphore>,
+    /// With Redis, what it promises about an acknowledged change.
+    pub durability: Option<store::Durability>,
 }
 
 impl AppState {
-    /// Opens the store named in `config` and loads the list.
-    pub fn open(config: Config) -> Result<Self, store::StoreError> {
+    /// Opens the store named in `config` (`--redis`, else `--db`) and loads
+    /// the list. With Redis, refuses a configuration that can lose
+    /// acknowledged changes unless `--redis-allow-unsafe-durability`.
+    pub async fn open(config: Config) -> Result<Self, store::StoreError> {
         let metrics = Arc::new(Metrics::default());
-        let store = store::open(&config.db, config.change_log)?;
-        let roster = Arc::new(Roster::open(store, Arc::clone(&metrics))?);
-        roster
-            .fill_with_demo_users(config.demo_users)
-            .map_err(|err| store::StoreError(err.message))?;
+        let (roster, durability) = match &config.redis {
+            Some(url) => {
+                let store = store::RedisStore::connect(url, config.change_log).await?;
+                let durability = store.durability().await?;
+                if let store::Durability::Unsafe { .. } = durability {
+                    if !config.redis_allow_unsafe_durability {
+                        return Err(store::StoreError(format!(
+                            "redis at {url} runs with {}. Set `appendonly yes` and \
+                             `appendfsync always`, or pass --redis-allow-unsafe-durability",
+                            durability.describe()
+                        )));
+                    }
+                    tracing::warn!(durability = %durability.describe(), "redis may lose acknowledged changes");
+                    metrics.set_unsafe_durability();
+                }
+                let roster = Roster::open_shared(store, Arc::clone(&metrics)).await?;
+                (Arc::new(roster), Some(durability))
+            }
+            None => {
+                let store = store::open(&config.db, config.change_log)?;
+                let roster = Arc::new(Roster::open(store, Arc::clone(&metrics))?);
+                let demo_users = config.demo_users;
+                roster
+                    .blocking(move |roster| roster.fill_with_demo_users(demo_users))
+                    .await
+                    .map_err(|err| store::StoreError(err.message))?;
+                (roster, None)
+            }
+        };
         Ok(Self {
             roster,
             slots: Arc::new(Semaphore::new(config.max_connections)),
@@ -73,6 +102,7 @@ impl AppState {
             metrics,
             shutdown: CancellationToken::new(),
             sockets: TaskTracker::new(),
+            durability,
         })
     }
 }
@@ -85,10 +115,22 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let state = AppState::open(config).map_err(std::io::Error::other)?;
+    let state = AppState::open(config)
+        .await
+        .map_err(std::io::Error::other)?;
     let router = http::router(state.clone());
     let token = state.shutdown.clone();
     tokio::spawn(Arc::clone(&state.roster).publish_presence(token.clone()));
+    if state.durability.is_some() {
+        tokio::spawn(Arc::clone(&state.roster).follow_feed(token.clone()));
+        // With Redis, demo users go through the feed like any add.
+        let demo_users = state.config.demo_users;
+        state
+            .roster
+            .blocking(move |roster| roster.fill_with_demo_users(demo_users))
+            .await
+            .map_err(|err| std::io::Error::other(err.message))?;
+    }
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(
             %addr,

@@ -78,6 +78,11 @@ pub struct Metrics {
     store_buckets: [AtomicU64; LATENCY_BUCKETS.len()],
     store_count: AtomicU64,
     store_micros: AtomicU64,
+    /// 1 while the shared store (Redis) cannot be reached.
+    store_down: AtomicU64,
+    /// 1 when the shared store may lose acknowledged changes (allowed with
+    /// `--redis-allow-unsafe-durability`).
+    unsafe_durability: AtomicU64,
 }
 
 /// Counts one open connection until dropped.
@@ -147,6 +152,20 @@ impl Metrics {
         self.store_count.fetch_add(1, Relaxed);
         self.store_micros
             .fetch_add(took.as_micros() as u64, Relaxed);
+    }
+
+    /// Whether the shared store answers, as the change feed and writes
+    /// last found; returns whether that changed.
+    pub fn store_up(&self, up: bool) -> bool {
+        self.store_down.swap(u64::from(!up), Relaxed) != u64::from(!up)
+    }
+
+    pub fn is_store_up(&self) -> bool {
+        self.store_down.load(Relaxed) == 0
+    }
+
+    pub fn set_unsafe_durability(&self) {
+        self.unsafe_durability.store(1, Relaxed);
     }
 
     /// The text `GET /metrics` returns; `users` and `version` are read by
@@ -264,6 +283,28 @@ impl Metrics {
         let sum = self.store_micros.load(Relaxed) as f64 / 1e6;
         let _ = writeln!(text, "roster_store_commit_seconds_sum {sum}");
         let _ = writeln!(text, "roster_store_commit_seconds_count {count}");
+        section(
+            &mut text,
+            "roster_store_up",
+            "gauge",
+            "1 while the store answers (0 during a Redis outage).",
+        );
+        let _ = writeln!(
+            text,
+            "roster_store_up {}",
+            1 - self.store_down.load(Relaxed)
+        );
+        section(
+            &mut text,
+            "roster_store_unsafe_durability",
+            "gauge",
+            "1 when Redis may lose acknowledged changes (not appendfsync always).",
+        );
+        let _ = writeln!(
+            text,
+            "roster_store_unsafe_durability {}",
+            self.unsafe_durability.load(Relaxed)
+        );
         text
     }
 }

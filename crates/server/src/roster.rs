@@ -21,7 +21,18 @@
 //! The methods that touch the store block (SQLite does I/O; they say
 //! "Blocks."); async callers run them with [`Roster::blocking`]. The others
 //! only read memory and are called directly.
+//!
+//! # Shared (Redis)
+//! With several instances the order comes from Redis instead: a write runs
+//! Redis' script (which gives it its version), and every instance, the
+//! writer included, applies and publishes changes only as it reads them
+//! from Redis' stream ([`Roster::follow_feed`]), in version order. A write
+//! is answered once Redis has the change and this instance has applied it,
+//! so a client reads its own write on the same instance. A version the feed
+//! skips, a new epoch or a version that went backwards (Redis lost data)
+//! reload the whole list, and every client gets it as a snapshot.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
@@ -35,7 +46,14 @@ use tokio_util::sync::CancellationToken;
 
 use crate::directory::Directory;
 use crate::metrics::Metrics;
-use crate::store::{Store, StoreError, StoredRequest};
+use crate::store::{Loaded, RedisStore, Store, StoreError, StoredRequest, Written};
+
+fn not_found(id: &UserId) -> ErrorBody {
+    ErrorBody::new(
+        ErrorCode::NotFound,
+        format!("there is no user with id {id}"),
+    )
+}
 
 /// Changes a connection may fall behind before it is resynchronised with a
 /// snapshot (v1) or the latest list (seed).
@@ -50,11 +68,26 @@ const MAX_RESUME_CHANGES: u64 = 1_000;
 /// one per arrival.
 const PRESENCE_COALESCE: Duration = Duration::from_millis(250);
 
-/// A committed change as every v1 connection sends it.
+/// Changes kept in memory for resumes in shared mode; older resumes read
+/// Redis' stream (`XRANGE`).
+const RECENT_CHANGES: usize = 256;
+
+/// How long a shared write waits for this instance's feed to apply the
+/// change it made before answering anyway (it is stored either way).
+const APPLY_WAIT: Duration = Duration::from_secs(5);
+
+/// The wait a client is asked to leave before retrying a write the shared
+/// store could not take (its own backoff doubles it from there).
+const STORE_RETRY_MS: u64 = 500;
+
+/// A committed change as every v1 connection sends it, or a whole new
+/// list (`reset`) after a reload, which every connection sends whatever
+/// version it is at.
 #[derive(Clone, Debug)]
 pub struct Published {
     pub version: u64,
     pub frame: Utf8Bytes,
+    pub reset: bool,
 }
 
 /// A request that took effect (now, or earlier when `replayed`).
@@ -83,6 +116,12 @@ pub enum Greeting {
 struct FrameCache(Mutex<Option<(u64, Utf8Bytes)>>);
 
 impl FrameCache {
+    /// Forgets the cached frame (the list was replaced, perhaps at a
+    /// version it had before).
+    fn clear(&self) {
+        *lock(&self.0) = None;
+    }
+
     fn get(&self, version: u64, encode: impl FnOnce() -> String) -> Utf8Bytes {
         let mut cached = lock(&self.0);
         match &*cached {
@@ -111,11 +150,26 @@ fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
     lock.write().unwrap_or_else(|poison| poison.into_inner())
 }
 
+/// Where the list is stored.
+enum Backend {
+    /// One instance: SQLite. Taken first; see the module docs.
+    Local(Mutex<Box<dyn Store>>),
+    /// Several instances: Redis orders the changes.
+    Shared {
+        store: Box<RedisStore>,
+        runtime: tokio::runtime::Handle,
+    },
+}
+
 pub struct Roster {
-    /// Taken first; see the module docs.
-    store: Mutex<Box<dyn Store>>,
+    backend: Backend,
     directory: RwLock<Directory>,
-    epoch: String,
+    /// The last changes applied, oldest first (shared mode only; taken
+    /// while holding the directory lock).
+    recent: Mutex<VecDeque<Change>>,
+    /// The version applied, for writers waiting to read their own write.
+    applied: watch::Sender<u64>,
+    epoch: RwLock<String>,
     events: broadcast::Sender<Published>,
     seed_frames: FrameCache,
     snapshots: FrameCache,
@@ -133,12 +187,30 @@ impl Drop for Viewer<'_> {
     }
 }
 
+/// A write the shared store could not take: retried by clients.
+fn store_unavailable(err: &StoreError) -> ErrorBody {
+    tracing::warn!(%err, "redis unavailable; change not made");
+    ErrorBody::new(
+        ErrorCode::StoreUnavailable,
+        "the server cannot reach its store right now; nothing was changed, send it again",
+    )
+    .retry_after(STORE_RETRY_MS)
+}
+
 fn storage_failed(err: &StoreError) -> ErrorBody {
     tracing::error!(%err, "store failed; change not made");
     ErrorBody::new(
         ErrorCode::StorageFailed,
         "the server could not save the change; nothing was changed, try again",
     )
+}
+
+fn published(change: &Change) -> Published {
+    Published {
+        version: change.version,
+        frame: change_frame(change.clone()),
+        reset: false,
+    }
 }
 
 fn change_frame(change: Change) -> Utf8Bytes {
@@ -153,23 +225,45 @@ impl Roster {
     /// Loads the list from `store`.
     pub fn open(mut store: Box<dyn Store>, metrics: Arc<Metrics>) -> Result<Self, StoreError> {
         let loaded = store.load()?;
+        Ok(Self::with(
+            Backend::Local(Mutex::new(store)),
+            &loaded,
+            metrics,
+        ))
+    }
+
+    /// Loads the list from Redis; [`Roster::follow_feed`] then keeps it
+    /// current. Called from async code: the writes later block on
+    /// `runtime` from the blocking pool.
+    pub async fn open_shared(store: RedisStore, metrics: Arc<Metrics>) -> Result<Self, StoreError> {
+        let loaded = store.load().await?;
+        let backend = Backend::Shared {
+            store: Box::new(store),
+            runtime: tokio::runtime::Handle::current(),
+        };
+        Ok(Self::with(backend, &loaded, metrics))
+    }
+
+    fn with(backend: Backend, loaded: &Loaded, metrics: Arc<Metrics>) -> Self {
         tracing::info!(
             users = loaded.users.len(),
             version = loaded.version,
             epoch = %loaded.epoch,
             "list loaded"
         );
-        Ok(Self {
-            directory: RwLock::new(Directory::from_loaded(&loaded)),
-            store: Mutex::new(store),
-            epoch: loaded.epoch,
+        Self {
+            backend,
+            directory: RwLock::new(Directory::from_loaded(loaded)),
+            recent: Mutex::new(VecDeque::with_capacity(RECENT_CHANGES)),
+            applied: watch::Sender::new(loaded.version),
+            epoch: RwLock::new(loaded.epoch.clone()),
             events: broadcast::Sender::new(EVENT_BUFFER),
             seed_frames: FrameCache::default(),
             snapshots: FrameCache::default(),
             viewers: watch::Sender::new(0),
             presence: watch::Sender::new(presence_frame(0)),
             metrics,
-        })
+        }
     }
 
     /// Runs a blocking roster call on the blocking pool. A panic there is
@@ -184,8 +278,21 @@ impl Roster {
             .unwrap_or_else(|err| Err(storage_failed(&StoreError(err.to_string()))))
     }
 
-    pub fn epoch(&self) -> &str {
-        &self.epoch
+    pub fn epoch(&self) -> String {
+        read(&self.epoch).clone()
+    }
+
+    /// Whether the list lives in Redis.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.backend, Backend::Shared { .. })
+    }
+
+    /// The local store, or `None` in shared mode.
+    fn local(&self) -> Option<MutexGuard<'_, Box<dyn Store>>> {
+        match &self.backend {
+            Backend::Local(store) => Some(lock(store)),
+            Backend::Shared { .. } => None,
+        }
     }
 
     /// Adds a user; `request` makes the add idempotent. Blocks.
@@ -202,7 +309,9 @@ impl Roster {
             name.as_ref().map_or("", UserName::as_str),
             email.as_ref().map_or("", Email::as_str)
         );
-        let mut store = lock(&self.store);
+        let Some(mut store) = self.local() else {
+            return self.shared_add(request, name, email, &fingerprint);
+        };
         if let Some(replay) = self.replay(&mut **store, request.as_ref(), &fingerprint)? {
             return Ok(replay);
         }
@@ -217,16 +326,17 @@ impl Roster {
     /// Removes user `id`; `request` makes the removal idempotent. Blocks.
     pub fn remove(&self, request: Option<RequestId>, id: &UserId) -> Outcome {
         let fingerprint = format!("remove\n{id}");
-        let mut store = lock(&self.store);
+        let Some(mut store) = self.local() else {
+            return self
+                .shared_remove(request, id, &fingerprint)?
+                .ok_or_else(|| not_found(id));
+        };
         if let Some(replay) = self.replay(&mut **store, request.as_ref(), &fingerprint)? {
             return Ok(replay);
         }
         let planned = read(&self.directory).plan_remove(id);
         let Some(change) = planned else {
-            return Err(ErrorBody::new(
-                ErrorCode::NotFound,
-                format!("there is no user with id {id}"),
-            ));
+            return Err(not_found(id));
         };
         let committed = self.commit(&mut **store, change, request, fingerprint)?;
         self.metrics.removed();
@@ -239,7 +349,13 @@ impl Roster {
         match command {
             SeedCommand::AddUser => self.add(None, None, None).map(Some),
             SeedCommand::RemoveUser => {
-                let mut store = lock(&self.store);
+                let Some(mut store) = self.local() else {
+                    let latest = read(&self.directory).plan_remove_latest();
+                    let Some(change) = latest else {
+                        return Ok(None);
+                    };
+                    return self.shared_remove(None, &change.user.id, "");
+                };
                 let planned = read(&self.directory).plan_remove_latest();
                 let Some(change) = planned else {
                     return Ok(None);
@@ -254,7 +370,15 @@ impl Roster {
     /// Adds generated users until the list holds at least `wanted`, in one
     /// transaction, and returns how many were added. Blocks.
     pub fn fill_with_demo_users(&self, wanted: usize) -> Result<usize, ErrorBody> {
-        let mut store = lock(&self.store);
+        let Some(mut store) = self.local() else {
+            // One by one through Redis, like any add (start only one
+            // instance with --demo-users).
+            let missing = wanted.saturating_sub(read(&self.directory).len());
+            for _ in 0..missing {
+                self.shared_add(None, None, None, "")?;
+            }
+            return Ok(missing);
+        };
         let (changes, next_id) = {
             let directory = read(&self.directory);
             let changes = directory.plan_generated_adds(wanted.saturating_sub(directory.len()));
@@ -277,10 +401,7 @@ impl Roster {
             self.metrics.added();
             if publish {
                 // As in `commit`: published under the directory lock.
-                let _ = self.events.send(Published {
-                    version: change.version,
-                    frame: change_frame(change.clone()),
-                });
+                let _ = self.events.send(published(change));
             }
         }
         tracing::info!(
@@ -289,6 +410,255 @@ impl Roster {
             "demo users added"
         );
         Ok(changes.len())
+    }
+
+    /// The shared store and the runtime to wait on it with.
+    fn shared(&self) -> (&RedisStore, &tokio::runtime::Handle) {
+        match &self.backend {
+            Backend::Shared { store, runtime } => (store, runtime),
+            Backend::Local(_) => unreachable!("called in shared mode only"),
+        }
+    }
+
+    /// An add through Redis: the first answer if the request was made
+    /// before; else a new id, then the script. Blocks.
+    fn shared_add(
+        &self,
+        request: Option<RequestId>,
+        name: Option<UserName>,
+        email: Option<Email>,
+        fingerprint: &str,
+    ) -> Outcome {
+        let (store, runtime) = self.shared();
+        let started = Instant::now();
+        let written = runtime.block_on(async {
+            if let Some(request) = &request {
+                if let Some(stored) = store.find_request(request).await? {
+                    return Ok(Written::Replayed(stored));
+                }
+            }
+            let id = store.next_id().await?;
+            let user = Directory::user_for(id, name, email);
+            store.add(&user, request.as_ref(), fingerprint).await
+        });
+        let committed = self.shared_written(written, started, fingerprint)?;
+        let committed = committed.expect("an add always writes or replays");
+        if !committed.replayed {
+            self.metrics.added();
+        }
+        Ok(committed)
+    }
+
+    /// A remove through Redis; `Ok(None)` when the user is not there.
+    /// Blocks.
+    fn shared_remove(
+        &self,
+        request: Option<RequestId>,
+        id: &UserId,
+        fingerprint: &str,
+    ) -> Result<Option<Committed>, ErrorBody> {
+        let (store, runtime) = self.shared();
+        let started = Instant::now();
+        let written = runtime.block_on(store.remove(id, request.as_ref(), fingerprint));
+        let committed = self.shared_written(written, started, fingerprint)?;
+        if committed.as_ref().is_some_and(|c| !c.replayed) {
+            self.metrics.removed();
+        }
+        Ok(committed)
+    }
+
+    /// What a shared write ended in, once this instance has applied it.
+    fn shared_written(
+        &self,
+        written: Result<Written, StoreError>,
+        started: Instant,
+        fingerprint: &str,
+    ) -> Result<Option<Committed>, ErrorBody> {
+        self.metrics.store_latency(started.elapsed());
+        let written = written.map_err(|err| {
+            self.metrics.store_up(false);
+            store_unavailable(&err)
+        })?;
+        match written {
+            Written::Done(change) => {
+                tracing::info!(
+                    version = change.version,
+                    op = ?change.op,
+                    id = %change.user.id,
+                    "change stored in redis"
+                );
+                self.wait_applied(change.version);
+                Ok(Some(Committed {
+                    change,
+                    replayed: false,
+                }))
+            }
+            Written::Replayed(stored) => self.replayed(stored, fingerprint).map(Some),
+            Written::Missing => Ok(None),
+        }
+    }
+
+    /// Waits (up to [`APPLY_WAIT`]) until this instance has applied
+    /// `version`, so that what a client reads next includes its write.
+    fn wait_applied(&self, version: u64) {
+        let (_, runtime) = self.shared();
+        let mut applied = self.applied.subscribe();
+        let reached = runtime.block_on(async {
+            tokio::time::timeout(APPLY_WAIT, applied.wait_for(|at| *at >= version)).await
+        });
+        if reached.is_err() {
+            tracing::warn!(version, "the change feed is behind; answering anyway");
+        }
+    }
+
+    /// [`Roster::greet`] in shared mode: the missed changes from memory,
+    /// else from Redis' stream, else a snapshot.
+    fn shared_greet(
+        &self,
+        since: Option<u64>,
+        epoch: Option<&str>,
+    ) -> Result<(Greeting, broadcast::Receiver<Published>), ErrorBody> {
+        let (events, version, since) = {
+            let directory = read(&self.directory);
+            let events = self.events.subscribe();
+            let version = directory.version();
+            let Some(since) = self.resumable(since, epoch, version) else {
+                let frame = self.snapshot_of(&directory);
+                return Ok((Greeting::Snapshot { version, frame }, events));
+            };
+            let recent = lock(&self.recent);
+            if recent
+                .front()
+                .is_some_and(|first| first.version <= since + 1)
+                || since == version
+            {
+                let frames = recent
+                    .iter()
+                    .filter(|change| change.version > since)
+                    .cloned()
+                    .map(change_frame)
+                    .collect();
+                return Ok((Greeting::Changes { version, frames }, events));
+            }
+            (events, version, since)
+        };
+        // Older than memory holds: the stream has the changes up to
+        // `version` for good, so the lock is not needed to read them.
+        let (store, runtime) = self.shared();
+        let changes = runtime
+            .block_on(store.changes_between(since, version))
+            .map_err(|err| store_unavailable(&err))?;
+        match changes {
+            Some(changes) => {
+                let frames = changes.into_iter().map(change_frame).collect();
+                Ok((Greeting::Changes { version, frames }, events))
+            }
+            // A snapshot taken now may be past `version`; the changes the
+            // subscription then repeats are skipped by their versions.
+            None => {
+                let (version, frame) = self.snapshot();
+                Ok((Greeting::Snapshot { version, frame }, events))
+            }
+        }
+    }
+
+    /// Applies Redis' changes to this instance, in order, and publishes
+    /// them, until `shutdown`. Reconnects after an outage (catching up
+    /// from the last version applied) and reloads when Redis' history is
+    /// not the one this instance has (see the module docs).
+    pub async fn follow_feed(self: Arc<Self>, shutdown: tokio_util::sync::CancellationToken) {
+        let Backend::Shared { store, .. } = &self.backend else {
+            return;
+        };
+        let mut wait = Duration::from_millis(50);
+        loop {
+            let followed = async {
+                let mut feed = store.feed().await?;
+                // Where Redis is now: a new history or a version behind
+                // ours means it lost data.
+                let head = store.load_head().await?;
+                let (version, epoch) = (read(&self.directory).version(), self.epoch());
+                if head.0 != epoch || head.1 < version {
+                    self.reload(store.load().await?);
+                }
+                if self.metrics.store_up(true) {
+                    tracing::info!("redis reachable; following its changes");
+                }
+                wait = Duration::from_millis(50);
+                loop {
+                    let after = read(&self.directory).version();
+                    let changes = feed.next(after).await?;
+                    if !self.apply_feed(changes) {
+                        tracing::warn!(after, "the change feed skipped a version; reloading");
+                        self.reload(store.load().await?);
+                    }
+                }
+                #[allow(unreachable_code)]
+                Ok::<(), StoreError>(())
+            };
+            let err = tokio::select! {
+                () = shutdown.cancelled() => return,
+                result = followed => match result {
+                    Err(err) => err,
+                    Ok(()) => continue,
+                },
+            };
+            if self.metrics.store_up(false) {
+                tracing::error!(%err, "redis unreachable; reads go on from memory, writes are refused");
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(wait) => {}
+            }
+            wait = (wait * 2).min(Duration::from_secs(1));
+        }
+    }
+
+    /// Applies `changes` in order; `false` at a skipped version (nothing
+    /// after it is applied).
+    fn apply_feed(&self, changes: Vec<Change>) -> bool {
+        let mut directory = write(&self.directory);
+        for change in changes {
+            if change.version <= directory.version() {
+                continue;
+            }
+            if change.version != directory.version() + 1 {
+                return false;
+            }
+            directory.apply(&change);
+            let mut recent = lock(&self.recent);
+            if recent.len() == RECENT_CHANGES {
+                recent.pop_front();
+            }
+            recent.push_back(change.clone());
+            drop(recent);
+            let _ = self.events.send(published(&change));
+            self.applied.send_replace(change.version);
+        }
+        true
+    }
+
+    /// Replaces the list with `loaded` and sends it to every connection.
+    fn reload(&self, loaded: Loaded) {
+        tracing::warn!(
+            version = loaded.version,
+            epoch = %loaded.epoch,
+            users = loaded.users.len(),
+            "reloading the list from redis"
+        );
+        let mut directory = write(&self.directory);
+        *directory = Directory::from_loaded(&loaded);
+        *write(&self.epoch) = loaded.epoch;
+        lock(&self.recent).clear();
+        self.snapshots.clear();
+        self.seed_frames.clear();
+        let frame = self.snapshot_of(&directory);
+        let _ = self.events.send(Published {
+            version: directory.version(),
+            frame,
+            reset: true,
+        });
+        self.applied.send_replace(directory.version());
     }
 
     /// The stored answer to `request`, if it was made before.
@@ -304,21 +674,28 @@ impl Roster {
         let stored = store
             .find_request(request)
             .map_err(|err| storage_failed(&err))?;
-        match stored {
-            None => Ok(None),
-            Some(stored) if stored.fingerprint == fingerprint => {
-                self.metrics.replayed();
-                tracing::debug!(%request, version = stored.change.version, "request replayed");
-                Ok(Some(Committed {
-                    change: stored.change,
-                    replayed: true,
-                }))
-            }
-            Some(_) => Err(ErrorBody::new(
+        stored
+            .map(|stored| self.replayed(stored, fingerprint))
+            .transpose()
+    }
+
+    /// The first answer to a request made again, if it is the same request.
+    fn replayed(&self, stored: StoredRequest, fingerprint: &str) -> Outcome {
+        if stored.fingerprint != fingerprint {
+            return Err(ErrorBody::new(
                 ErrorCode::IdempotencyKeyReused,
-                format!("request id {request} was already used for a different request"),
-            )),
+                format!(
+                    "request id {} was already used for a different request",
+                    stored.id
+                ),
+            ));
         }
+        self.metrics.replayed();
+        tracing::debug!(request = %stored.id, version = stored.change.version, "request replayed");
+        Ok(Committed {
+            change: stored.change,
+            replayed: true,
+        })
     }
 
     /// Commits, applies and publishes `change`, in that order. The caller
@@ -347,10 +724,7 @@ impl Roster {
             name = %change.user.name,
             "change committed"
         );
-        let published = Published {
-            version: change.version,
-            frame: change_frame(change.clone()),
-        };
+        let published = published(&change);
         let mut directory = write(&self.directory);
         directory.apply(&change);
         // Sent under the directory lock, so that a client subscribing under
@@ -376,16 +750,13 @@ impl Roster {
         // The store lock holds off commits, so the log ends at the version
         // the directory shows; the directory lock makes the subscription
         // start exactly after that version.
-        let mut store = lock(&self.store);
+        let Some(mut store) = self.local() else {
+            return self.shared_greet(since, epoch);
+        };
         let directory = read(&self.directory);
         let events = self.events.subscribe();
         let version = directory.version();
-        let resumable = since.filter(|since| {
-            *since <= version
-                && version - since <= MAX_RESUME_CHANGES
-                && epoch == Some(self.epoch.as_str())
-        });
-        if let Some(since) = resumable {
+        if let Some(since) = self.resumable(since, epoch, version) {
             let changes = store
                 .changes_since(since)
                 .map_err(|err| storage_failed(&err))?;
@@ -398,6 +769,16 @@ impl Roster {
         Ok((Greeting::Snapshot { version, frame }, events))
     }
 
+    /// `since`, if a client at `since` of `epoch` can be brought to
+    /// `version` with the changes in between.
+    fn resumable(&self, since: Option<u64>, epoch: Option<&str>, version: u64) -> Option<u64> {
+        since.filter(|since| {
+            *since <= version
+                && version - since <= MAX_RESUME_CHANGES
+                && epoch == Some(read(&self.epoch).as_str())
+        })
+    }
+
     /// The v1 snapshot frame of the current list, and its version. Does
     /// not wait for the store.
     pub fn snapshot(&self) -> (u64, Utf8Bytes) {
@@ -408,7 +789,7 @@ impl Roster {
     fn snapshot_of(&self, directory: &Directory) -> Utf8Bytes {
         self.snapshots.get(directory.version(), || {
             ServerMessage::Snapshot {
-                epoch: self.epoch.clone(),
+                epoch: self.epoch(),
                 version: directory.version(),
                 users: directory.users().cloned().collect(),
             }
@@ -440,9 +821,19 @@ impl Roster {
         (directory.len(), directory.version())
     }
 
-    /// Checks the store answers. Blocks.
+    /// Checks the store answers (and, shared, that the feed does). Blocks.
     pub fn check(&self) -> Result<(), StoreError> {
-        lock(&self.store).check()
+        match &self.backend {
+            Backend::Local(store) => lock(store).check(),
+            Backend::Shared { store, runtime } => {
+                runtime.block_on(store.check())?;
+                if self.metrics.is_store_up() {
+                    Ok(())
+                } else {
+                    Err(StoreError("redis: the change feed is reconnecting".into()))
+                }
+            }
+        }
     }
 
     /// A receiver of every change committed from now on.

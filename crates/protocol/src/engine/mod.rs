@@ -518,6 +518,12 @@ impl Engine {
                 Ok(_) => {
                     self.outbox.settle(&ack.request_id);
                 }
+                Err(error) if error.code == ErrorCode::StoreUnavailable => {
+                    let base = error.retry_after_ms.unwrap_or(DEFAULT_RATE_LIMIT_WAIT_MS);
+                    if let Some(wait_ms) = self.outbox.hold_unsaved(&ack.request_id, now, base) {
+                        self.last_error = Some(Problem::StoreUnavailable { wait_ms });
+                    }
+                }
                 Err(error) if error.code == ErrorCode::RateLimited => {
                     let wait_ms = error.retry_after_ms.unwrap_or(DEFAULT_RATE_LIMIT_WAIT_MS);
                     self.outbox

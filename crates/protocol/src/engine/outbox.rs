@@ -5,6 +5,9 @@ use std::collections::VecDeque;
 
 use crate::validate::RequestId;
 
+/// The longest wait between tries of an add the server could not save.
+pub const MAX_UNSAVED_WAIT_MS: u64 = 10_000;
+
 /// One add, from the click until the server has done it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
@@ -15,8 +18,12 @@ pub struct Entry {
     /// acknowledged, never expired: the server may already have done it,
     /// and only its acknowledgement can say so.
     pub sent: bool,
-    /// Not to be sent before this instant (the server asked to slow down).
+    /// Not to be sent before this instant (the server asked to slow down,
+    /// or could not save).
     pub hold_until: Option<u64>,
+    /// How many times in a row the server could not save it
+    /// (`store_unavailable`): each doubles the wait before the next try.
+    pub unsaved: u32,
     /// Kept from before a reload, perhaps by another tab that may send it
     /// too: like a sent add, it goes only to a v1 server, whose request
     /// ids make the two sends one user.
@@ -95,6 +102,7 @@ impl Outbox {
             queued_at: now,
             sent: false,
             hold_until: None,
+            unsaved: 0,
             restored: false,
         });
         Ok(())
@@ -160,6 +168,22 @@ impl Outbox {
         }
     }
 
+    /// Keeps the add with this id back after the server could not save it:
+    /// `base_ms` the first time, twice as long each time after, up to
+    /// [`MAX_UNSAVED_WAIT_MS`]. Returns the wait, if the add is here.
+    pub fn hold_unsaved(&mut self, request_id: &RequestId, now: u64, base_ms: u64) -> Option<u64> {
+        let entry = self
+            .entries
+            .iter_mut()
+            .find(|e| e.request_id == *request_id)?;
+        let wait = base_ms
+            .saturating_mul(1 << entry.unsaved.min(16))
+            .min(MAX_UNSAVED_WAIT_MS);
+        entry.unsaved = entry.unsaved.saturating_add(1);
+        entry.hold_until = Some(now.saturating_add(wait));
+        Some(wait)
+    }
+
     /// The ids of every add that may be sent at `now`, oldest first,
     /// marked as sent (v1: they stay until acknowledged).
     pub fn send_ready(&mut self, now: u64) -> Vec<RequestId> {
@@ -223,6 +247,7 @@ impl Outbox {
                 queued_at: add.queued_at,
                 sent: add.sent,
                 hold_until: None,
+                unsaved: 0,
                 restored: true,
             });
         }

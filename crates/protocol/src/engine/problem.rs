@@ -63,6 +63,12 @@ pub enum Problem {
     /// A `rate_limited` ack: the add waits and is sent again.
     #[error("the server asked to slow down; sending again in {wait_ms} ms")]
     SlowedDown { wait_ms: u64 },
+    /// A `store_unavailable` ack: the server cannot save right now; the add
+    /// waits and is sent again under the same request id.
+    #[error(
+        "the server cannot save changes right now; your add is kept and sent again in {wait_ms} ms"
+    )]
+    StoreUnavailable { wait_ms: u64 },
     /// An add or remove the server refused, with its reason.
     #[error("the server refused a request: {}", .0.message)]
     RequestRefused(ErrorBody),
@@ -90,7 +96,7 @@ pub enum Problem {
 
 impl Problem {
     /// Every [`Problem::kind`], for documentation and tests.
-    pub const KINDS: [&'static str; 16] = [
+    pub const KINDS: [&'static str; 17] = [
         "cannot_connect",
         "connect_timeout",
         "connection_lost",
@@ -107,6 +113,7 @@ impl Problem {
         "adds_expired",
         "unusable",
         "settings",
+        "store_unavailable",
     ];
 
     /// A heading in plain words for the error view.
@@ -122,6 +129,7 @@ impl Problem {
                 "The server sent something Roster cannot read"
             }
             Self::SlowedDown { .. } => "Adding more slowly",
+            Self::StoreUnavailable { .. } => "The server cannot save right now",
             Self::RequestRefused(_) => "An add was refused",
             Self::ServerReported(_) => "The server reported a problem",
             Self::OutboxFull { .. } => "Too many adds waiting",
@@ -165,6 +173,7 @@ impl Problem {
             Self::AddsExpired { .. } => 13,
             Self::Unusable { .. } => 14,
             Self::Settings(_) => 15,
+            Self::StoreUnavailable { .. } => 16,
         };
         Self::KINDS[index]
     }
@@ -265,6 +274,10 @@ mod tests {
                 Problem::Settings(vec!["a".into(), "b".into()]),
                 "a; b",
             ),
+            (
+                Problem::StoreUnavailable { wait_ms: 2000 },
+                "the server cannot save changes right now; your add is kept and sent again in 2000 ms",
+            ),
         ];
         for (index, (problem, words)) in cases.iter().enumerate() {
             assert_eq!(problem.to_string(), *words);
@@ -288,7 +301,8 @@ mod tests {
                 "outbox_full",
                 "adds_expired",
                 "unusable",
-                "settings"
+                "settings",
+                "store_unavailable"
             ]
         );
         let expired = Problem::AddsExpired {

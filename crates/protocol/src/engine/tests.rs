@@ -152,10 +152,11 @@ fn ack_ok(frame: &str, version: u64, id: u64) -> ServerMessage {
 }
 
 fn ack_err(frame: &str, code: ErrorCode, message: &str) -> ServerMessage {
-    ServerMessage::Ack(Ack::failed(
-        request_id_of(frame),
-        ErrorBody::new(code, message),
-    ))
+    ack_err_body(frame, ErrorBody::new(code, message))
+}
+
+fn ack_err_body(frame: &str, error: ErrorBody) -> ServerMessage {
+    ServerMessage::Ack(Ack::failed(request_id_of(frame), error))
 }
 
 fn ping_nonce(frame: &str) -> Option<u64> {
@@ -830,6 +831,46 @@ fn a_rate_limited_add_that_names_no_wait_waits_a_second() {
     h.server(ack_err(&frame, ErrorCode::RateLimited, "retry in 5 ms"));
     assert!(sent(&h.after(999)).is_empty());
     assert_eq!(sent(&h.after(1)), std::slice::from_ref(&frame));
+}
+
+#[test]
+fn an_add_the_server_could_not_save_is_sent_again_with_its_id_less_and_less_often() {
+    let mut h = Harness::connected(Protocol::V1);
+    let frame = sent(&h.event(Event::Add)).remove(0);
+    let unavailable = || {
+        ack_err_body(
+            &frame,
+            ErrorBody::new(ErrorCode::StoreUnavailable, "redis is down").retry_after(500),
+        )
+    };
+    h.server(unavailable());
+    assert_eq!(h.engine.pending(), 1, "kept");
+    assert_eq!(
+        h.status().last_error,
+        Some(Problem::StoreUnavailable { wait_ms: 500 })
+    );
+    assert!(sent(&h.after(499)).is_empty());
+    assert_eq!(
+        sent(&h.after(1)),
+        std::slice::from_ref(&frame),
+        "the same id"
+    );
+    h.server(unavailable());
+    assert!(sent(&h.after(999)).is_empty(), "twice as long");
+    assert_eq!(sent(&h.after(1)), std::slice::from_ref(&frame));
+    for _ in 0..10 {
+        h.server(unavailable());
+        h.after(10_000);
+    }
+    h.server(unavailable());
+    assert_eq!(
+        h.status().last_error,
+        Some(Problem::StoreUnavailable { wait_ms: 10_000 }),
+        "never more than 10 s"
+    );
+    h.after(10_000);
+    h.server(ack_ok(&frame, 1, 1));
+    assert_eq!(h.engine.pending(), 0);
 }
 
 #[test]

@@ -61,7 +61,11 @@ impl Filter {
             // Lower-cased ASCII is ASCII: a non-ASCII needle is not in it.
             self.needle.is_ascii() && contains(haystack.as_bytes(), self.needle.as_bytes(), true)
         } else {
-            contains((self.fold)(haystack).as_bytes(), self.needle.as_bytes(), false)
+            contains(
+                (self.fold)(haystack).as_bytes(),
+                self.needle.as_bytes(),
+                false,
+            )
         }
     }
 }

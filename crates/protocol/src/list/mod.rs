@@ -27,8 +27,8 @@ use crate::v1::{Change, ChangeOp};
 mod filter;
 mod ranks;
 
-pub use filter::{Filter, Fold};
 use filter::Filtered;
+pub use filter::{Filter, Fold};
 use ranks::Ranks;
 
 /// One edit to the list on screen.
@@ -514,7 +514,10 @@ mod tests {
         let mut list = list_of(1..=30);
         list.set_filter(Filter::new("u2", str::to_lowercase));
         assert_eq!(list.filter(), Some("u2"));
-        assert_eq!(shown_ids(&list), ["2", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29"]);
+        assert_eq!(
+            shown_ids(&list),
+            ["2", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29"]
+        );
         assert_eq!(list.shown_position(&UserId::from(21)), Some(2));
         assert_eq!(list.shown_position(&UserId::from(3)), None, "not shown");
         // Typing more narrows; deleting widens again.
@@ -527,9 +530,19 @@ mod tests {
         // Changes go through the filter.
         list.upsert(user(200));
         list.remove(&UserId::from(20));
-        list.upsert(User { name: "Renamed".into(), email: "x@y".into(), ..user(21) });
-        list.upsert(User { name: "now U2".into(), ..user(5) });
-        assert_eq!(shown_ids(&list), ["2", "5", "22", "23", "24", "25", "26", "27", "28", "29", "200"]);
+        list.upsert(User {
+            name: "Renamed".into(),
+            email: "x@y".into(),
+            ..user(21)
+        });
+        list.upsert(User {
+            name: "now U2".into(),
+            ..user(5)
+        });
+        assert_eq!(
+            shown_ids(&list),
+            ["2", "5", "22", "23", "24", "25", "26", "27", "28", "29", "200"]
+        );
         // A snapshot keeps the filter.
         list.edit(ListEdit::Replace((1..=40).map(user).collect()));
         assert_eq!(list.filter(), Some("u2"));
@@ -558,7 +571,15 @@ mod tests {
             list.remove(&UserId::from(id));
         }
         assert!(list.slots.len() < 100, "compacted");
-        assert_eq!(shown_ids(&list), [(n + 1).to_string(), (n + 2).to_string(), (n + 3).to_string(), (n + 4).to_string()]);
+        assert_eq!(
+            shown_ids(&list),
+            [
+                (n + 1).to_string(),
+                (n + 2).to_string(),
+                (n + 3).to_string(),
+                (n + 4).to_string()
+            ]
+        );
         assert_eq!(list.new_since_seen(), 2);
         list.set_filter(Filter::new(&format!("u{}", n + 4), str::to_lowercase));
         assert_eq!(list.new_since_seen(), 1, "the new users shown");

@@ -113,6 +113,9 @@ mod tests {
             assert_eq!(built.slot_of_rank(rank), slot);
             assert_eq!(built.live_before(slot), rank);
         }
-        assert_eq!(Ranks::all_present(37).tree, Ranks::from_flags(&[true; 37]).tree);
+        assert_eq!(
+            Ranks::all_present(37).tree,
+            Ranks::from_flags(&[true; 37]).tree
+        );
     }
 }

@@ -3,16 +3,37 @@
 //! The [`crate::roster::Roster`] keeps the list in memory and calls the
 //! store to commit each change *before* anyone is told about it, so an
 //! acknowledged change is never lost. The trait is synchronous: SQLite is,
-//! and the roster calls it from a blocking thread. A networked store (Redis,
-//! in a later issue) implements the same five methods.
+//! and the roster calls it from a blocking thread.
+//!
+//! Several instances share [`RedisStore`] instead, which orders the changes
+//! itself (see its module): there the roster writes through it and learns
+//! of every change, its own included, from the stream it keeps.
 
+mod redis_store;
 mod sqlite;
+
+use std::hash::{BuildHasher, Hasher};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use roster_protocol::v1::Change;
 use roster_protocol::validate::RequestId;
 use roster_protocol::User;
 
+pub use redis_store::{Durability, Feed, RedisStore, Written};
 pub use sqlite::SqliteStore;
+
+/// A random name for a new history; `RandomState` is seeded from the OS.
+pub(crate) fn new_epoch() -> String {
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    hasher.write_u32(std::process::id());
+    format!("{:016x}", hasher.finish())
+}
 
 /// A store failed; nothing was changed.
 #[derive(Debug, thiserror::Error)]

@@ -4,8 +4,6 @@
 //! it to the users table, bumps the version and records the request, with
 //! `synchronous=FULL` so it is on disk before the caller acknowledges it.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use roster_protocol::v1::{Change, ChangeOp};
@@ -13,7 +11,7 @@ use roster_protocol::validate::RequestId;
 use roster_protocol::{User, UserId};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{Loaded, Store, StoreError, StoredRequest};
+use super::{new_epoch, Loaded, Store, StoreError, StoredRequest};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (
@@ -63,19 +61,6 @@ fn now_secs() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
-}
-
-/// A random name for a new history; `RandomState` is seeded from the OS.
-fn new_epoch() -> String {
-    let mut hasher = RandomState::new().build_hasher();
-    hasher.write_u128(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    hasher.write_u32(std::process::id());
-    format!("{:016x}", hasher.finish())
 }
 
 fn op_name(op: ChangeOp) -> &'static str {

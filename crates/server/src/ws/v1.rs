@@ -204,6 +204,11 @@ impl Session<'_> {
     /// falling too far behind, a fresh snapshot.
     async fn forward(&mut self, event: Result<Published, RecvError>) -> Result<(), Stalled> {
         match event {
+            // A reloaded list replaces whatever the client had.
+            Ok(published) if published.reset => {
+                self.sent_version = published.version;
+                self.out.text(published.frame).await
+            }
             Ok(published) if published.version > self.sent_version => {
                 self.sent_version = published.version;
                 self.out.text(published.frame).await

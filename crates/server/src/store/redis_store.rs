@@ -1,0 +1,467 @@
+//! The shared store: several instances behind one address keep the list in
+//! one Redis, which orders every change.
+//!
+//! # Why the `redis` crate
+//! It is the maintained Rust client, speaks to Redis from tokio, and has
+//! the three parts this needs: a connection manager that reconnects by
+//! itself (for writes), scripts sent by SHA with a fallback to loading them
+//! (`EVALSHA`), and streams. Nothing here needs a pool: one multiplexed
+//! connection carries every write of an instance, and the change feed has
+//! its own (its `XREAD BLOCK` would otherwise hold the writes up).
+//!
+//! # Keys
+//! All share the hash tag `{roster}`, so they land in one slot and the
+//! scripts stay valid on Redis Cluster:
+//! - `{roster}:epoch`: names this history; set once, by whoever starts first.
+//! - `{roster}:version`: the version of the last change (`INCR`ed by each).
+//! - `{roster}:next_id`: the last user id given out (ids are never reused).
+//! - `{roster}:users`: a hash of user id → the user as JSON.
+//! - `{roster}:changes`: a stream of changes, entry id `<version>-0`, field
+//!   `c` the change as JSON; trimmed to about `--change-log` entries.
+//! - `{roster}:request:<id>`: a hash (`f` fingerprint, `c` change) kept
+//!   24 h, so a retried request gets its first answer.
+//!
+//! # One atomic step per change
+//! A Lua script checks the request id, takes the next version, appends the
+//! change to the stream and updates the users hash (and records the
+//! request). Redis runs a script alone, so versions go up by one per
+//! change, in one order for every instance. A failed script is not rolled
+//! back, so everything that can be refused is checked before it runs
+//! (names and emails are validated by the caller; the script's only
+//! refusal, an unknown user, comes before its first write).
+
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
+use redis::streams::{StreamRangeReply, StreamReadReply};
+use redis::{AsyncConnectionConfig, Script, Value};
+use roster_protocol::v1::Change;
+use roster_protocol::validate::RequestId;
+use roster_protocol::{User, UserId};
+
+use super::{new_epoch, Loaded, StoreError, StoredRequest};
+
+/// How long a stored request id answers retries.
+const REQUEST_TTL_SECONDS: u64 = 24 * 60 * 60;
+
+/// How long one `XREAD` waits for a change before asking again.
+pub const FEED_BLOCK: Duration = Duration::from_secs(5);
+
+/// How long any other command may take before the store counts as down.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+const KEY_EPOCH: &str = "{roster}:epoch";
+const KEY_VERSION: &str = "{roster}:version";
+const KEY_NEXT_ID: &str = "{roster}:next_id";
+const KEY_USERS: &str = "{roster}:users";
+pub const KEY_CHANGES: &str = "{roster}:changes";
+
+fn request_key(id: &RequestId) -> String {
+    format!("{{roster}}:request:{id}")
+}
+
+/// KEYS: version, users, changes, request (or "" for none).
+/// ARGV: user id, the user as JSON, fingerprint, request TTL, stream length.
+const ADD_SCRIPT: &str = r#"
+if KEYS[4] ~= '' then
+  local stored = redis.call('HMGET', KEYS[4], 'f', 'c')
+  if stored[1] then return {'replayed', stored[1], stored[2]} end
+end
+local version = redis.call('INCR', KEYS[1])
+local change = '{"version":' .. version .. ',"op":"added","user":' .. ARGV[2] .. '}'
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], version .. '-0', 'c', change)
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+if KEYS[4] ~= '' then
+  redis.call('HSET', KEYS[4], 'f', ARGV[3], 'c', change)
+  redis.call('EXPIRE', KEYS[4], ARGV[4])
+end
+return {'done', change}
+"#;
+
+/// KEYS: version, users, changes, request (or "").
+/// ARGV: user id, fingerprint, request TTL, stream length.
+const REMOVE_SCRIPT: &str = r#"
+if KEYS[4] ~= '' then
+  local stored = redis.call('HMGET', KEYS[4], 'f', 'c')
+  if stored[1] then return {'replayed', stored[1], stored[2]} end
+end
+local user = redis.call('HGET', KEYS[2], ARGV[1])
+if not user then return {'missing'} end
+local version = redis.call('INCR', KEYS[1])
+local change = '{"version":' .. version .. ',"op":"removed","user":' .. user .. '}'
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], version .. '-0', 'c', change)
+redis.call('HDEL', KEYS[2], ARGV[1])
+if KEYS[4] ~= '' then
+  redis.call('HSET', KEYS[4], 'f', ARGV[2], 'c', change)
+  redis.call('EXPIRE', KEYS[4], ARGV[3])
+end
+return {'done', change}
+"#;
+
+/// The whole state at one instant. KEYS: epoch, version, next_id, users.
+/// ARGV: an epoch to set if there is none yet.
+const LOAD_SCRIPT: &str = r#"
+redis.call('SET', KEYS[1], ARGV[1], 'NX')
+return {
+  redis.call('GET', KEYS[1]),
+  redis.call('GET', KEYS[2]) or '0',
+  redis.call('GET', KEYS[3]) or '0',
+  redis.call('HVALS', KEYS[4]),
+}
+"#;
+
+/// What Redis promises about an acknowledged write, read from its
+/// configuration at start-up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// `appendonly yes` with `appendfsync always`: on disk before Redis
+    /// answers.
+    Always,
+    /// Anything else: an answered write can still be lost.
+    Unsafe {
+        appendonly: String,
+        appendfsync: String,
+    },
+}
+
+impl Durability {
+    /// In words, for logs and `/healthz`.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Always => "appendonly yes, appendfsync always".to_owned(),
+            Self::Unsafe {
+                appendonly,
+                appendfsync,
+            } => format!(
+                "appendonly {appendonly}, appendfsync {appendfsync}: an acknowledged change can be lost"
+            ),
+        }
+    }
+}
+
+/// How a script's write ended.
+#[derive(Debug)]
+pub enum Written {
+    /// The change it made.
+    Done(Change),
+    /// The request id was used before: what it was used for, and the
+    /// change it made then.
+    Replayed(StoredRequest),
+    /// A remove of a user who is not there.
+    Missing,
+}
+
+/// The shared store's writing side; see the module docs.
+#[derive(Clone)]
+pub struct RedisStore {
+    client: redis::Client,
+    writes: ConnectionManager,
+    add: Script,
+    remove: Script,
+    load: Script,
+    /// Stream entries kept (`MAXLEN ~`).
+    change_log: u64,
+}
+
+/// A store error that says Redis could not be reached or answered.
+fn unavailable(err: &redis::RedisError) -> StoreError {
+    StoreError(format!("redis: {err}"))
+}
+
+impl RedisStore {
+    /// Connects to `url` (`redis://host:port/db`).
+    pub async fn connect(url: &str, change_log: u64) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url).map_err(|err| StoreError(format!("{url}: {err}")))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(RESPONSE_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_secs(1));
+        let writes = client
+            .get_connection_manager_with_config(config)
+            .await
+            .map_err(|err| unavailable(&err))?;
+        Ok(Self {
+            client,
+            writes,
+            add: Script::new(ADD_SCRIPT),
+            remove: Script::new(REMOVE_SCRIPT),
+            load: Script::new(LOAD_SCRIPT),
+            change_log: change_log.max(1),
+        })
+    }
+
+    /// Reads `appendonly` and `appendfsync` (`CONFIG GET`).
+    pub async fn durability(&self) -> Result<Durability, StoreError> {
+        let mut con = self.writes.clone();
+        let mut setting = async |name: &str| -> Result<String, StoreError> {
+            let pair: Vec<String> = redis::cmd("CONFIG")
+                .arg("GET")
+                .arg(name)
+                .query_async(&mut con)
+                .await
+                .map_err(|err| unavailable(&err))?;
+            Ok(pair.get(1).cloned().unwrap_or_default())
+        };
+        let appendonly = setting("appendonly").await?;
+        let appendfsync = setting("appendfsync").await?;
+        Ok(if appendonly == "yes" && appendfsync == "always" {
+            Durability::Always
+        } else {
+            Durability::Unsafe {
+                appendonly,
+                appendfsync,
+            }
+        })
+    }
+
+    /// The whole list at one instant, setting the epoch if this is the
+    /// first instance ever.
+    pub async fn load(&self) -> Result<Loaded, StoreError> {
+        let (epoch, version, last_id, users): (String, String, String, Vec<String>) = self
+            .load
+            .key(KEY_EPOCH)
+            .key(KEY_VERSION)
+            .key(KEY_NEXT_ID)
+            .key(KEY_USERS)
+            .arg(new_epoch())
+            .invoke_async(&mut self.writes.clone())
+            .await
+            .map_err(|err| unavailable(&err))?;
+        let number = |text: &str| {
+            text.parse::<u64>()
+                .map_err(|_| StoreError(format!("redis holds {text:?} where a number belongs")))
+        };
+        let mut users = users
+            .iter()
+            .map(|json| serde_json::from_str::<User>(json))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|err| StoreError(format!("redis holds a user Roster cannot read: {err}")))?;
+        // Ids count up, so their order is the order users were added in.
+        users.sort_by_key(|user| user.id.as_str().parse::<u64>().unwrap_or(u64::MAX));
+        Ok(Loaded {
+            epoch,
+            version: number(&version)?,
+            next_id: number(&last_id)? + 1,
+            users,
+        })
+    }
+
+    /// Redis' epoch and version (`MGET`): enough to tell whether it is
+    /// still the history this instance holds.
+    pub async fn load_head(&self) -> Result<(String, u64), StoreError> {
+        let (epoch, version): (Option<String>, Option<u64>) = redis::cmd("MGET")
+            .arg(KEY_EPOCH)
+            .arg(KEY_VERSION)
+            .query_async(&mut self.writes.clone())
+            .await
+            .map_err(|err| unavailable(&err))?;
+        Ok((epoch.unwrap_or_default(), version.unwrap_or(0)))
+    }
+
+    /// The request recorded under `id`, if any.
+    pub async fn find_request(&self, id: &RequestId) -> Result<Option<StoredRequest>, StoreError> {
+        let (fingerprint, change): (Option<String>, Option<String>) = redis::cmd("HMGET")
+            .arg(request_key(id))
+            .arg("f")
+            .arg("c")
+            .query_async(&mut self.writes.clone())
+            .await
+            .map_err(|err| unavailable(&err))?;
+        match (fingerprint, change) {
+            (Some(fingerprint), Some(change)) => Ok(Some(StoredRequest {
+                id: id.clone(),
+                fingerprint,
+                change: parse_change(&change)?,
+            })),
+            _ => Ok(None),
+        }
+    }
+
+    /// Gives out the next user id. Ids an add then does not use (a retry
+    /// found its first answer, or Redis failed) are skipped, never reused.
+    pub async fn next_id(&self) -> Result<u64, StoreError> {
+        redis::cmd("INCR")
+            .arg(KEY_NEXT_ID)
+            .query_async(&mut self.writes.clone())
+            .await
+            .map_err(|err| unavailable(&err))
+    }
+
+    /// Adds `user` (whose id came from [`Self::next_id`]) as the next change.
+    pub async fn add(
+        &self,
+        user: &User,
+        request: Option<&RequestId>,
+        fingerprint: &str,
+    ) -> Result<Written, StoreError> {
+        let json = serde_json::to_string(user).map_err(|err| StoreError(err.to_string()))?;
+        let reply: Vec<String> = self
+            .add
+            .key(KEY_VERSION)
+            .key(KEY_USERS)
+            .key(KEY_CHANGES)
+            .key(request.map(request_key).unwrap_or_default())
+            .arg(user.id.as_str())
+            .arg(json)
+            .arg(fingerprint)
+            .arg(REQUEST_TTL_SECONDS)
+            .arg(self.change_log)
+            .invoke_async(&mut self.writes.clone())
+            .await
+            .map_err(|err| unavailable(&err))?;
+        written(reply, request)
+    }
+
+    /// Removes user `id` as the next change.
+    pub async fn remove(
+        &self,
+        id: &UserId,
+        request: Option<&RequestId>,
+        fingerprint: &str,
+    ) -> Result<Written, StoreError> {
+        let reply: Vec<String> = self
+            .remove
+            .key(KEY_VERSION)
+            .key(KEY_USERS)
+            .key(KEY_CHANGES)
+            .key(request.map(request_key).unwrap_or_default())
+            .arg(id.as_str())
+            .arg(fingerprint)
+            .arg(REQUEST_TTL_SECONDS)
+            .arg(self.change_log)
+            .invoke_async(&mut self.writes.clone())
+            .await
+            .map_err(|err| unavailable(&err))?;
+        written(reply, request)
+    }
+
+    /// The changes after `since` up to and including `until`, if the
+    /// stream still holds every one of them (`XRANGE`).
+    pub async fn changes_between(
+        &self,
+        since: u64,
+        until: u64,
+    ) -> Result<Option<Vec<Change>>, StoreError> {
+        if until <= since {
+            return Ok(Some(Vec::new()));
+        }
+        let reply: StreamRangeReply = redis::cmd("XRANGE")
+            .arg(KEY_CHANGES)
+            .arg(format!("{}-0", since + 1))
+            .arg(format!("{until}-0"))
+            .query_async(&mut self.writes.clone())
+            .await
+            .map_err(|err| unavailable(&err))?;
+        let changes = reply
+            .ids
+            .iter()
+            .map(|entry| entry_change(&entry.id, &entry.map))
+            .collect::<Result<Vec<_>, _>>()?;
+        let complete = changes.len() as u64 == until - since
+            && changes
+                .first()
+                .is_some_and(|first| first.version == since + 1);
+        Ok(complete.then_some(changes))
+    }
+
+    /// Whether Redis answers (`PING`).
+    pub async fn check(&self) -> Result<(), StoreError> {
+        redis::cmd("PING")
+            .query_async::<String>(&mut self.writes.clone())
+            .await
+            .map(drop)
+            .map_err(|err| unavailable(&err))
+    }
+
+    /// A connection for the change feed alone, whose replies may take as
+    /// long as an `XREAD BLOCK`.
+    pub async fn feed(&self) -> Result<Feed, StoreError> {
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(RESPONSE_TIMEOUT))
+            .set_response_timeout(Some(FEED_BLOCK + RESPONSE_TIMEOUT));
+        let connection = self
+            .client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+            .map_err(|err| unavailable(&err))?;
+        Ok(Feed { connection })
+    }
+}
+
+/// Reads the stream of changes, in order.
+pub struct Feed {
+    connection: MultiplexedConnection,
+}
+
+impl Feed {
+    /// The changes after version `after`, oldest first, waiting up to
+    /// [`FEED_BLOCK`] for one (`XREAD BLOCK`); empty when none came.
+    pub async fn next(&mut self, after: u64) -> Result<Vec<Change>, StoreError> {
+        let reply: Option<StreamReadReply> = redis::cmd("XREAD")
+            .arg("COUNT")
+            .arg(512)
+            .arg("BLOCK")
+            .arg(FEED_BLOCK.as_millis() as u64)
+            .arg("STREAMS")
+            .arg(KEY_CHANGES)
+            .arg(format!("{after}-0"))
+            .query_async(&mut self.connection)
+            .await
+            .map_err(|err| unavailable(&err))?;
+        let Some(reply) = reply else {
+            return Ok(Vec::new());
+        };
+        reply
+            .keys
+            .iter()
+            .flat_map(|key| &key.ids)
+            .map(|entry| entry_change(&entry.id, &entry.map))
+            .collect()
+    }
+}
+
+fn parse_change(json: &str) -> Result<Change, StoreError> {
+    serde_json::from_str(json)
+        .map_err(|err| StoreError(format!("redis holds a change Roster cannot read: {err}")))
+}
+
+/// The change in one stream entry, checked against its entry id.
+fn entry_change(
+    id: &str,
+    fields: &std::collections::HashMap<String, Value>,
+) -> Result<Change, StoreError> {
+    let json: String = fields
+        .get("c")
+        .and_then(|value| redis::from_redis_value_ref(value).ok())
+        .ok_or_else(|| StoreError(format!("stream entry {id} has no change")))?;
+    let change = parse_change(&json)?;
+    if id != format!("{}-0", change.version) {
+        return Err(StoreError(format!(
+            "stream entry {id} holds version {}",
+            change.version
+        )));
+    }
+    Ok(change)
+}
+
+/// A script's reply: `done` with the change, `replayed` with the stored
+/// fingerprint and change, or `missing`.
+fn written(reply: Vec<String>, request: Option<&RequestId>) -> Result<Written, StoreError> {
+    match reply.as_slice() {
+        [done, change] if done == "done" => Ok(Written::Done(parse_change(change)?)),
+        [replayed, fingerprint, change] if replayed == "replayed" => {
+            Ok(Written::Replayed(StoredRequest {
+                id: request
+                    .cloned()
+                    .ok_or_else(|| StoreError("a replay without a request id".into()))?,
+                fingerprint: fingerprint.clone(),
+                change: parse_change(change)?,
+            }))
+        }
+        [missing] if missing == "missing" => Ok(Written::Missing),
+        other => Err(StoreError(format!(
+            "unexpected reply from redis: {other:?}"
+        ))),
+    }
+}

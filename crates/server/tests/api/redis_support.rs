@@ -1,0 +1,200 @@
+//! A real `redis-server` for the shared-store tests, on a free loopback
+//! port with AOF on (`appendfsync always`), and roster-server processes
+//! that can be killed with SIGKILL.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use roster_server::Config;
+
+use crate::helpers::{eventually, TestApp};
+
+/// A free loopback port (free when asked; the caller binds it soon).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A `redis-server` process with its own data directory.
+pub struct RedisServer {
+    pub port: u16,
+    dir: tempfile::TempDir,
+    settings: Vec<String>,
+    child: Option<Child>,
+}
+
+impl RedisServer {
+    /// Starts one that fsyncs every write (`appendfsync always`).
+    pub async fn start() -> Self {
+        Self::start_with(&["--appendonly", "yes", "--appendfsync", "always"]).await
+    }
+
+    /// Starts one with these extra settings.
+    pub async fn start_with(settings: &[&str]) -> Self {
+        let mut redis = Self {
+            port: free_port(),
+            dir: tempfile::tempdir().unwrap(),
+            settings: settings.iter().map(|s| (*s).to_owned()).collect(),
+            child: None,
+        };
+        redis.run().await;
+        redis
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// Starts the process (again, on the same port and data).
+    pub async fn run(&mut self) {
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .arg("--dir")
+            .arg(self.dir.path())
+            .args(["--save", "", "--protected-mode", "no", "--daemonize", "no"])
+            .args(&self.settings)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|err| {
+                panic!(
+                    "cannot start redis-server ({err}); `scripts/bootstrap.sh --test` installs it"
+                )
+            });
+        self.child = Some(child);
+        let url = self.url();
+        let up = eventually(async || {
+            let client = redis::Client::open(url.as_str()).ok()?;
+            let mut con = client.get_multiplexed_async_connection().await.ok()?;
+            redis::cmd("PING")
+                .query_async::<String>(&mut con)
+                .await
+                .ok()
+        })
+        .await;
+        assert!(up.is_some(), "redis-server answers on port {}", self.port);
+    }
+
+    /// `kill -9`: no shutdown, no final fsync.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Deletes everything Redis keeps on disk (call it while stopped): a
+    /// Redis that comes back without its data.
+    pub fn wipe(&self) {
+        for entry in std::fs::read_dir(self.dir.path()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                std::fs::remove_dir_all(path).unwrap();
+            } else {
+                std::fs::remove_file(path).unwrap();
+            }
+        }
+    }
+
+    /// A plain connection, to look at what Redis holds.
+    pub async fn connection(&self) -> redis::aio::MultiplexedConnection {
+        redis::Client::open(self.url())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap()
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The settings of an instance on `redis`.
+pub fn shared_config(redis: &RedisServer) -> Config {
+    Config {
+        redis: Some(redis.url()),
+        ..Config::default()
+    }
+}
+
+/// An instance in this process on `redis`.
+pub async fn instance(redis: &RedisServer) -> TestApp {
+    TestApp::spawn_with(shared_config(redis)).await
+}
+
+/// A roster-server process on `redis`, which a test can `kill -9`.
+pub struct ServerProcess {
+    pub port: u16,
+    redis_url: String,
+    child: Option<Child>,
+}
+
+fn server_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_roster-server"))
+}
+
+impl ServerProcess {
+    pub async fn start(redis: &RedisServer) -> Self {
+        let mut server = Self {
+            port: free_port(),
+            redis_url: redis.url(),
+            child: None,
+        };
+        server.run().await;
+        server
+    }
+
+    pub async fn run(&mut self) {
+        let child = Command::new(server_binary())
+            .args(["--addr", &format!("127.0.0.1:{}", self.port)])
+            .args(["--redis", &self.redis_url])
+            .args([
+                "--dist",
+                Path::new("/nonexistent/roster-dist").to_str().unwrap(),
+            ])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start roster-server");
+        self.child = Some(child);
+        let health = format!("http://127.0.0.1:{}/healthz", self.port);
+        let up = eventually(async || {
+            reqwest::get(&health)
+                .await
+                .ok()
+                .filter(|r| r.status().is_success())
+        })
+        .await;
+        assert!(up.is_some(), "roster-server answers on port {}", self.port);
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://127.0.0.1:{}/api/v1/users/ws", self.port)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// `kill -9`.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

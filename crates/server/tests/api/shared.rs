@@ -1,0 +1,344 @@
+//! Several instances on one real Redis (`--redis`): one order of versions
+//! for every client, each change exactly once, resumes on any instance,
+//! and nothing acknowledged lost when Redis or an instance is killed.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use roster_protocol::v1::{Ack, ClientMessage, ErrorCode, ServerMessage};
+use roster_protocol::User;
+
+use crate::helpers::{connect_v1_to, eventually, TestApp, V1Client};
+use crate::redis_support::{instance, shared_config, RedisServer, ServerProcess};
+
+/// What one watching client saw: the versions of the changes, in order.
+async fn versions_until(client: &mut V1Client, last: u64) -> Vec<u64> {
+    let mut seen = Vec::new();
+    while seen.last().is_none_or(|v| *v < last) {
+        match client.next().await {
+            ServerMessage::Change(change) => seen.push(change.version),
+            ServerMessage::Snapshot { version, .. } => {
+                panic!("a snapshot at {version} after {seen:?}")
+            }
+            _ => {}
+        }
+    }
+    seen
+}
+
+/// Sends `count` adds with ids `<prefix>-<n>`, all at once, and returns
+/// their acks.
+async fn add_many(client: &mut V1Client, prefix: &str, count: usize) -> Vec<Ack> {
+    for n in 0..count {
+        client.add(&format!("{prefix}-{n}")).await;
+    }
+    let mut acks = Vec::new();
+    while acks.len() < count {
+        acks.push(client.next_ack().await);
+    }
+    acks
+}
+
+#[tokio::test]
+async fn three_instances_give_every_client_one_order_with_each_change_once() {
+    let redis = RedisServer::start().await;
+    let apps = [
+        instance(&redis).await,
+        instance(&redis).await,
+        instance(&redis).await,
+    ];
+    let mut watchers = Vec::new();
+    for app in &apps {
+        for _ in 0..2 {
+            let (client, version, _) = app.greeted().await;
+            assert_eq!(version, 0);
+            watchers.push(client);
+        }
+    }
+    let mut writers = Vec::new();
+    for app in &apps {
+        writers.push(app.greeted().await.0);
+    }
+    let [a, b, c] = &mut writers[..] else {
+        unreachable!()
+    };
+    let (acks_a, acks_b, acks_c) = tokio::join!(
+        add_many(a, "a", 20),
+        add_many(b, "b", 20),
+        add_many(c, "c", 20)
+    );
+    let versions: BTreeSet<u64> = [acks_a, acks_b, acks_c]
+        .iter()
+        .flatten()
+        .map(|ack| {
+            assert!(ack.error.is_none(), "{ack:?}");
+            ack.version.unwrap()
+        })
+        .collect();
+    assert_eq!(
+        versions,
+        (1..=60).collect(),
+        "one version per add, none twice"
+    );
+
+    for watcher in &mut watchers {
+        assert_eq!(
+            versions_until(watcher, 60).await,
+            (1..=60).collect::<Vec<_>>()
+        );
+    }
+    let lists: Vec<Vec<User>> =
+        futures_util::future::join_all(apps.iter().map(TestApp::users)).await;
+    assert_eq!(lists[0].len(), 60);
+    assert!(
+        lists.iter().all(|list| *list == lists[0]),
+        "every instance has the same list"
+    );
+}
+
+#[tokio::test]
+async fn a_rest_add_on_one_instance_reaches_the_websocket_clients_of_another() {
+    let redis = RedisServer::start().await;
+    let (a, b) = (instance(&redis).await, instance(&redis).await);
+    let (mut client, _, _) = b.greeted().await;
+    let response = reqwest::Client::new()
+        .post(a.url("/api/v1/users"))
+        .json(&serde_json::json!({ "name": "Made On A" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let change = client.next_change().await;
+    assert_eq!(
+        (change.version, change.user.name.as_str()),
+        (1, "Made On A")
+    );
+    // The writer reads its own write at once.
+    assert_eq!(a.users().await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_client_moved_to_another_instance_resumes_without_a_gap_or_a_duplicate() {
+    let redis = RedisServer::start().await;
+    // No write rate limit: hundreds of adds from one connection.
+    let config = || roster_server::Config {
+        write_rate: 1e6,
+        write_burst: 1_000,
+        ..shared_config(&redis)
+    };
+    let (a, b) = (
+        TestApp::spawn_with(config()).await,
+        TestApp::spawn_with(config()).await,
+    );
+    let (mut client, epoch, _, _) = a.greeted_with_epoch().await;
+    let acks = add_many(&mut client, "first", 3).await;
+    assert_eq!(acks.last().and_then(|ack| ack.version), Some(3));
+    drop(client);
+
+    // Missed: a few (kept in memory), then many more (only in the stream).
+    for (missed, last) in [(5, 8), (300, 308)] {
+        let (mut writer, _, _) = b.greeted().await;
+        add_many(&mut writer, &format!("missed-{last}"), missed).await;
+        let mut back = connect_v1_to(&b.ws_url()).await;
+        back.send(&ClientMessage::Hello {
+            since: Some(3),
+            epoch: Some(epoch.clone()),
+        })
+        .await;
+        let resumed = versions_until(&mut back, last).await;
+        assert_eq!(
+            resumed,
+            (4..=last).collect::<Vec<_>>(),
+            "after {missed} missed"
+        );
+    }
+}
+
+/// Adds `id` until it is stored, as Roster's outbox does: sent again
+/// under the same id after each `store_unavailable`. Returns the ack and
+/// how many times the store was unavailable.
+async fn add_until_stored(client: &mut V1Client, id: &str) -> (Ack, usize) {
+    let mut unavailable = 0;
+    loop {
+        client.add(id).await;
+        let ack = client.next_ack().await;
+        match &ack.error {
+            Some(error) if error.code == ErrorCode::StoreUnavailable => {
+                unavailable += 1;
+                let wait = error.retry_after_ms.expect("a wait to retry after");
+                tokio::time::sleep(Duration::from_millis(wait)).await;
+            }
+            _ => return (ack, unavailable),
+        }
+    }
+}
+
+#[tokio::test]
+async fn redis_killed_mid_run_loses_no_acked_add_and_clients_converge() {
+    let mut redis = RedisServer::start().await;
+    let (a, b) = (instance(&redis).await, instance(&redis).await);
+    let (mut watcher, _, _) = b.greeted().await;
+    let (mut writer, _, _) = a.greeted().await;
+    let mut acked = Vec::new();
+    for n in 0..10 {
+        acked.push(add_until_stored(&mut writer, &format!("r{n}")).await.0);
+    }
+
+    redis.kill();
+    // While it is down: writes are refused with store_unavailable, reads
+    // go on, and health says why.
+    writer.add("r10").await;
+    let refused = writer.next_ack().await;
+    assert_eq!(
+        refused.error.as_ref().map(|e| &e.code),
+        Some(&ErrorCode::StoreUnavailable)
+    );
+    let health = reqwest::get(a.url("/healthz")).await.unwrap();
+    assert_eq!(health.status(), 503);
+    assert_eq!(b.users().await.len(), 10, "reads are served from memory");
+    let down = eventually(async || {
+        b.get_text("/metrics")
+            .await
+            .contains("roster_store_up 0")
+            .then_some(())
+    })
+    .await;
+    assert!(down.is_some(), "metrics report the outage");
+
+    redis.run().await;
+    for n in 10..20 {
+        acked.push(add_until_stored(&mut writer, &format!("r{n}")).await.0);
+    }
+    let versions: Vec<u64> = acked
+        .iter()
+        .map(|ack| ack.version.expect("acked"))
+        .collect();
+    assert_eq!(
+        versions,
+        (1..=20).collect::<Vec<_>>(),
+        "every acked add kept its place"
+    );
+    assert_eq!(
+        versions_until(&mut watcher, 20).await,
+        (1..=20).collect::<Vec<_>>()
+    );
+    for app in [&a, &b] {
+        let healthy = eventually(async || {
+            let response = reqwest::get(app.url("/healthz")).await.ok()?;
+            response.status().is_success().then_some(())
+        })
+        .await;
+        assert!(healthy.is_some(), "healthy again");
+        assert_eq!(app.users().await.len(), 20);
+    }
+    // A retry of an acked id gets its original version, not a new user.
+    writer.add("r3").await;
+    let again = writer.next_ack().await;
+    assert_eq!((again.version, again.replayed), (Some(4), true));
+    let mut con = redis.connection().await;
+    let stored: usize = redis::cmd("HLEN")
+        .arg("{roster}:users")
+        .query_async(&mut con)
+        .await
+        .unwrap();
+    assert_eq!(stored, 20);
+}
+
+#[tokio::test]
+async fn a_redis_that_lost_its_data_is_reloaded_and_clients_get_a_snapshot() {
+    let mut redis = RedisServer::start().await;
+    let app = instance(&redis).await;
+    let (mut watcher, epoch, _, _) = app.greeted_with_epoch().await;
+    let (mut writer, _, _) = app.greeted().await;
+    add_many(&mut writer, "before", 3).await;
+    assert_eq!(versions_until(&mut watcher, 3).await, [1, 2, 3]);
+
+    redis.kill();
+    redis.wipe();
+    redis.run().await;
+    // The new history reaches every client as a snapshot of it.
+    let (version, users) = watcher.next_snapshot().await;
+    assert_eq!((version, users.len()), (0, 0));
+    let (_, new_epoch, _, _) = app.greeted_with_epoch().await;
+    assert_ne!(new_epoch, epoch);
+    let (ack, _) = add_until_stored(&mut writer, "after").await;
+    assert_eq!(ack.version, Some(1));
+    assert_eq!(versions_until(&mut watcher, 1).await, [1]);
+}
+
+#[tokio::test]
+async fn an_instance_killed_and_restarted_loses_nothing_and_its_clients_move_on() {
+    let redis = RedisServer::start().await;
+    let other = instance(&redis).await;
+    let mut server = ServerProcess::start(&redis).await;
+    let (mut client, epoch, _, _) = {
+        let mut client = connect_v1_to(&server.ws_url()).await;
+        client
+            .send(&ClientMessage::Hello {
+                since: None,
+                epoch: None,
+            })
+            .await;
+        match client.next().await {
+            ServerMessage::Snapshot {
+                epoch,
+                version,
+                users,
+            } => (client, epoch, version, users),
+            other => panic!("expected a snapshot, got {other:?}"),
+        }
+    };
+    let acks = add_many(&mut client, "k", 5).await;
+    assert!(acks.iter().all(|ack| ack.error.is_none()));
+
+    server.kill();
+    // Meanwhile another instance goes on.
+    let (mut writer, _, _) = other.greeted().await;
+    add_many(&mut writer, "meanwhile", 2).await;
+    server.run().await;
+
+    let mut back = connect_v1_to(&server.ws_url()).await;
+    back.send(&ClientMessage::Hello {
+        since: Some(5),
+        epoch: Some(epoch),
+    })
+    .await;
+    assert_eq!(versions_until(&mut back, 7).await, [6, 7]);
+    let users: Vec<User> = reqwest::get(server.url("/api/v1/users"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(users.len(), 7);
+    assert_eq!(users, other.users().await);
+}
+
+#[tokio::test]
+async fn redis_that_can_lose_acked_writes_is_refused_unless_allowed() {
+    let redis = RedisServer::start_with(&["--appendonly", "no"]).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let refused = roster_server::run(listener, shared_config(&redis), async {}).await;
+    let message = refused.expect_err("refused").to_string();
+    assert!(
+        message.contains("appendfsync") && message.contains("--redis-allow-unsafe-durability"),
+        "{message}"
+    );
+
+    let app = TestApp::spawn_with(roster_server::Config {
+        redis_allow_unsafe_durability: true,
+        ..shared_config(&redis)
+    })
+    .await;
+    let health: serde_json::Value = app.get_json("/healthz").await;
+    assert_eq!(health["store"]["kind"], "redis");
+    assert_eq!(health["store"]["durability_safe"], false);
+    assert!(app
+        .get_text("/metrics")
+        .await
+        .contains("roster_store_unsafe_durability 1"));
+    // It still works.
+    let (mut client, _, _) = app.greeted().await;
+    client.add("x").await;
+    assert!(client.next_ack().await.error.is_none());
+}
