@@ -36,6 +36,9 @@ echo "$DECODE" >bench/results/decode.json
 step "Client: Roster against plain-JS pages in headless Chromium"
 node bench/client.mjs "$@" >"$OUT/client.md"
 node scripts/dist-size.mjs --budget-kb 100000 | sed '$d' >"$OUT/size.txt"
+
+step "Server: add and delivery latency (SQLite, Redis; one and two instances)"
+cargo bench --locked -p roster-server --bench add_latency -- 2000 | tee bench/results/server.txt
 fi
 DECODE=$(cat bench/results/decode.json)
 
@@ -60,6 +63,16 @@ step "Writing BENCHMARKS.md"
         console.log(`| serde_json::Value, then the tagged enum (before issue 9) | ${d.value_probe_ms} | ${r(d.value_probe_ms)} |`);
         console.log(`| JSON.parse, then every field handed to wasm | ${d.json_parse_ms} | ${r(d.json_parse_ms)} |`);
     ' "$DECODE"
+    echo
+    echo "## Server"
+    echo
+    echo "Measured by \`cargo bench -p roster-server --bench add_latency -- 2000\` (part of"
+    echo "\`scripts/bench.sh\`): real servers in one process on loopback, each Redis a real"
+    echo "\`redis-server\` with AOF. The SQLite rows are the single-instance baseline of the same run."
+    echo
+    echo '```'
+    cat bench/results/server.txt
+    echo '```'
     echo
     echo "### dist/ (release client), gzip -9"
     echo

@@ -31,6 +31,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -139,6 +140,14 @@ pub async fn run(
             "roster-server listening on http://{addr}"
         );
     }
+    // Without TCP_NODELAY an ack written right after a change frame waits
+    // for the client's delayed ACK of the frame (Nagle's algorithm):
+    // measured 41 ms per add for a subscribed client, against under 1 ms.
+    let listener = listener.tap_io(|socket| {
+        if let Err(err) = socket.set_nodelay(true) {
+            tracing::debug!(%err, "could not set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, router)
         .with_graceful_shutdown(async move {
             shutdown.await;

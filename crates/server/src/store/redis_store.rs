@@ -259,27 +259,8 @@ impl RedisStore {
         Ok((epoch.unwrap_or_default(), version.unwrap_or(0)))
     }
 
-    /// The request recorded under `id`, if any.
-    pub async fn find_request(&self, id: &RequestId) -> Result<Option<StoredRequest>, StoreError> {
-        let (fingerprint, change): (Option<String>, Option<String>) = redis::cmd("HMGET")
-            .arg(request_key(id))
-            .arg("f")
-            .arg("c")
-            .query_async(&mut self.writes.clone())
-            .await
-            .map_err(|err| unavailable(&err))?;
-        match (fingerprint, change) {
-            (Some(fingerprint), Some(change)) => Ok(Some(StoredRequest {
-                id: id.clone(),
-                fingerprint,
-                change: parse_change(&change)?,
-            })),
-            _ => Ok(None),
-        }
-    }
-
     /// Gives out the next user id. Ids an add then does not use (a retry
-    /// found its first answer, or Redis failed) are skipped, never reused.
+    /// got its first answer, or Redis failed) are skipped, never reused.
     pub async fn next_id(&self) -> Result<u64, StoreError> {
         redis::cmd("INCR")
             .arg(KEY_NEXT_ID)

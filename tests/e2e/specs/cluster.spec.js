@@ -1,0 +1,108 @@
+// The deployment in deploy/: Redis, three roster-server instances and
+// Debian's nginx terminating TLS, started by deploy/cluster.sh on free
+// ports with a self-signed certificate it makes. Two pages on two
+// different instances, both over wss:// through nginx: an add on one
+// appears on the other.
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { test, expect } = require('@playwright/test');
+const { freePort, waitUntil, DIST } = require('../support/server');
+
+const ROOT = path.resolve(__dirname, '../../..');
+let cluster;
+let dir;
+let port;
+let instancePorts;
+let log = '';
+
+/** Open v1 connections on the instance at `instancePort`. */
+async function connectionsOn(instancePort) {
+  const text = await (await fetch(`http://127.0.0.1:${instancePort}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('roster_connections{protocol="roster.v1"} '));
+  return Number(line.split(' ')[1]);
+}
+
+/** The instance whose connection count went up from `before`. */
+async function instanceGaining(before) {
+  let found;
+  await waitUntil('a new connection on some instance', async () => {
+    const now = await Promise.all(instancePorts.map(connectionsOn));
+    found = instancePorts.find((_, i) => now[i] > before[i]);
+    return found !== undefined;
+  });
+  return found;
+}
+
+test.beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-cluster-'));
+  port = await freePort();
+  instancePorts = [await freePort(), await freePort(), await freePort()];
+  const redisPort = await freePort();
+  cluster = spawn(path.join(ROOT, 'deploy/cluster.sh'), [], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      ROSTER_CLUSTER_PORT: String(port),
+      ROSTER_INSTANCE_PORTS: instancePorts.join(' '),
+      ROSTER_REDIS_PORT: String(redisPort),
+      ROSTER_CLUSTER_DIR: dir,
+      ROSTER_DIST: DIST,
+    },
+  });
+  cluster.stdout.on('data', (d) => (log += d));
+  cluster.stderr.on('data', (d) => (log += d));
+  let exited = false;
+  cluster.once('exit', () => (exited = true));
+  await waitUntil('the cluster behind nginx', async () => {
+    if (exited) throw new Error(`deploy/cluster.sh exited:\n${log}`);
+    const up = await Promise.all(instancePorts.map((p) => fetch(`http://127.0.0.1:${p}/healthz`).then((r) => r.ok, () => false)));
+    return up.every(Boolean) && fs.existsSync(path.join(dir, 'nginx.pid'));
+  }, 60_000);
+});
+
+test.afterAll(async () => {
+  if (cluster && cluster.exitCode === null) {
+    const exited = new Promise((resolve) => cluster.once('exit', resolve));
+    process.kill(-cluster.pid, 'SIGTERM');
+    await exited;
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('two pages on two instances behind nginx over wss:// see each other\'s adds', async ({ browser }) => {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true });
+  const origin = `https://127.0.0.1:${port}`;
+  const health = await context.request.get(`${origin}/healthz`);
+  expect(health.ok()).toBe(true);
+  expect((await health.json()).store).toMatchObject({ kind: 'redis', durability_safe: true });
+
+  const first = await context.newPage();
+  let before = await Promise.all(instancePorts.map(connectionsOn));
+  await first.goto(`${origin}/`);
+  await expect(first.getByTestId('connection-status')).toHaveAttribute('data-state', 'connected');
+  await expect(first.getByTestId('connection-status')).toHaveAttribute('data-protocol', 'roster.v1');
+  const firstInstance = await instanceGaining(before);
+
+  // nginx spreads new connections over the instances; open the second page
+  // until it lands on another one.
+  const second = await context.newPage();
+  let secondInstance = firstInstance;
+  for (let tries = 0; tries < 8 && secondInstance === firstInstance; tries++) {
+    before = await Promise.all(instancePorts.map(connectionsOn));
+    await second.goto(`${origin}/?try=${tries}`);
+    await expect(second.getByTestId('connection-status')).toHaveAttribute('data-state', 'connected');
+    secondInstance = await instanceGaining(before);
+  }
+  expect(secondInstance).not.toBe(firstInstance);
+  expect(await second.evaluate(() => location.protocol)).toBe('https:');
+
+  const count = Number(await second.getByTestId('user-count').textContent());
+  await first.getByTestId('add-user').click();
+  await expect(second.getByTestId('user-count')).toHaveText(String(count + 1));
+  await expect(first.getByTestId('user-count')).toHaveText(String(count + 1));
+  await context.close();
+});
