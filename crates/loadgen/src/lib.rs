@@ -1,0 +1,373 @@
+//! A native load generator for Roster protocol v1 servers (Roster's own,
+//! or the Node `ws` baseline in `bench/node-server/`). Each scenario opens
+//! real WebSocket connections from this process and measures what arrives.
+//!
+//! - [`fanout`]: one client adds; how long until every client has it.
+//! - [`sustained`]: adds at a fixed rate; delivered messages/s and lag.
+//! - [`connect_storm`]: every client at once; time until all are in step.
+//! - [`reconnect_storm`]: every client dropped by a server restart comes
+//!   back with Roster's jittered backoff or a fixed delay.
+//! - [`idle_memory`]: connections held open; the server's RSS per one.
+
+pub mod client;
+pub mod stats;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use roster_protocol::engine::{full_jitter, EngineConfig, Rng};
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, Semaphore};
+use tokio_tungstenite::tungstenite::Message;
+
+use client::{Arrival, Protocol, Socket};
+use stats::Summary;
+
+/// How long a scenario waits for anything before it gives up.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// Connections opened at the same time while setting a scenario up.
+pub const CONNECT_CONCURRENCY: usize = 200;
+
+/// Opens `count` watching clients, [`CONNECT_CONCURRENCY`] at a time, each
+/// reporting what it reads to the returned receiver.
+async fn watchers(
+    url: &str,
+    count: usize,
+    protocol: Protocol,
+) -> Result<mpsc::UnboundedReceiver<Arrival>, String> {
+    let (sender, receiver) = mpsc::unbounded_channel();
+    let gate = Arc::new(Semaphore::new(CONNECT_CONCURRENCY));
+    let mut connecting = Vec::with_capacity(count);
+    for _ in 0..count {
+        let (url, gate) = (url.to_owned(), Arc::clone(&gate));
+        connecting.push(tokio::spawn(async move {
+            let _permit = gate.acquire().await;
+            client::connect(&url, protocol).await
+        }));
+    }
+    for task in connecting {
+        let ws = task.await.map_err(|err| err.to_string())?.map_err(|err| err.0)?;
+        tokio::spawn(client::watch(ws, protocol, sender.clone()));
+    }
+    Ok(receiver)
+}
+
+/// A client that adds, and reads the version of each of its acks.
+struct Writer {
+    ws: Socket,
+    prefix: String,
+    sent: usize,
+}
+
+impl Writer {
+    async fn connect(url: &str) -> Result<Self, String> {
+        let ws = client::connect(url, Protocol::V1).await.map_err(|err| err.0)?;
+        // Unique per run, so a server that keeps request ids never
+        // answers one run's add with another's.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let prefix = format!("lg{nanos:x}");
+        Ok(Self {
+            ws,
+            prefix,
+            sent: 0,
+        })
+    }
+
+    /// Sends one add; returns its request id.
+    async fn add(&mut self) -> Result<String, String> {
+        let id = format!("{}-{}", self.prefix, self.sent);
+        self.sent += 1;
+        self.ws
+            .send(client::add_frame(&id))
+            .await
+            .map_err(|err| err.to_string())?;
+        Ok(id)
+    }
+
+    /// Reads until an ack; returns its request id and version.
+    async fn ack(&mut self) -> Result<(String, u64), String> {
+        loop {
+            let message = tokio::time::timeout(PATIENCE, self.ws.next())
+                .await
+                .map_err(|_| "no ack in time".to_owned())?;
+            match message {
+                Some(Ok(Message::Text(text))) => {
+                    if let Some(acked) = client::acked_version(text.as_str()) {
+                        return Ok(acked);
+                    }
+                    if text.as_str().contains(r#""type":"ack""#) {
+                        return Err(format!("add refused: {text}"));
+                    }
+                }
+                Some(Ok(_)) => {}
+                _ => return Err("the writer's connection ended".into()),
+            }
+        }
+    }
+}
+
+/// Waits until `arrivals` has `count` entries for `version`; returns their
+/// times. Others are kept in `early` for later rounds.
+async fn arrivals_of(
+    arrivals: &mut mpsc::UnboundedReceiver<Arrival>,
+    early: &mut HashMap<u64, Vec<Instant>>,
+    version: u64,
+    count: usize,
+) -> Result<Vec<Instant>, String> {
+    let mut times = early.remove(&version).unwrap_or_default();
+    while times.len() < count {
+        let arrival = tokio::time::timeout(PATIENCE, arrivals.recv())
+            .await
+            .map_err(|_| format!("{} of {count} clients got version {version}", times.len()))?
+            .ok_or("the watchers ended")?;
+        if arrival.version == version {
+            times.push(arrival.at);
+        } else {
+            early.entry(arrival.version).or_default().push(arrival.at);
+        }
+    }
+    Ok(times)
+}
+
+/// `rounds` single adds, one after another, each delivered to `clients`
+/// v1 clients: the time until all had it, and each client's delivery time.
+pub async fn fanout(url: &str, clients: usize, rounds: usize) -> Result<Value, String> {
+    let mut arrivals = watchers(url, clients, Protocol::V1).await?;
+    let mut writer = Writer::connect(url).await?;
+    let (mut all, mut each) = (Vec::new(), Vec::new());
+    let mut early = HashMap::new();
+    for _ in 0..rounds {
+        let sent = Instant::now();
+        writer.add().await?;
+        let (_, version) = writer.ack().await?;
+        let times = arrivals_of(&mut arrivals, &mut early, version, clients).await?;
+        each.extend(times.iter().map(|at| at.duration_since(sent)));
+        all.push(times.iter().max().map_or(Duration::ZERO, |at| at.duration_since(sent)));
+    }
+    Ok(json!({
+        "scenario": "fanout",
+        "clients": clients,
+        "rounds": rounds,
+        "all_delivered_ms": Summary::of(&all).json(),
+        "per_client_ms": Summary::of(&each).json(),
+    }))
+}
+
+/// Adds at `rate` per second for `seconds` into `clients` v1 clients:
+/// delivered change frames per second and the lag from add to delivery.
+pub async fn sustained(url: &str, clients: usize, rate: f64, seconds: f64) -> Result<Value, String> {
+    let mut arrivals = watchers(url, clients, Protocol::V1).await?;
+    let mut writer = Writer::connect(url).await?;
+    let total = (rate * seconds).round().max(1.0) as usize;
+    let started = Instant::now();
+    let mut sent_at = HashMap::with_capacity(total);
+    let mut ticks = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
+    let (ws_out, mut ws_in) = writer.ws.split();
+    let reader = tokio::spawn(async move {
+        let mut versions = HashMap::new();
+        while versions.len() < total {
+            match tokio::time::timeout(PATIENCE, ws_in.next()).await {
+                Ok(Some(Ok(Message::Text(text)))) => {
+                    if let Some((id, version)) = client::acked_version(text.as_str()) {
+                        versions.insert(id, version);
+                    }
+                }
+                Ok(Some(Ok(_))) => {}
+                _ => break,
+            }
+        }
+        versions
+    });
+    let mut out = ws_out;
+    for n in 0..total {
+        ticks.tick().await;
+        let id = format!("{}-{n}", writer.prefix);
+        sent_at.insert(id.clone(), Instant::now());
+        out.send(client::add_frame(&id)).await.map_err(|err| err.to_string())?;
+    }
+    let sending = started.elapsed();
+    let versions = reader.await.map_err(|err| err.to_string())?;
+    if versions.len() < total {
+        return Err(format!("{} of {total} adds acknowledged", versions.len()));
+    }
+    let sent_by_version: HashMap<u64, Instant> = versions
+        .iter()
+        .map(|(id, version)| (*version, sent_at[id]))
+        .collect();
+    let expected = total * clients;
+    let mut lags = Vec::with_capacity(expected);
+    let mut last = started;
+    while lags.len() < expected {
+        let arrival = tokio::time::timeout(PATIENCE, arrivals.recv())
+            .await
+            .map_err(|_| format!("{} of {expected} deliveries", lags.len()))?
+            .ok_or("the watchers ended")?;
+        if let Some(sent) = sent_by_version.get(&arrival.version) {
+            lags.push(arrival.at.duration_since(*sent));
+            last = last.max(arrival.at);
+        }
+    }
+    let span = last.duration_since(started).as_secs_f64();
+    Ok(json!({
+        "scenario": "sustained",
+        "clients": clients,
+        "rate": rate,
+        "adds": total,
+        "send_seconds": sending.as_secs_f64(),
+        "delivered": expected,
+        "delivered_per_s": expected as f64 / span,
+        "lag_ms": Summary::of(&lags).json(),
+    }))
+}
+
+/// `clients` connections started at once; the time until every one has
+/// its snapshot.
+pub async fn connect_storm(url: &str, clients: usize) -> Result<Value, String> {
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        let url = url.to_owned();
+        tasks.push(tokio::spawn(async move {
+            let ws = client::connect(&url, Protocol::V1).await?;
+            Ok::<_, client::Failed>((ws, Instant::now()))
+        }));
+    }
+    let mut held = Vec::with_capacity(clients);
+    let mut failed = 0;
+    let mut done = Vec::with_capacity(clients);
+    for task in tasks {
+        match task.await.map_err(|err| err.to_string())? {
+            Ok((ws, at)) => {
+                done.push(at.duration_since(started));
+                held.push(ws);
+            }
+            Err(_) => failed += 1,
+        }
+    }
+    Ok(json!({
+        "scenario": "connect_storm",
+        "clients": clients,
+        "failed": failed,
+        "all_in_step_ms": done.iter().max().map_or(0.0, |d| d.as_secs_f64() * 1e3),
+        "in_step_ms": Summary::of(&done).json(),
+    }))
+}
+
+/// How dropped clients come back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Backoff {
+    /// Roster's client: full jitter, 500 ms doubling to a 30 s cap.
+    Roster,
+    /// A fixed 1 s delay between tries.
+    Fixed,
+}
+
+/// `clients` connected, then dropped by a server restart (done by the
+/// caller after `ready` is called); each comes back following `backoff`.
+/// Reports the time from the first drop until all are in step again, the
+/// peak rate of connections made (per 100 ms window, per second), and the
+/// longest any client was away against the backoff cap.
+pub async fn reconnect_storm(
+    url: &str,
+    clients: usize,
+    backoff: Backoff,
+    ready: impl FnOnce(),
+) -> Result<Value, String> {
+    let config = EngineConfig::default();
+    let (events, mut returns) = mpsc::unbounded_channel::<(Instant, Instant, Socket)>();
+    let gate = Arc::new(Semaphore::new(CONNECT_CONCURRENCY));
+    let mut connected = Vec::with_capacity(clients);
+    for n in 0..clients {
+        let (url, gate, events) = (url.to_owned(), Arc::clone(&gate), events.clone());
+        connected.push(tokio::spawn(async move {
+            let ws = {
+                let _permit = gate.acquire().await;
+                client::connect(&url, Protocol::V1).await
+            }
+            .map_err(|err| err.0)?;
+            Ok::<_, String>(tokio::spawn(async move {
+                let mut ws = ws;
+                while let Some(Ok(_)) = ws.next().await {}
+                let dropped = Instant::now();
+                let mut rng = Rng::new(0x5eed ^ n as u64);
+                let mut attempt = 0;
+                loop {
+                    let wait = match backoff {
+                        Backoff::Roster => full_jitter(&mut rng, config.backoff_base_ms, config.backoff_cap_ms, attempt),
+                        Backoff::Fixed => 1_000,
+                    };
+                    tokio::time::sleep(Duration::from_millis(wait)).await;
+                    if let Ok(ws) = client::connect(&url, Protocol::V1).await {
+                        // The socket goes along, held until the scenario ends.
+                        let _ = events.send((dropped, Instant::now(), ws));
+                        return;
+                    }
+                    attempt += 1;
+                }
+            }))
+        }));
+    }
+    for task in connected {
+        task.await.map_err(|err| err.to_string())??;
+    }
+    ready();
+    let mut back = Vec::with_capacity(clients);
+    let mut held = Vec::with_capacity(clients);
+    while back.len() < clients {
+        let (dropped, at, ws) = tokio::time::timeout(Duration::from_secs(120), returns.recv())
+            .await
+            .map_err(|_| format!("{} of {clients} clients came back", back.len()))?
+            .ok_or("the clients ended")?;
+        back.push((dropped, at));
+        held.push(ws);
+    }
+    let first_drop = back.iter().map(|(dropped, _)| *dropped).min().unwrap_or_else(Instant::now);
+    let mut windows: HashMap<u128, usize> = HashMap::new();
+    for (_, at) in &back {
+        *windows.entry(at.duration_since(first_drop).as_millis() / 100).or_default() += 1;
+    }
+    let away: Vec<Duration> = back.iter().map(|(dropped, at)| at.duration_since(*dropped)).collect();
+    Ok(json!({
+        "scenario": "reconnect_storm",
+        "clients": clients,
+        "backoff": format!("{backoff:?}").to_lowercase(),
+        "all_back_ms": back.iter().map(|(_, at)| at.duration_since(first_drop)).max().unwrap_or_default().as_secs_f64() * 1e3,
+        "peak_connects_per_s": windows.values().max().copied().unwrap_or(0) * 10,
+        "away_ms": Summary::of(&away).json(),
+        "backoff_cap_ms": config.backoff_cap_ms,
+    }))
+}
+
+/// `clients` idle v1 connections held open; the resident memory of
+/// process `pid` before and after, per connection.
+pub async fn idle_memory(url: &str, clients: usize, pid: u32) -> Result<Value, String> {
+    let before = stats::rss_bytes(pid)?;
+    let gate = Arc::new(Semaphore::new(CONNECT_CONCURRENCY));
+    let mut tasks = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        let (url, gate) = (url.to_owned(), Arc::clone(&gate));
+        tasks.push(tokio::spawn(async move {
+            let _permit = gate.acquire().await;
+            client::connect(&url, Protocol::V1).await
+        }));
+    }
+    let mut held = Vec::with_capacity(clients);
+    for task in tasks {
+        held.push(task.await.map_err(|err| err.to_string())?.map_err(|err| err.0)?);
+    }
+    // Let the server finish what the connects started (presence frames).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = stats::rss_bytes(pid)?;
+    Ok(json!({
+        "scenario": "idle_memory",
+        "clients": clients,
+        "rss_before": before,
+        "rss_after": after,
+        "bytes_per_connection": (after.saturating_sub(before)) as f64 / clients as f64,
+    }))
+}

@@ -1,0 +1,77 @@
+//! `roster-loadgen SCENARIO --url ws://host:port/api/v1/users/ws …`: runs
+//! one scenario against a Roster protocol v1 server and prints its figures
+//! as one line of JSON. See the library's docs for the scenarios.
+
+use clap::{Parser, Subcommand};
+use roster_loadgen::Backoff;
+
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// The server's WebSocket URL.
+    #[arg(long, global = true, default_value = "ws://127.0.0.1:8080/api/v1/users/ws")]
+    url: String,
+    /// How many clients.
+    #[arg(long, global = true, default_value_t = 1_000)]
+    clients: usize,
+    #[command(subcommand)]
+    scenario: Scenario,
+}
+
+#[derive(Subcommand)]
+enum Scenario {
+    /// One add at a time, delivered to every client.
+    Fanout {
+        #[arg(long, default_value_t = 20)]
+        rounds: usize,
+    },
+    /// Adds at a fixed rate.
+    Sustained {
+        /// Adds per second.
+        #[arg(long, default_value_t = 100.0)]
+        rate: f64,
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+    },
+    /// Every client at once.
+    ConnectStorm,
+    /// Clients dropped by a server restart come back. Prints `ready` on
+    /// stderr once all are connected: restart the server then.
+    ReconnectStorm {
+        #[arg(long, value_enum, default_value_t = Backoff::Roster)]
+        backoff: Backoff,
+    },
+    /// Idle connections held open; the server process's memory.
+    IdleMemory {
+        /// The server's process id.
+        #[arg(long)]
+        pid: u32,
+    },
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let (url, clients) = (cli.url.as_str(), cli.clients);
+    let result = match cli.scenario {
+        Scenario::Fanout { rounds } => roster_loadgen::fanout(url, clients, rounds).await,
+        Scenario::Sustained { rate, seconds } => {
+            roster_loadgen::sustained(url, clients, rate, seconds).await
+        }
+        Scenario::ConnectStorm => roster_loadgen::connect_storm(url, clients).await,
+        Scenario::ReconnectStorm { backoff } => {
+            roster_loadgen::reconnect_storm(url, clients, backoff, || eprintln!("ready")).await
+        }
+        Scenario::IdleMemory { pid } => roster_loadgen::idle_memory(url, clients, pid).await,
+    };
+    match result {
+        Ok(figures) => {
+            println!("{figures}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("roster-loadgen: {err}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! Every scenario with 200 connections against the real server, started in
+//! this process on a free port (the full benchmark is `scripts/bench.sh`).
+
+use std::net::SocketAddr;
+
+use roster_loadgen::Backoff;
+use roster_server::{run, Config};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+const CLIENTS: usize = 200;
+
+/// A roster-server on `addr` (port 0: a free one), with no write limit.
+async fn server(addr: SocketAddr) -> (SocketAddr, oneshot::Sender<()>, JoinHandle<std::io::Result<()>>) {
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let config = Config {
+        addr,
+        dist: "/nonexistent".into(),
+        write_rate: 1e6,
+        write_burst: 10_000,
+        ..Config::default()
+    };
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(run(listener, config, async {
+        let _ = stopped.await;
+    }));
+    (addr, stop, task)
+}
+
+fn url(addr: SocketAddr) -> String {
+    format!("ws://{addr}/api/v1/users/ws")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fanout_sustained_storms_and_idle_memory_run_against_the_real_server() {
+    let (addr, stop, task) = server("127.0.0.1:0".parse().unwrap()).await;
+
+    let fanout = roster_loadgen::fanout(&url(addr), CLIENTS, 3).await.unwrap();
+    assert_eq!(fanout["all_delivered_ms"]["count"], 3);
+    assert_eq!(fanout["per_client_ms"]["count"], 3 * CLIENTS);
+
+    let sustained = roster_loadgen::sustained(&url(addr), CLIENTS, 50.0, 1.0).await.unwrap();
+    assert_eq!(sustained["delivered"], 50 * CLIENTS);
+    assert!(sustained["delivered_per_s"].as_f64().unwrap() > 0.0);
+
+    let storm = roster_loadgen::connect_storm(&url(addr), CLIENTS).await.unwrap();
+    assert_eq!(storm["failed"], 0);
+    assert_eq!(storm["in_step_ms"]["count"], CLIENTS);
+
+    let idle = roster_loadgen::idle_memory(&url(addr), CLIENTS, std::process::id()).await.unwrap();
+    assert!(idle["rss_after"].as_u64().unwrap() > 0);
+
+    // A restart on the same port while 200 clients are connected: every
+    // one comes back.
+    let (ready, restart) = oneshot::channel::<()>();
+    let restarter = tokio::spawn(async move {
+        let _ = restart.await;
+        let _ = stop.send(());
+        task.await.unwrap().unwrap();
+        server(addr).await
+    });
+    let reconnect = roster_loadgen::reconnect_storm(&url(addr), CLIENTS, Backoff::Roster, move || {
+        let _ = ready.send(());
+    })
+    .await
+    .unwrap();
+    assert_eq!(reconnect["away_ms"]["count"], CLIENTS);
+    let (_, stop, _) = restarter.await.unwrap();
+    let _ = stop.send(());
+}
