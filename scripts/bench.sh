@@ -18,9 +18,9 @@ if [ "${1:-}" != --report ]; then
 "$ROSTER_ROOT/scripts/bootstrap.sh" --test
 export PATH="$HOME/.cargo/bin:$PATH"
 
-step "Building the release client and server"
+step "Building the release client, server and load generator"
 build_release_client
-cargo build --release --locked -p roster-server
+cargo build --release --locked -p roster-server -p roster-loadgen
 
 step "Decode paths for a 100,000-user snapshot (wasm, headless Chromium)"
 # The shipped profile (opt-level z), so the figures are the client's own.
@@ -39,6 +39,12 @@ node scripts/dist-size.mjs --budget-kb 100000 | sed '$d' >"$OUT/size.txt"
 
 step "Server: add and delivery latency (SQLite, Redis; one and two instances)"
 cargo bench --locked -p roster-server --bench add_latency -- 2000 | tee bench/results/server.txt
+
+step "Server at 1,000 and 10,000 connections, against Node ws (crates/loadgen)"
+# Each side holds a socket per client: raise the open-file limit for this
+# script only, as far as the hard limit allows.
+ulimit -n "$(ulimit -Hn)" || true
+node bench/server.mjs >bench/results/server-scale.md
 fi
 DECODE=$(cat bench/results/decode.json)
 
@@ -74,6 +80,7 @@ step "Writing BENCHMARKS.md"
     cat bench/results/server.txt
     echo '```'
     echo
+    [ -f bench/results/server-scale.md ] && cat bench/results/server-scale.md && echo
     echo "### dist/ (release client), gzip -9"
     echo
     echo '```'

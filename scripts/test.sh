@@ -57,7 +57,7 @@ run_layer() {
 }
 
 step "1/4 native tests: roster-protocol, roster-server"
-run_layer native cargo_counts cargo test --locked -p roster-protocol -p roster-server
+run_layer native cargo_counts cargo test --locked -p roster-protocol -p roster-server -p roster-loadgen
 
 step "2/4 browser component tests (wasm-bindgen-test in headless Chromium)"
 run_layer browser cargo_counts with_wasm_env "$ROSTER_ROOT/target/wasm-test" \

@@ -61,7 +61,8 @@ pub async fn connect(url: &str, protocol: Protocol) -> Result<Socket, Failed> {
     loop {
         match ws.next().await {
             Some(Ok(Message::Text(text))) => {
-                if protocol == Protocol::Seed || text.as_str().starts_with(r#"{"type":"snapshot""#) {
+                if protocol == Protocol::Seed || text.as_str().starts_with(r#"{"type":"snapshot""#)
+                {
                     return Ok(ws);
                 }
             }

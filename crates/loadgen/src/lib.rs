@@ -49,7 +49,10 @@ async fn watchers(
         }));
     }
     for task in connecting {
-        let ws = task.await.map_err(|err| err.to_string())?.map_err(|err| err.0)?;
+        let ws = task
+            .await
+            .map_err(|err| err.to_string())?
+            .map_err(|err| err.0)?;
         tokio::spawn(client::watch(ws, protocol, sender.clone()));
     }
     Ok(receiver)
@@ -64,7 +67,9 @@ struct Writer {
 
 impl Writer {
     async fn connect(url: &str) -> Result<Self, String> {
-        let ws = client::connect(url, Protocol::V1).await.map_err(|err| err.0)?;
+        let ws = client::connect(url, Protocol::V1)
+            .await
+            .map_err(|err| err.0)?;
         // Unique per run, so a server that keeps request ids never
         // answers one run's add with another's.
         let nanos = std::time::SystemTime::now()
@@ -147,7 +152,12 @@ pub async fn fanout(url: &str, clients: usize, rounds: usize) -> Result<Value, S
         let (_, version) = writer.ack().await?;
         let times = arrivals_of(&mut arrivals, &mut early, version, clients).await?;
         each.extend(times.iter().map(|at| at.duration_since(sent)));
-        all.push(times.iter().max().map_or(Duration::ZERO, |at| at.duration_since(sent)));
+        all.push(
+            times
+                .iter()
+                .max()
+                .map_or(Duration::ZERO, |at| at.duration_since(sent)),
+        );
     }
     Ok(json!({
         "scenario": "fanout",
@@ -160,9 +170,14 @@ pub async fn fanout(url: &str, clients: usize, rounds: usize) -> Result<Value, S
 
 /// Adds at `rate` per second for `seconds` into `clients` v1 clients:
 /// delivered change frames per second and the lag from add to delivery.
-pub async fn sustained(url: &str, clients: usize, rate: f64, seconds: f64) -> Result<Value, String> {
+pub async fn sustained(
+    url: &str,
+    clients: usize,
+    rate: f64,
+    seconds: f64,
+) -> Result<Value, String> {
     let mut arrivals = watchers(url, clients, Protocol::V1).await?;
-    let mut writer = Writer::connect(url).await?;
+    let writer = Writer::connect(url).await?;
     let total = (rate * seconds).round().max(1.0) as usize;
     let started = Instant::now();
     let mut sent_at = HashMap::with_capacity(total);
@@ -188,7 +203,9 @@ pub async fn sustained(url: &str, clients: usize, rate: f64, seconds: f64) -> Re
         ticks.tick().await;
         let id = format!("{}-{n}", writer.prefix);
         sent_at.insert(id.clone(), Instant::now());
-        out.send(client::add_frame(&id)).await.map_err(|err| err.to_string())?;
+        out.send(client::add_frame(&id))
+            .await
+            .map_err(|err| err.to_string())?;
     }
     let sending = started.elapsed();
     let versions = reader.await.map_err(|err| err.to_string())?;
@@ -298,7 +315,12 @@ pub async fn reconnect_storm(
                 let mut attempt = 0;
                 loop {
                     let wait = match backoff {
-                        Backoff::Roster => full_jitter(&mut rng, config.backoff_base_ms, config.backoff_cap_ms, attempt),
+                        Backoff::Roster => full_jitter(
+                            &mut rng,
+                            config.backoff_base_ms,
+                            config.backoff_cap_ms,
+                            attempt,
+                        ),
                         Backoff::Fixed => 1_000,
                     };
                     tokio::time::sleep(Duration::from_millis(wait)).await;
@@ -326,12 +348,21 @@ pub async fn reconnect_storm(
         back.push((dropped, at));
         held.push(ws);
     }
-    let first_drop = back.iter().map(|(dropped, _)| *dropped).min().unwrap_or_else(Instant::now);
+    let first_drop = back
+        .iter()
+        .map(|(dropped, _)| *dropped)
+        .min()
+        .unwrap_or_else(Instant::now);
     let mut windows: HashMap<u128, usize> = HashMap::new();
     for (_, at) in &back {
-        *windows.entry(at.duration_since(first_drop).as_millis() / 100).or_default() += 1;
+        *windows
+            .entry(at.duration_since(first_drop).as_millis() / 100)
+            .or_default() += 1;
     }
-    let away: Vec<Duration> = back.iter().map(|(dropped, at)| at.duration_since(*dropped)).collect();
+    let away: Vec<Duration> = back
+        .iter()
+        .map(|(dropped, at)| at.duration_since(*dropped))
+        .collect();
     Ok(json!({
         "scenario": "reconnect_storm",
         "clients": clients,
@@ -358,7 +389,11 @@ pub async fn idle_memory(url: &str, clients: usize, pid: u32) -> Result<Value, S
     }
     let mut held = Vec::with_capacity(clients);
     for task in tasks {
-        held.push(task.await.map_err(|err| err.to_string())?.map_err(|err| err.0)?);
+        held.push(
+            task.await
+                .map_err(|err| err.to_string())?
+                .map_err(|err| err.0)?,
+        );
     }
     // Let the server finish what the connects started (presence frames).
     tokio::time::sleep(Duration::from_secs(2)).await;

@@ -9,7 +9,11 @@ use roster_loadgen::Backoff;
 #[command(version, about)]
 struct Cli {
     /// The server's WebSocket URL.
-    #[arg(long, global = true, default_value = "ws://127.0.0.1:8080/api/v1/users/ws")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "ws://127.0.0.1:8080/api/v1/users/ws"
+    )]
     url: String,
     /// How many clients.
     #[arg(long, global = true, default_value_t = 1_000)]

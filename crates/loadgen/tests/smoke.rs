@@ -11,7 +11,13 @@ use tokio::task::JoinHandle;
 const CLIENTS: usize = 200;
 
 /// A roster-server on `addr` (port 0: a free one), with no write limit.
-async fn server(addr: SocketAddr) -> (SocketAddr, oneshot::Sender<()>, JoinHandle<std::io::Result<()>>) {
+async fn server(
+    addr: SocketAddr,
+) -> (
+    SocketAddr,
+    oneshot::Sender<()>,
+    JoinHandle<std::io::Result<()>>,
+) {
     let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
     let addr = listener.local_addr().unwrap();
     let config = Config {
@@ -36,19 +42,27 @@ fn url(addr: SocketAddr) -> String {
 async fn fanout_sustained_storms_and_idle_memory_run_against_the_real_server() {
     let (addr, stop, task) = server("127.0.0.1:0".parse().unwrap()).await;
 
-    let fanout = roster_loadgen::fanout(&url(addr), CLIENTS, 3).await.unwrap();
+    let fanout = roster_loadgen::fanout(&url(addr), CLIENTS, 3)
+        .await
+        .unwrap();
     assert_eq!(fanout["all_delivered_ms"]["count"], 3);
     assert_eq!(fanout["per_client_ms"]["count"], 3 * CLIENTS);
 
-    let sustained = roster_loadgen::sustained(&url(addr), CLIENTS, 50.0, 1.0).await.unwrap();
+    let sustained = roster_loadgen::sustained(&url(addr), CLIENTS, 50.0, 1.0)
+        .await
+        .unwrap();
     assert_eq!(sustained["delivered"], 50 * CLIENTS);
     assert!(sustained["delivered_per_s"].as_f64().unwrap() > 0.0);
 
-    let storm = roster_loadgen::connect_storm(&url(addr), CLIENTS).await.unwrap();
+    let storm = roster_loadgen::connect_storm(&url(addr), CLIENTS)
+        .await
+        .unwrap();
     assert_eq!(storm["failed"], 0);
     assert_eq!(storm["in_step_ms"]["count"], CLIENTS);
 
-    let idle = roster_loadgen::idle_memory(&url(addr), CLIENTS, std::process::id()).await.unwrap();
+    let idle = roster_loadgen::idle_memory(&url(addr), CLIENTS, std::process::id())
+        .await
+        .unwrap();
     assert!(idle["rss_after"].as_u64().unwrap() > 0);
 
     // A restart on the same port while 200 clients are connected: every
@@ -60,11 +74,12 @@ async fn fanout_sustained_storms_and_idle_memory_run_against_the_real_server() {
         task.await.unwrap().unwrap();
         server(addr).await
     });
-    let reconnect = roster_loadgen::reconnect_storm(&url(addr), CLIENTS, Backoff::Roster, move || {
-        let _ = ready.send(());
-    })
-    .await
-    .unwrap();
+    let reconnect =
+        roster_loadgen::reconnect_storm(&url(addr), CLIENTS, Backoff::Roster, move || {
+            let _ = ready.send(());
+        })
+        .await
+        .unwrap();
     assert_eq!(reconnect["away_ms"]["count"], CLIENTS);
     let (_, stop, _) = restarter.await.unwrap();
     let _ = stop.send(());

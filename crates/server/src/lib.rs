@@ -12,6 +12,7 @@
 //! - [`http`]: the router: JSON API, health, metrics, static files.
 //! - [`limits`]: the Origin rule and the write-rate token bucket. Pure.
 //! - [`metrics`]: counters rendered for Prometheus.
+//! - [`presence`]: the viewer count, coalesced into `presence` frames.
 //! - [`shutdown`]: Ctrl-C / SIGTERM.
 //!
 //! [`run`] serves an already bound listener until a shutdown future
@@ -22,6 +23,7 @@ pub mod directory;
 pub mod http;
 pub mod limits;
 pub mod metrics;
+pub mod presence;
 pub mod roster;
 pub mod shutdown;
 pub mod store;
@@ -59,6 +61,8 @@ pub struct AppState {
     pub slots: Arc<Semaphore>,
     /// With Redis, what it promises about an acknowledged change.
     pub durability: Option<store::Durability>,
+    /// How many people have the list open (this instance's connections).
+    pub presence: Arc<presence::Presence>,
 }
 
 impl AppState {
@@ -104,6 +108,7 @@ impl AppState {
             shutdown: CancellationToken::new(),
             sockets: TaskTracker::new(),
             durability,
+            presence: Arc::default(),
         })
     }
 }
@@ -121,7 +126,7 @@ pub async fn run(
         .map_err(std::io::Error::other)?;
     let router = http::router(state.clone());
     let token = state.shutdown.clone();
-    tokio::spawn(Arc::clone(&state.roster).publish_presence(token.clone()));
+    tokio::spawn(Arc::clone(&state.presence).publish(token.clone()));
     if state.durability.is_some() {
         tokio::spawn(Arc::clone(&state.roster).follow_feed(token.clone()));
         // With Redis, demo users go through the feed like any add.

@@ -63,11 +63,6 @@ const EVENT_BUFFER: usize = 1024;
 /// snapshot is smaller and quicker to apply.
 const MAX_RESUME_CHANGES: u64 = 1_000;
 
-/// How long presence waits after a viewer comes or goes before telling
-/// everyone, so that a crowd connecting at once costs one frame each, not
-/// one per arrival.
-const PRESENCE_COALESCE: Duration = Duration::from_millis(250);
-
 /// Changes kept in memory for resumes in shared mode; older resumes read
 /// Redis' stream (`XRANGE`).
 const RECENT_CHANGES: usize = 256;
@@ -173,18 +168,7 @@ pub struct Roster {
     events: broadcast::Sender<Published>,
     seed_frames: FrameCache,
     snapshots: FrameCache,
-    viewers: watch::Sender<u64>,
-    presence: watch::Sender<Utf8Bytes>,
     metrics: Arc<Metrics>,
-}
-
-/// Counts one viewer (an open connection) until dropped.
-pub struct Viewer<'a>(&'a watch::Sender<u64>);
-
-impl Drop for Viewer<'_> {
-    fn drop(&mut self) {
-        self.0.send_modify(|n| *n = n.saturating_sub(1));
-    }
 }
 
 /// A write the shared store could not take: retried by clients.
@@ -215,10 +199,6 @@ fn published(change: &Change) -> Published {
 
 fn change_frame(change: Change) -> Utf8Bytes {
     Utf8Bytes::from(ServerMessage::Change(change).to_frame())
-}
-
-fn presence_frame(viewers: u64) -> Utf8Bytes {
-    Utf8Bytes::from(ServerMessage::Presence { viewers }.to_frame())
 }
 
 impl Roster {
@@ -260,8 +240,6 @@ impl Roster {
             events: broadcast::Sender::new(EVENT_BUFFER),
             seed_frames: FrameCache::default(),
             snapshots: FrameCache::default(),
-            viewers: watch::Sender::new(0),
-            presence: watch::Sender::new(presence_frame(0)),
             metrics,
         }
     }
@@ -564,7 +542,7 @@ impl Roster {
     /// them, until `shutdown`. Reconnects after an outage (catching up
     /// from the last version applied) and reloads when Redis' history is
     /// not the one this instance has (see the module docs).
-    pub async fn follow_feed(self: Arc<Self>, shutdown: tokio_util::sync::CancellationToken) {
+    pub async fn follow_feed(self: Arc<Self>, shutdown: CancellationToken) {
         let Backend::Shared { store, .. } = &self.backend else {
             return;
         };
@@ -837,45 +815,6 @@ impl Roster {
     /// A receiver of every change committed from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Published> {
         self.events.subscribe()
-    }
-
-    /// Counts a viewer until the returned guard drops.
-    pub fn join(&self) -> Viewer<'_> {
-        self.viewers.send_modify(|n| *n += 1);
-        Viewer(&self.viewers)
-    }
-
-    /// The latest `presence` frame, updated at most every
-    /// [`PRESENCE_COALESCE`] by [`Roster::publish_presence`].
-    pub fn presence(&self) -> watch::Receiver<Utf8Bytes> {
-        self.presence.subscribe()
-    }
-
-    /// A `presence` frame with the count as it is this moment (for a
-    /// client that just said hello).
-    pub fn presence_now(&self) -> Utf8Bytes {
-        presence_frame(*self.viewers.borrow())
-    }
-
-    /// Turns viewer counts into presence frames until `shutdown`.
-    pub async fn publish_presence(self: Arc<Self>, shutdown: CancellationToken) {
-        let mut viewers = self.viewers.subscribe();
-        let mut last = 0;
-        loop {
-            tokio::select! {
-                () = shutdown.cancelled() => return,
-                changed = viewers.changed() => if changed.is_err() { return },
-            }
-            tokio::select! {
-                () = shutdown.cancelled() => return,
-                () = tokio::time::sleep(PRESENCE_COALESCE) => {}
-            }
-            let now = *viewers.borrow_and_update();
-            if now != last {
-                last = now;
-                self.presence.send_replace(presence_frame(now));
-            }
-        }
     }
 }
 

@@ -148,7 +148,7 @@ async fn serve(
     _slot: OwnedSemaphorePermit,
 ) {
     let _gauge = state.metrics.connection_opened(protocol);
-    let _viewer = state.roster.join();
+    let _viewer = state.presence.join();
     tracing::debug!(protocol = protocol.as_str(), "socket opened");
     let (sink, stream) = futures_util::StreamExt::split(socket);
     let (queue, pending) = mpsc::channel(state.config.send_queue.max(1));

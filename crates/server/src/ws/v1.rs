@@ -34,7 +34,7 @@ struct Session<'a> {
 }
 
 pub async fn serve(mut stream: SplitStream<WebSocket>, out: &Outbound, state: &AppState) -> Ending {
-    let mut presence = state.roster.presence();
+    let mut presence = state.presence.subscribe();
     let mut session = Session {
         out,
         state,
@@ -197,7 +197,7 @@ impl Session<'_> {
                 }
             }
         }
-        self.out.text(self.state.roster.presence_now()).await
+        self.out.text(self.state.presence.now()).await
     }
 
     /// Sends a broadcast change unless the client already has it; after

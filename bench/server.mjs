@@ -1,0 +1,168 @@
+// The server benchmark: Roster's release server against the Node `ws`
+// baseline (bench/node-server/server.js), each driven by the same native
+// load generator (crates/loadgen) in the same run, on loopback.
+//
+//   node bench/server.mjs [--sizes 1000,10000] [--json FILE]
+//
+// scripts/bench.sh builds everything, raises the open-file limit, runs it,
+// and puts its table into BENCHMARKS.md.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : fallback;
+};
+const SIZES = option('--sizes', '1000,10000').split(',').map(Number);
+const JSON_OUT = option('--json', path.join(ROOT, 'bench/results/server.json'));
+const LOADGEN = path.join(ROOT, 'target/release/roster-loadgen');
+const ROSTER = path.join(ROOT, 'target/release/roster-server');
+
+const SERVERS = {
+  roster: {
+    label: 'Roster',
+    command: (port) => [ROSTER, ['--addr', `127.0.0.1:${port}`, '--db', ':memory:', '--dist', '/nonexistent',
+      '--write-rate', '1000000', '--write-burst', '100000', '--max-connections', '30000']],
+  },
+  node: {
+    label: 'Node ws',
+    command: (port) => [process.execPath, [path.join(ROOT, 'bench/node-server/server.js'), String(port)]],
+  },
+};
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+async function startServer(kind, port) {
+  const [command, argv] = SERVERS[kind].command(port);
+  const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' } });
+  let log = '';
+  child.stderr.on('data', (d) => (log += d));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${kind} exited:\n${log}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+    if (ok) return child;
+    if (Date.now() > deadline) throw new Error(`${kind} did not start:\n${log}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function stopServer(child) {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+/** Runs the load generator; `onReady` is called when it prints "ready". */
+function loadgen(argv, onReady) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(LOADGEN, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => {
+      err += d;
+      if (onReady && err.includes('ready')) {
+        const ready = onReady;
+        onReady = null;
+        ready();
+      }
+    });
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`loadgen ${argv.join(' ')}: ${err}`))));
+  });
+}
+
+async function measure(kind, clients) {
+  const port = await freePort();
+  const url = `ws://127.0.0.1:${port}/api/v1/users/ws`;
+  const results = {};
+  const common = ['--url', url, '--clients', String(clients)];
+  // Each scenario on a fresh server, so one does not pay for another.
+  const fresh = async (run) => {
+    let server = await startServer(kind, port);
+    try {
+      return await run(server, async () => {
+        await stopServer(server);
+        server = await startServer(kind, port);
+      });
+    } finally {
+      await stopServer(server);
+    }
+  };
+  results.connect = await fresh(() => loadgen(['connect-storm', ...common]));
+  results.idle = await fresh((server) => loadgen(['idle-memory', ...common, '--pid', String(server.pid)]));
+  results.fanout = await fresh(() => loadgen(['fanout', ...common, '--rounds', '20']));
+  const rate = clients >= 10_000 ? 20 : 100;
+  results.sustained = await fresh(() => loadgen(['sustained', ...common, '--rate', String(rate), '--seconds', '5']));
+  for (const backoff of ['roster', 'fixed']) {
+    results[`reconnect_${backoff}`] = await fresh((_, restart) => new Promise((resolve, reject) => {
+      loadgen(['reconnect-storm', ...common, '--backoff', backoff], () => restart().catch(reject)).then(resolve, reject);
+    }));
+  }
+  return results;
+}
+
+async function main() {
+  const results = { when: new Date().toISOString(), sizes: {} };
+  for (const clients of SIZES) {
+    results.sizes[clients] = {};
+    for (const kind of Object.keys(SERVERS)) {
+      console.error(`${clients} clients, ${kind} …`);
+      results.sizes[clients][kind] = await measure(kind, clients);
+      console.error(JSON.stringify(results.sizes[clients][kind]));
+    }
+  }
+  fs.mkdirSync(path.dirname(JSON_OUT), { recursive: true });
+  fs.writeFileSync(JSON_OUT, `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(markdown(results));
+}
+
+const ratio = (a, b) => (a === undefined || !b ? '–' : (a / b).toFixed(2));
+const ms = (v) => (v === undefined ? '–' : `${Number(v).toFixed(1)} ms`);
+
+function markdown(r) {
+  const lines = ['### At scale: Roster against Node `ws` (same load generator, same run)', ''];
+  lines.push(`Measured by \`node bench/server.mjs\` (part of \`scripts/bench.sh\`), ${r.when}: \`crates/loadgen\` (a native tokio client, \`target/release/roster-loadgen\`) against the release \`roster-server\` (\`--db :memory:\`) and \`bench/node-server/server.js\` (Node \`ws\`, the same v1 subset), each scenario on a fresh server, all on this machine. A ratio below 1 means Roster is better.`, '');
+  lines.push('| clients | figure | Roster | Node ws | ratio |', '|---|---|---|---|---|');
+  for (const [clients, s] of Object.entries(r.sizes)) {
+    const { roster: a, node: b } = s;
+    const n = Number(clients).toLocaleString('en');
+    const row = (figure, x, y, fmt = ms) => lines.push(`| ${n} | ${figure} | ${fmt(x)} | ${fmt(y)} | ${ratio(x, y)} |`);
+    row('connect storm: all in step', a.connect.all_in_step_ms, b.connect.all_in_step_ms);
+    row('idle memory per connection', a.idle.bytes_per_connection, b.idle.bytes_per_connection, (v) => `${(v / 1024).toFixed(2)} KiB`);
+    row('fan-out: all delivered, p50', a.fanout.all_delivered_ms.p50, b.fanout.all_delivered_ms.p50);
+    row('fan-out: all delivered, p99', a.fanout.all_delivered_ms.p99, b.fanout.all_delivered_ms.p99);
+    row('fan-out: per client, p99', a.fanout.per_client_ms.p99, b.fanout.per_client_ms.p99);
+    const perS = (v) => Math.round(v).toLocaleString('en');
+    lines.push(`| ${n} | sustained: delivered messages/s (higher is better; ratio Node ÷ Roster) | ${perS(a.sustained.delivered_per_s)} | ${perS(b.sustained.delivered_per_s)} | ${ratio(b.sustained.delivered_per_s, a.sustained.delivered_per_s)} |`);
+    row('sustained: lag p99', a.sustained.lag_ms.p99, b.sustained.lag_ms.p99);
+    for (const backoff of ['roster', 'fixed']) {
+      const x = a[`reconnect_${backoff}`];
+      const y = b[`reconnect_${backoff}`];
+      row(`reconnect storm, ${backoff} backoff: all back`, x.all_back_ms, y.all_back_ms);
+      row(`reconnect storm, ${backoff} backoff: peak connects/s`, x.peak_connects_per_s, y.peak_connects_per_s, (v) => `${v}`);
+    }
+  }
+  lines.push('');
+  return `${lines.join('\n')}\n`;
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
