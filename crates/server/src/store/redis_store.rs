@@ -34,7 +34,7 @@ use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
 use redis::streams::{StreamRangeReply, StreamReadReply};
-use redis::{AsyncConnectionConfig, Script, Value};
+use redis::{AsyncConnectionConfig, Script, ScriptInvocation, Value};
 use roster_protocol::v1::Change;
 use roster_protocol::validate::RequestId;
 use roster_protocol::{User, UserId};
@@ -277,21 +277,9 @@ impl RedisStore {
         fingerprint: &str,
     ) -> Result<Written, StoreError> {
         let json = serde_json::to_string(user).map_err(|err| StoreError(err.to_string()))?;
-        let reply: Vec<String> = self
-            .add
-            .key(KEY_VERSION)
-            .key(KEY_USERS)
-            .key(KEY_CHANGES)
-            .key(request.map(request_key).unwrap_or_default())
-            .arg(user.id.as_str())
-            .arg(json)
-            .arg(fingerprint)
-            .arg(REQUEST_TTL_SECONDS)
-            .arg(self.change_log)
-            .invoke_async(&mut self.writes.clone())
-            .await
-            .map_err(|err| unavailable(&err))?;
-        written(reply, request)
+        let mut invocation = write_script(&self.add, request);
+        invocation.arg(user.id.as_str()).arg(json).arg(fingerprint);
+        self.write(&mut invocation, request).await
     }
 
     /// Removes user `id` as the next change.
@@ -301,14 +289,19 @@ impl RedisStore {
         request: Option<&RequestId>,
         fingerprint: &str,
     ) -> Result<Written, StoreError> {
-        let reply: Vec<String> = self
-            .remove
-            .key(KEY_VERSION)
-            .key(KEY_USERS)
-            .key(KEY_CHANGES)
-            .key(request.map(request_key).unwrap_or_default())
-            .arg(id.as_str())
-            .arg(fingerprint)
+        let mut invocation = write_script(&self.remove, request);
+        invocation.arg(id.as_str()).arg(fingerprint);
+        self.write(&mut invocation, request).await
+    }
+
+    /// Runs a write script with its last arguments, the request record's
+    /// lifetime and the stream's length.
+    async fn write(
+        &self,
+        invocation: &mut ScriptInvocation<'_>,
+        request: Option<&RequestId>,
+    ) -> Result<Written, StoreError> {
+        let reply: Vec<String> = invocation
             .arg(REQUEST_TTL_SECONDS)
             .arg(self.change_log)
             .invoke_async(&mut self.writes.clone())
@@ -368,6 +361,17 @@ impl RedisStore {
             .map_err(|err| unavailable(&err))?;
         Ok(Feed { connection })
     }
+}
+
+/// `script` with the keys every write script takes: the version, the
+/// users, the stream, and the request's record ("" for none).
+fn write_script<'a>(script: &'a Script, request: Option<&RequestId>) -> ScriptInvocation<'a> {
+    let mut invocation = script.key(KEY_VERSION);
+    invocation
+        .key(KEY_USERS)
+        .key(KEY_CHANGES)
+        .key(request.map(request_key).unwrap_or_default());
+    invocation
 }
 
 /// Reads the stream of changes, in order.

@@ -107,21 +107,7 @@ impl TestApp {
 
     /// As [`TestApp::greeted`], with the snapshot's epoch.
     pub async fn greeted_with_epoch(&self) -> (V1Client, String, u64, Vec<User>) {
-        let mut client = self.connect_v1().await;
-        client
-            .send(&ClientMessage::Hello {
-                since: None,
-                epoch: None,
-            })
-            .await;
-        match client.next().await {
-            ServerMessage::Snapshot {
-                epoch,
-                version,
-                users,
-            } => (client, epoch, version, users),
-            other => panic!("expected a snapshot first, got {other:?}"),
-        }
+        greeted_at(&self.ws_url()).await
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -356,6 +342,26 @@ impl V1Client {
                 Some(Err(_)) | None => return None,
             }
         }
+    }
+}
+
+/// Connects to `url` with v1 and says hello; returns the client and its
+/// snapshot's epoch, version and users.
+pub async fn greeted_at(url: &str) -> (V1Client, String, u64, Vec<User>) {
+    let mut client = connect_v1_to(url).await;
+    client
+        .send(&ClientMessage::Hello {
+            since: None,
+            epoch: None,
+        })
+        .await;
+    match client.next().await {
+        ServerMessage::Snapshot {
+            epoch,
+            version,
+            users,
+        } => (client, epoch, version, users),
+        other => panic!("expected a snapshot first, got {other:?}"),
     }
 }
 

@@ -129,6 +129,16 @@ pub async fn instance(redis: &RedisServer) -> TestApp {
     TestApp::spawn_with(shared_config(redis)).await
 }
 
+/// An instance on `redis` with no write rate limit.
+pub async fn unlimited_instance(redis: &RedisServer) -> TestApp {
+    TestApp::spawn_with(Config {
+        write_rate: 1e6,
+        write_burst: 1_000,
+        ..shared_config(redis)
+    })
+    .await
+}
+
 /// A roster-server process on `redis`, which a test can `kill -9`.
 pub struct ServerProcess {
     pub port: u16,

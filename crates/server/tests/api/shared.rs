@@ -8,8 +8,10 @@ use std::time::Duration;
 use roster_protocol::v1::{Ack, ClientMessage, ErrorCode, ServerMessage};
 use roster_protocol::User;
 
-use crate::helpers::{connect_v1_to, eventually, TestApp, V1Client};
-use crate::redis_support::{instance, shared_config, RedisServer, ServerProcess};
+use crate::helpers::{connect_v1_to, eventually, greeted_at, TestApp, V1Client};
+use crate::redis_support::{
+    instance, shared_config, unlimited_instance, RedisServer, ServerProcess,
+};
 
 /// What one watching client saw: the versions of the changes, in order.
 async fn versions_until(client: &mut V1Client, last: u64) -> Vec<u64> {
@@ -120,15 +122,10 @@ async fn a_rest_add_on_one_instance_reaches_the_websocket_clients_of_another() {
 #[tokio::test]
 async fn a_client_moved_to_another_instance_resumes_without_a_gap_or_a_duplicate() {
     let redis = RedisServer::start().await;
-    // No write rate limit: hundreds of adds from one connection.
-    let config = || roster_server::Config {
-        write_rate: 1e6,
-        write_burst: 1_000,
-        ..shared_config(&redis)
-    };
+    // No write rate limit: many adds from one connection.
     let (a, b) = (
-        TestApp::spawn_with(config()).await,
-        TestApp::spawn_with(config()).await,
+        unlimited_instance(&redis).await,
+        unlimited_instance(&redis).await,
     );
     let (mut client, epoch, _, _) = a.greeted_with_epoch().await;
     let acks = add_many(&mut client, "first", 3).await;
@@ -176,14 +173,10 @@ async fn add_until_stored(client: &mut V1Client, id: &str) -> (Ack, usize) {
 #[tokio::test]
 async fn redis_killed_mid_run_loses_no_acked_add_and_clients_converge() {
     let mut redis = RedisServer::start().await;
-    let config = || roster_server::Config {
-        write_rate: 1e6,
-        write_burst: 1_000,
-        ..shared_config(&redis)
-    };
+    // No write rate limit: many adds from one connection.
     let (a, b) = (
-        TestApp::spawn_with(config()).await,
-        TestApp::spawn_with(config()).await,
+        unlimited_instance(&redis).await,
+        unlimited_instance(&redis).await,
     );
     let (mut watcher, _, _) = b.greeted().await;
     let (mut writer, _, _) = a.greeted().await;
@@ -299,23 +292,7 @@ async fn an_instance_killed_and_restarted_loses_nothing_and_its_clients_move_on(
     let redis = RedisServer::start().await;
     let other = instance(&redis).await;
     let mut server = ServerProcess::start(&redis).await;
-    let (mut client, epoch, _, _) = {
-        let mut client = connect_v1_to(&server.ws_url()).await;
-        client
-            .send(&ClientMessage::Hello {
-                since: None,
-                epoch: None,
-            })
-            .await;
-        match client.next().await {
-            ServerMessage::Snapshot {
-                epoch,
-                version,
-                users,
-            } => (client, epoch, version, users),
-            other => panic!("expected a snapshot, got {other:?}"),
-        }
-    };
+    let (mut client, epoch, _, _) = greeted_at(&server.ws_url()).await;
     let acks = add_many(&mut client, "k", 5).await;
     assert!(acks.iter().all(|ack| ack.error.is_none()));
 
