@@ -451,10 +451,9 @@ impl Roster {
         fingerprint: &str,
     ) -> Result<Option<Committed>, ErrorBody> {
         self.metrics.store_latency(started.elapsed());
-        let written = written.map_err(|err| {
-            self.metrics.store_up(false);
-            store_unavailable(&err)
-        })?;
+        // Whether Redis is up is the feed's to say (`follow_feed`): one
+        // failed write must not mark it down with nothing to mark it up.
+        let written = written.map_err(|err| store_unavailable(&err))?;
         match written {
             Written::Done(change) => {
                 tracing::info!(
@@ -548,45 +547,44 @@ impl Roster {
         };
         let mut wait = Duration::from_millis(50);
         loop {
-            let followed = async {
-                let mut feed = store.feed().await?;
-                // Where Redis is now: a new history or a version behind
-                // ours means it lost data.
-                let head = store.load_head().await?;
-                let (version, epoch) = (read(&self.directory).version(), self.epoch());
-                if head.0 != epoch || head.1 < version {
-                    self.reload(store.load().await?);
-                }
-                if self.metrics.store_up(true) {
-                    tracing::info!("redis reachable; following its changes");
-                }
-                wait = Duration::from_millis(50);
-                loop {
-                    let after = read(&self.directory).version();
-                    let changes = feed.next(after).await?;
-                    if !self.apply_feed(changes) {
-                        tracing::warn!(after, "the change feed skipped a version; reloading");
-                        self.reload(store.load().await?);
-                    }
-                }
-                #[allow(unreachable_code)]
-                Ok::<(), StoreError>(())
-            };
             let err = tokio::select! {
                 () = shutdown.cancelled() => return,
-                result = followed => match result {
-                    Err(err) => err,
-                    Ok(()) => continue,
-                },
+                Err(err) = self.follow(store) => err,
             };
+            // Quickly after an outage begins, then less and less often.
             if self.metrics.store_up(false) {
                 tracing::error!(%err, "redis unreachable; reads go on from memory, writes are refused");
+                wait = Duration::from_millis(50);
+            } else {
+                wait = (wait * 2).min(Duration::from_secs(1));
             }
             tokio::select! {
                 () = shutdown.cancelled() => return,
                 () = tokio::time::sleep(wait) => {}
             }
-            wait = (wait * 2).min(Duration::from_secs(1));
+        }
+    }
+
+    /// Connects to the stream and applies its changes until an error ends
+    /// it (it never ends otherwise).
+    async fn follow(&self, store: &RedisStore) -> Result<std::convert::Infallible, StoreError> {
+        let mut feed = store.feed().await?;
+        // Where Redis is now: a new history or a version behind ours
+        // means it lost data.
+        let (epoch, version) = store.load_head().await?;
+        if epoch != self.epoch() || version < read(&self.directory).version() {
+            self.reload(store.load().await?);
+        }
+        if self.metrics.store_up(true) {
+            tracing::info!("redis reachable; following its changes");
+        }
+        loop {
+            let after = read(&self.directory).version();
+            let changes = feed.next(after).await?;
+            if !self.apply_feed(changes) {
+                tracing::warn!(after, "the change feed skipped a version; reloading");
+                self.reload(store.load().await?);
+            }
         }
     }
 
