@@ -237,13 +237,13 @@ fn pixels(rows: usize) -> usize {
     rows.saturating_mul(ROW_HEIGHT_PX as usize)
 }
 
-fn create(tag: &str) -> Element {
+pub(super) fn create(tag: &str) -> Element {
     document()
         .create_element(tag)
         .expect("the document creates elements")
 }
 
-fn set(element: &Element, name: &str, value: &str) {
+pub(super) fn set(element: &Element, name: &str, value: &str) {
     let _ = element.set_attribute(name, value);
 }
 

@@ -29,7 +29,7 @@ use roster_protocol::UserId;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 
-use super::list_rows::Rows;
+use super::list_rows::{create, set, Rows};
 
 /// The height of one row, in CSS pixels. Rows get it inline, so the
 /// arithmetic above holds whatever the stylesheet says.
@@ -369,20 +369,17 @@ struct NewUsers {
 
 impl NewUsers {
     fn new() -> Self {
-        let document = document();
-        let bar = document.create_element("div").expect("a div");
+        let bar = create("div");
         bar.set_class_name("new-users-bar");
-        let _ = bar.set_attribute(
+        set(
+            &bar,
             "style",
             "position:sticky;bottom:0;height:0;display:flex;justify-content:center;align-items:flex-start",
         );
-        let button: HtmlElement = document
-            .create_element("button")
-            .expect("a button")
-            .unchecked_into();
-        let _ = button.set_attribute("type", "button");
+        let button: HtmlElement = create("button").unchecked_into();
+        set(&button, "type", "button");
         button.set_class_name("new-users");
-        let _ = button.set_attribute("data-testid", "new-users");
+        set(&button, "data-testid", "new-users");
         button.set_hidden(true);
         let _ = bar.append_child(&button);
         Self {
