@@ -31,14 +31,9 @@ const PATIENCE: Duration = Duration::from_secs(60);
 /// Connections opened at the same time while setting a scenario up.
 pub const CONNECT_CONCURRENCY: usize = 200;
 
-/// Opens `count` watching clients, [`CONNECT_CONCURRENCY`] at a time, each
-/// reporting what it reads to the returned receiver.
-async fn watchers(
-    url: &str,
-    count: usize,
-    protocol: Protocol,
-) -> Result<mpsc::UnboundedReceiver<Arrival>, String> {
-    let (sender, receiver) = mpsc::unbounded_channel();
+/// Opens `count` clients that have said hello, [`CONNECT_CONCURRENCY`] at
+/// a time; the first failure ends the scenario.
+async fn connect_many(url: &str, count: usize, protocol: Protocol) -> Result<Vec<Socket>, String> {
     let gate = Arc::new(Semaphore::new(CONNECT_CONCURRENCY));
     let mut connecting = Vec::with_capacity(count);
     for _ in 0..count {
@@ -48,11 +43,26 @@ async fn watchers(
             client::connect(&url, protocol).await
         }));
     }
+    let mut connected = Vec::with_capacity(count);
     for task in connecting {
-        let ws = task
-            .await
-            .map_err(|err| err.to_string())?
-            .map_err(|err| err.0)?;
+        connected.push(
+            task.await
+                .map_err(|err| err.to_string())?
+                .map_err(|err| err.0)?,
+        );
+    }
+    Ok(connected)
+}
+
+/// Opens `count` watching clients, [`CONNECT_CONCURRENCY`] at a time, each
+/// reporting what it reads to the returned receiver.
+async fn watchers(
+    url: &str,
+    count: usize,
+    protocol: Protocol,
+) -> Result<mpsc::UnboundedReceiver<Arrival>, String> {
+    let (sender, receiver) = mpsc::unbounded_channel();
+    for ws in connect_many(url, count, protocol).await? {
         tokio::spawn(client::watch(ws, protocol, sender.clone()));
     }
     Ok(receiver)
@@ -378,23 +388,8 @@ pub async fn reconnect_storm(
 /// process `pid` before and after, per connection.
 pub async fn idle_memory(url: &str, clients: usize, pid: u32) -> Result<Value, String> {
     let before = stats::rss_bytes(pid)?;
-    let gate = Arc::new(Semaphore::new(CONNECT_CONCURRENCY));
-    let mut tasks = Vec::with_capacity(clients);
-    for _ in 0..clients {
-        let (url, gate) = (url.to_owned(), Arc::clone(&gate));
-        tasks.push(tokio::spawn(async move {
-            let _permit = gate.acquire().await;
-            client::connect(&url, Protocol::V1).await
-        }));
-    }
-    let mut held = Vec::with_capacity(clients);
-    for task in tasks {
-        held.push(
-            task.await
-                .map_err(|err| err.to_string())?
-                .map_err(|err| err.0)?,
-        );
-    }
+    // Held open (not dropped) until the memory is read.
+    let _held = connect_many(url, clients, Protocol::V1).await?;
     // Let the server finish what the connects started (presence frames).
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = stats::rss_bytes(pid)?;
