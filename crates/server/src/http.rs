@@ -17,7 +17,6 @@
 
 use std::path::Path;
 
-use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, Path as UrlPath, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
@@ -148,7 +147,7 @@ fn outcome_response(status: StatusCode, outcome: Outcome, state: &AppState) -> R
 async fn list_users(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "application/json")],
-        Bytes::from(state.roster.seed_frame()),
+        state.roster.seed_frame().bytes().clone(),
     )
 }
 

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::Utf8Bytes;
+use crate::ws::Text;
 use roster_protocol::v1::ServerMessage;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -18,7 +18,7 @@ pub const PRESENCE_INTERVAL: Duration = Duration::from_secs(1);
 /// The viewer count and the latest `presence` frame.
 pub struct Presence {
     viewers: watch::Sender<u64>,
-    frame: watch::Sender<Utf8Bytes>,
+    frame: watch::Sender<Text>,
 }
 
 /// Counts one viewer (an open connection) until dropped.
@@ -30,8 +30,8 @@ impl Drop for Viewer<'_> {
     }
 }
 
-fn frame(viewers: u64) -> Utf8Bytes {
-    Utf8Bytes::from(ServerMessage::Presence { viewers }.to_frame())
+fn frame(viewers: u64) -> Text {
+    Text::from(ServerMessage::Presence { viewers }.to_frame())
 }
 
 impl Default for Presence {
@@ -52,13 +52,13 @@ impl Presence {
 
     /// The latest `presence` frame, updated at most every
     /// [`PRESENCE_INTERVAL`] by [`Presence::publish`].
-    pub fn subscribe(&self) -> watch::Receiver<Utf8Bytes> {
+    pub fn subscribe(&self) -> watch::Receiver<Text> {
         self.frame.subscribe()
     }
 
     /// A `presence` frame with the count as it is this moment (for a
     /// client that just said hello).
-    pub fn now(&self) -> Utf8Bytes {
+    pub fn now(&self) -> Text {
         frame(*self.viewers.borrow())
     }
 
@@ -97,7 +97,7 @@ impl Presence {
 mod tests {
     use super::*;
 
-    fn count(frame: &Utf8Bytes) -> u64 {
+    fn count(frame: &Text) -> u64 {
         match ServerMessage::decode(frame.as_str()).unwrap() {
             ServerMessage::Presence { viewers } => viewers,
             other => panic!("not presence: {other:?}"),

@@ -36,7 +36,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::Utf8Bytes;
+use crate::ws::Text;
 use roster_protocol::seed::{encode_user_list, SeedCommand};
 use roster_protocol::v1::{Change, ErrorBody, ErrorCode, ServerMessage};
 use roster_protocol::validate::{Email, RequestId, UserName};
@@ -81,7 +81,7 @@ const STORE_RETRY_MS: u64 = 500;
 #[derive(Clone, Debug)]
 pub struct Published {
     pub version: u64,
-    pub frame: Utf8Bytes,
+    pub frame: Text,
     pub reset: bool,
 }
 
@@ -98,17 +98,17 @@ pub type Outcome = Result<Committed, ErrorBody>;
 #[derive(Debug)]
 pub enum Greeting {
     /// The whole list.
-    Snapshot { version: u64, frame: Utf8Bytes },
+    Snapshot { version: u64, frame: Text },
     /// Only the changes after the client's `since`, oldest first.
     Changes {
         version: u64,
-        frames: Vec<Utf8Bytes>,
+        frames: Vec<Text>,
     },
 }
 
 /// An encoded frame of the list at one version, reused until it changes.
 #[derive(Default)]
-struct FrameCache(Mutex<Option<(u64, Utf8Bytes)>>);
+struct FrameCache(Mutex<Option<(u64, Text)>>);
 
 impl FrameCache {
     /// Forgets the cached frame (the list was replaced, perhaps at a
@@ -117,12 +117,12 @@ impl FrameCache {
         *lock(&self.0) = None;
     }
 
-    fn get(&self, version: u64, encode: impl FnOnce() -> String) -> Utf8Bytes {
+    fn get(&self, version: u64, encode: impl FnOnce() -> String) -> Text {
         let mut cached = lock(&self.0);
         match &*cached {
             Some((at, frame)) if *at == version => frame.clone(),
             _ => {
-                let frame = Utf8Bytes::from(encode());
+                let frame = Text::from(encode());
                 *cached = Some((version, frame.clone()));
                 frame
             }
@@ -197,8 +197,8 @@ fn published(change: &Change) -> Published {
     }
 }
 
-fn change_frame(change: Change) -> Utf8Bytes {
-    Utf8Bytes::from(ServerMessage::Change(change).to_frame())
+fn change_frame(change: Change) -> Text {
+    Text::from(ServerMessage::Change(change).to_frame())
 }
 
 impl Roster {
@@ -755,12 +755,12 @@ impl Roster {
 
     /// The v1 snapshot frame of the current list, and its version. Does
     /// not wait for the store.
-    pub fn snapshot(&self) -> (u64, Utf8Bytes) {
+    pub fn snapshot(&self) -> (u64, Text) {
         let directory = read(&self.directory);
         (directory.version(), self.snapshot_of(&directory))
     }
 
-    fn snapshot_of(&self, directory: &Directory) -> Utf8Bytes {
+    fn snapshot_of(&self, directory: &Directory) -> Text {
         self.snapshots.get(directory.version(), || {
             ServerMessage::Snapshot {
                 epoch: self.epoch(),
@@ -773,7 +773,7 @@ impl Roster {
 
     /// The whole list as a seed frame (a JSON array), shared, not copied.
     /// Does not wait for the store.
-    pub fn seed_frame(&self) -> Utf8Bytes {
+    pub fn seed_frame(&self) -> Text {
         let directory = read(&self.directory);
         self.seed_frames.get(directory.version(), || {
             encode_user_list(&directory.users().cloned().collect::<Vec<_>>())

@@ -1,50 +1,37 @@
 //! The WebSocket endpoint at `/api/v1/users/ws`.
 //!
-//! Before the upgrade: the Origin check (403) and the connection limit
-//! (503). The subprotocol decides what is spoken: `roster.v1` when the
-//! client offers it ([`v1`]), the seed protocol otherwise ([`seed`]).
+//! Before the upgrade: the Origin check (403), the handshake
+//! ([`handshake`]) and the connection limit (503). The subprotocol decides
+//! what is spoken: `roster.v1` when the client offers it ([`v1`]), the seed
+//! protocol otherwise ([`seed`]).
 //!
-//! Each connection is a reader loop (the protocol module) and a writer task
-//! joined by a bounded queue ([`Outbound`]). A burst that fills the queue
-//! only makes the loop wait (and stop reading that client); a client whose
-//! queue stays full for `--send-timeout-ms` is not reading and is dropped,
-//! so it costs at most `--send-queue` shared frames of memory.
+//! Each connection is one task: its protocol loop, which writes through
+//! a [`Socket`] (framing in [`wire`]). `socket`'s docs say how a client
+//! that stops reading is dropped and why an idle connection costs little.
 
+mod handshake;
 mod seed;
+mod socket;
 mod v1;
+pub mod wire;
 
-use std::time::Duration;
-
-use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{Request, State};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use futures_util::stream::SplitSink;
-use futures_util::SinkExt;
 use roster_protocol::SUBPROTOCOL;
-use tokio::sync::mpsc;
 use tokio::sync::OwnedSemaphorePermit;
 
 use crate::limits::origin_allowed;
 use crate::metrics::{Protocol, Refusal};
 use crate::AppState;
+pub use socket::Ending;
+use socket::{Limits, Socket};
+pub use wire::Text;
 
-/// Bytes each connection reads from its socket at a time. Client frames
-/// are a few hundred bytes; a larger one is read in several steps.
-/// tungstenite's 128 KiB default would dominate an idle connection's
-/// memory, and 4 KiB still did: idle connections measured 11.0 KB each at
-/// 4 KiB and 7.9 KB at 1 KiB (10,000 of them, `roster-loadgen idle-memory`).
-const READ_BUFFER_BYTES: usize = 1024;
-
-/// How long a closing connection's writer may take to send what is queued.
-const WRITER_DRAIN: Duration = Duration::from_secs(2);
-
-/// Checks the limits, then upgrades and hands the socket to its protocol.
-pub async fn upgrade(
-    ws: WebSocketUpgrade,
-    headers: HeaderMap,
-    State(state): State<AppState>,
-) -> Response {
+/// Checks the limits, answers the handshake and hands the socket to its
+/// protocol.
+pub async fn upgrade(State(state): State<AppState>, request: Request) -> Response {
+    let headers = request.headers();
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
     if !origin_allowed(origin, host, &state.config.allowed_origins) {
@@ -59,6 +46,10 @@ pub async fn upgrade(
         )
             .into_response();
     }
+    let accept = match handshake::accept_key(headers) {
+        Ok(accept) => accept,
+        Err(refusal) => return refusal.into_response(),
+    };
     let Ok(slot) = state.slots.clone().try_acquire_owned() else {
         state.metrics.refused(Refusal::Capacity);
         tracing::warn!(
@@ -72,80 +63,25 @@ pub async fn upgrade(
         )
             .into_response();
     };
-    let ws = ws.protocols([SUBPROTOCOL]);
-    let protocol = if ws.selected_protocol().is_some() {
+    let protocol = if handshake::offers(headers, SUBPROTOCOL) {
         Protocol::V1
     } else {
         Protocol::Seed
     };
-    let max = state.config.max_frame_bytes;
-    let sockets = state.sockets.clone();
-    ws.read_buffer_size(READ_BUFFER_BYTES)
-        .max_message_size(max)
-        .max_frame_size(max)
-        .on_failed_upgrade(|err| tracing::warn!(%err, "websocket upgrade failed"))
-        .on_upgrade(move |socket| sockets.track_future(serve(socket, state, protocol, slot)))
-}
-
-/// How a protocol loop ended, and so how the connection closes.
-pub enum Ending {
-    /// Send this close frame, then stop.
-    Close(u16, &'static str),
-    /// The client went away or the socket failed: nothing more to send.
-    Gone,
-    /// The client stopped reading and its queue is full: drop the TCP
-    /// connection (a close frame could not reach a client that does not
-    /// read).
-    SlowConsumer,
-}
-
-/// The bounded queue of frames waiting for the writer task.
-pub struct Outbound {
-    queue: mpsc::Sender<Message>,
-    /// How long a full queue may stay full before the client counts as
-    /// not reading.
-    patience: Duration,
-}
-
-/// The queue stayed full for the whole send timeout (the client is not
-/// reading), or the writer has stopped.
-#[derive(Debug)]
-pub struct Stalled;
-
-impl Outbound {
-    /// Queues `frame`, waiting while the queue is full, up to the send
-    /// timeout. While it waits, nothing more is read from this client:
-    /// a client that does not read is not listened to either.
-    pub async fn push(&self, frame: Message) -> Result<(), Stalled> {
-        match self.queue.try_send(frame) {
-            Ok(()) => Ok(()),
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(Stalled),
-            Err(mpsc::error::TrySendError::Full(frame)) => {
-                match tokio::time::timeout(self.patience, self.queue.reserve()).await {
-                    Ok(Ok(permit)) => {
-                        permit.send(frame);
-                        Ok(())
-                    }
-                    _ => Err(Stalled),
-                }
-            }
+    let upgraded = hyper::upgrade::on(request);
+    state.sockets.clone().spawn(async move {
+        match upgraded.await {
+            Ok(io) => serve(io, state, protocol, slot).await,
+            Err(err) => tracing::warn!(%err, "websocket upgrade failed"),
         }
-    }
-
-    pub async fn text(&self, frame: impl Into<Utf8Bytes>) -> Result<(), Stalled> {
-        self.push(Message::Text(frame.into())).await
-    }
-
-    /// Queues a close frame if there is room; a client that is not reading
-    /// would never see it anyway.
-    fn close(&self, frame: CloseFrame) {
-        let _ = self.queue.try_send(Message::Close(Some(frame)));
-    }
+    });
+    let subprotocol = (protocol == Protocol::V1).then_some(SUBPROTOCOL);
+    handshake::switching(&accept, subprotocol)
 }
 
 /// Owns one connection from upgrade to close.
 async fn serve(
-    socket: WebSocket,
+    io: hyper::upgrade::Upgraded,
     state: AppState,
     protocol: Protocol,
     _slot: OwnedSemaphorePermit,
@@ -153,26 +89,28 @@ async fn serve(
     let _gauge = state.metrics.connection_opened(protocol);
     let _viewer = state.presence.join();
     tracing::debug!(protocol = protocol.as_str(), "socket opened");
-    let (sink, stream) = futures_util::StreamExt::split(socket);
-    let (queue, pending) = mpsc::channel(state.config.send_queue.max(1));
-    let outbound = Outbound {
-        queue,
-        patience: Duration::from_millis(state.config.send_timeout_ms),
+    let limits = Limits {
+        max_message: state.config.max_frame_bytes,
+        queue: state.config.send_queue.max(1),
+        patience: std::time::Duration::from_millis(state.config.send_timeout_ms),
     };
-    let writer = tokio::spawn(write_frames(sink, pending, state.clone(), protocol));
+    let mut socket = Socket::new(io, limits, state.metrics.clone(), protocol);
     let ending = match protocol {
-        Protocol::Seed => seed::serve(stream, &outbound, &state).await,
-        Protocol::V1 => v1::serve(stream, &outbound, &state).await,
+        Protocol::Seed => seed::serve(&mut socket, &state).await,
+        Protocol::V1 => v1::serve(&mut socket, &state).await,
     };
     match ending {
-        Ending::Close(code, reason) => {
-            tracing::debug!(code, reason, "closing socket");
-            let frame = CloseFrame {
-                code,
-                reason: reason.into(),
-            };
-            outbound.close(frame);
+        Ending::Close(wire::close_code::SIZE, _) => {
+            state.metrics.refused(Refusal::FrameTooLarge);
+            state
+                .metrics
+                .error(&roster_protocol::v1::ErrorCode::FrameTooLarge);
+            tracing::warn!(
+                max = state.config.max_frame_bytes,
+                "closing socket: frame too large"
+            );
         }
+        Ending::Close(code, reason) => tracing::debug!(code, reason, "closing socket"),
         Ending::Gone => {}
         Ending::SlowConsumer => {
             state.metrics.refused(Refusal::SlowConsumer);
@@ -181,51 +119,8 @@ async fn serve(
                 timeout_ms = state.config.send_timeout_ms,
                 "dropping a client that stopped reading (send queue stayed full)"
             );
-            writer.abort();
         }
     }
-    drop(outbound);
-    let _ = tokio::time::timeout(WRITER_DRAIN, writer).await;
+    socket.finish(ending).await;
     tracing::debug!(protocol = protocol.as_str(), "socket closed");
-}
-
-/// Writes queued frames in order until the queue closes, a close frame is
-/// written, or the socket fails.
-async fn write_frames(
-    mut sink: SplitSink<WebSocket, Message>,
-    mut pending: mpsc::Receiver<Message>,
-    state: AppState,
-    protocol: Protocol,
-) {
-    while let Some(frame) = pending.recv().await {
-        let closing = matches!(frame, Message::Close(_));
-        if sink.send(frame).await.is_err() {
-            return;
-        }
-        state.metrics.frame_out(protocol);
-        if closing {
-            return;
-        }
-    }
-    let _ = sink.close().await;
-}
-
-/// What a read error means for the connection: an oversize frame is
-/// answered with 1009 (message too big), anything else means it is gone.
-pub fn read_failed(err: &axum::Error, state: &AppState) -> Ending {
-    let too_big = std::error::Error::source(err)
-        .and_then(|source| source.downcast_ref::<tungstenite::Error>())
-        .is_some_and(|err| matches!(err, tungstenite::Error::Capacity(_)));
-    if too_big {
-        state.metrics.refused(Refusal::FrameTooLarge);
-        state
-            .metrics
-            .error(&roster_protocol::v1::ErrorCode::FrameTooLarge);
-        tracing::warn!(
-            max = state.config.max_frame_bytes,
-            "closing socket: frame too large"
-        );
-        return Ending::Close(close_code::SIZE, "frame too large");
-    }
-    Ending::Gone
 }

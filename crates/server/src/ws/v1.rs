@@ -9,14 +9,12 @@
 
 use std::time::Instant;
 
-use axum::extract::ws::{close_code, Message, WebSocket};
-use futures_util::stream::SplitStream;
-use futures_util::StreamExt;
 use roster_protocol::v1::{Ack, ClientMessage, ErrorBody, ErrorCode, FrameError, ServerMessage};
 use roster_protocol::validate::RequestId;
-use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 
-use super::{read_failed, Ending, Outbound, Stalled};
+use super::socket::{Ending, Socket};
+use super::wire::{close_code, Incoming};
 use crate::limits::TokenBucket;
 use crate::metrics::Protocol;
 use crate::roster::{Greeting, Outcome, Published};
@@ -24,7 +22,7 @@ use crate::AppState;
 
 /// One connection's state.
 struct Session<'a> {
-    out: &'a Outbound,
+    socket: &'a mut Socket,
     state: &'a AppState,
     /// Changes to forward; `None` until `hello`.
     events: Option<broadcast::Receiver<Published>>,
@@ -33,10 +31,10 @@ struct Session<'a> {
     writes: TokenBucket,
 }
 
-pub async fn serve(mut stream: SplitStream<WebSocket>, out: &Outbound, state: &AppState) -> Ending {
+pub async fn serve(socket: &mut Socket, state: &AppState) -> Ending {
     let mut presence = state.presence.subscribe();
     let mut session = Session {
-        out,
+        socket,
         state,
         events: None,
         sent_version: 0,
@@ -47,34 +45,42 @@ pub async fn serve(mut stream: SplitStream<WebSocket>, out: &Outbound, state: &A
         ),
     };
     loop {
-        let step = tokio::select! {
+        let room = session.socket.has_room();
+        // Biased: the socket first, so what the last turn queued is
+        // written before more is taken.
+        tokio::select! {
+            biased;
             () = state.shutdown.cancelled() => {
                 return Ending::Close(close_code::AWAY, "server shutting down");
             }
-            event = next_event(&mut session.events) => session.forward(event).await,
-            changed = presence.changed(), if session.events.is_some() => {
+            incoming = session.socket.next() => match incoming {
+                Ok(Incoming::Text(text)) => {
+                    state.metrics.frame_in(Protocol::V1);
+                    session.handle(&text).await;
+                }
+                Ok(Incoming::Binary(_)) => {
+                    state.metrics.frame_in(Protocol::V1);
+                    session.reject(FrameError::binary());
+                }
+                Ok(Incoming::Ping(_) | Incoming::Pong) => {}
+                Ok(Incoming::Close(_)) => return Ending::Gone,
+                Err(ending) => return ending,
+            },
+            event = next_event(&mut session.events), if room => {
+                session.forward(event);
+                // Whatever else is waiting goes out in the same write.
+                while session.socket.has_room() {
+                    let Some(event) = session.try_event() else { break };
+                    session.forward(event);
+                }
+            }
+            changed = presence.changed(), if room && session.events.is_some() => {
                 if changed.is_err() {
                     return Ending::Gone;
                 }
                 let frame = presence.borrow_and_update().clone();
-                out.text(frame).await
+                session.socket.send(frame);
             }
-            incoming = stream.next() => match incoming {
-                Some(Ok(Message::Text(text))) => {
-                    state.metrics.frame_in(Protocol::V1);
-                    session.handle(text.as_str()).await
-                }
-                Some(Ok(Message::Binary(_))) => {
-                    state.metrics.frame_in(Protocol::V1);
-                    session.reject(FrameError::binary()).await
-                }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(()),
-                Some(Ok(Message::Close(_))) | None => return Ending::Gone,
-                Some(Err(err)) => return read_failed(&err, state),
-            },
-        };
-        if step.is_err() {
-            return Ending::SlowConsumer;
         }
     }
 }
@@ -90,14 +96,24 @@ async fn next_event(
 }
 
 impl Session<'_> {
-    async fn handle(&mut self, frame: &str) -> Result<(), Stalled> {
+    /// A change already waiting, if any.
+    fn try_event(&mut self) -> Option<Result<Published, RecvError>> {
+        match self.events.as_mut()?.try_recv() {
+            Ok(published) => Some(Ok(published)),
+            Err(TryRecvError::Empty) => None,
+            Err(TryRecvError::Lagged(missed)) => Some(Err(RecvError::Lagged(missed))),
+            Err(TryRecvError::Closed) => Some(Err(RecvError::Closed)),
+        }
+    }
+
+    async fn handle(&mut self, frame: &str) {
         let message = match ClientMessage::decode(frame) {
             Ok(message) => message,
-            Err(err) => return self.reject(err).await,
+            Err(err) => return self.reject(err),
         };
         match message {
             ClientMessage::Hello { since, epoch } => self.greet(since, epoch).await,
-            ClientMessage::Ping { nonce } => self.send(&ServerMessage::Pong { nonce }).await,
+            ClientMessage::Ping { nonce } => self.send(&ServerMessage::Pong { nonce }),
             ClientMessage::Add {
                 request_id,
                 name,
@@ -108,7 +124,7 @@ impl Session<'_> {
                         roster.add(Some(id), name.as_deref(), email.as_deref())
                     })
                     .await;
-                self.ack(request_id, outcome).await
+                self.ack(request_id, outcome);
             }
             ClientMessage::Remove { request_id, id } => {
                 let outcome = self
@@ -116,7 +132,7 @@ impl Session<'_> {
                         roster.remove(Some(request), &id)
                     })
                     .await;
-                self.ack(request_id, outcome).await
+                self.ack(request_id, outcome);
             }
         }
     }
@@ -143,7 +159,7 @@ impl Session<'_> {
             .await
     }
 
-    async fn ack(&mut self, request_id: RequestId, outcome: Outcome) -> Result<(), Stalled> {
+    fn ack(&mut self, request_id: RequestId, outcome: Outcome) {
         let ack = match outcome {
             Ok(committed) => {
                 let mut ack = Ack::done(request_id, &committed.change);
@@ -155,23 +171,20 @@ impl Session<'_> {
                 Ack::failed(request_id, error)
             }
         };
-        self.send(&ServerMessage::Ack(ack)).await
+        self.send(&ServerMessage::Ack(ack));
     }
 
     /// Answers a frame that is not a valid request.
-    async fn reject(&mut self, err: FrameError) -> Result<(), Stalled> {
+    fn reject(&mut self, err: FrameError) {
         self.state.metrics.error(&err.error.code);
         tracing::debug!(code = %err.error.code, "bad frame from client");
         match err.request_id {
-            Some(request_id) => {
-                self.send(&ServerMessage::Ack(Ack::failed(request_id, err.error)))
-                    .await
-            }
-            None => self.send(&ServerMessage::Error(err.error)).await,
+            Some(request_id) => self.send(&ServerMessage::Ack(Ack::failed(request_id, err.error))),
+            None => self.send(&ServerMessage::Error(err.error)),
         }
     }
 
-    async fn greet(&mut self, since: Option<u64>, epoch: Option<String>) -> Result<(), Stalled> {
+    async fn greet(&mut self, since: Option<u64>, epoch: Option<String>) {
         let greeting = self
             .state
             .roster
@@ -181,53 +194,46 @@ impl Session<'_> {
             Ok(greeting) => greeting,
             Err(error) => {
                 self.state.metrics.error(&error.code);
-                return self.send(&ServerMessage::Error(error)).await;
+                return self.send(&ServerMessage::Error(error));
             }
         };
         self.events = Some(events);
         match greeting {
             Greeting::Snapshot { version, frame } => {
                 self.sent_version = version;
-                self.out.text(frame).await?;
+                self.socket.send(frame);
             }
             Greeting::Changes { version, frames } => {
                 self.sent_version = version;
                 for frame in frames {
-                    self.out.text(frame).await?;
+                    self.socket.send(frame);
                 }
             }
         }
-        self.out.text(self.state.presence.now()).await
+        self.socket.send(self.state.presence.now());
     }
 
     /// Sends a broadcast change unless the client already has it; after
     /// falling too far behind, a fresh snapshot.
-    async fn forward(&mut self, event: Result<Published, RecvError>) -> Result<(), Stalled> {
+    fn forward(&mut self, event: Result<Published, RecvError>) {
         match event {
             // A reloaded list replaces whatever the client had.
-            Ok(published) if published.reset => {
+            Ok(published) if published.reset || published.version > self.sent_version => {
                 self.sent_version = published.version;
-                self.out.text(published.frame).await
+                self.socket.send(published.frame);
             }
-            Ok(published) if published.version > self.sent_version => {
-                self.sent_version = published.version;
-                self.out.text(published.frame).await
-            }
-            Ok(_) => Ok(()),
+            Ok(_) => {}
             Err(RecvError::Lagged(missed)) => {
                 tracing::debug!(missed, "client fell behind; sending a snapshot");
                 let (version, frame) = self.state.roster.snapshot();
                 self.sent_version = version;
-                self.out.text(frame).await
+                self.socket.send(frame);
             }
-            Err(RecvError::Closed) => {
-                self.events = None;
-                Ok(())
-            }
+            Err(RecvError::Closed) => self.events = None,
         }
     }
 
-    async fn send(&self, message: &ServerMessage) -> Result<(), Stalled> {
-        self.out.text(message.to_frame()).await
+    fn send(&mut self, message: &ServerMessage) {
+        self.socket.send(message.to_frame().into());
     }
 }
