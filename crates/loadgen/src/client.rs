@@ -108,6 +108,14 @@ fn change_version(frame: &str) -> Option<u64> {
     }
 }
 
+/// The viewer count of a `presence` frame.
+pub fn presence_viewers(frame: &str) -> Option<u64> {
+    match ServerMessage::decode(frame) {
+        Ok(ServerMessage::Presence { viewers }) => Some(viewers),
+        _ => None,
+    }
+}
+
 /// An `add` frame with request id `id`.
 pub fn add_frame(id: &str) -> Message {
     let request_id = RequestId::parse(id).expect("a valid request id");

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use roster_protocol::engine::{full_jitter, EngineConfig, Rng};
+use roster_protocol::engine::{retry_delay, EngineConfig, Rng};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, Semaphore};
 use tokio_tungstenite::tungstenite::Message;
@@ -288,7 +288,9 @@ pub async fn connect_storm(url: &str, clients: usize) -> Result<Value, String> {
 /// How dropped clients come back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Backoff {
-    /// Roster's client: full jitter, 500 ms doubling to a 30 s cap.
+    /// Roster's client: full jitter, 500 ms doubling to a 30 s cap, over a
+    /// window widened by the viewer count the server last reported
+    /// (`roster_protocol::engine::retry_window`).
     Roster,
     /// A fixed 1 s delay between tries.
     Fixed,
@@ -307,10 +309,11 @@ pub async fn reconnect_storm(
 ) -> Result<Value, String> {
     let config = EngineConfig::default();
     let (events, mut returns) = mpsc::unbounded_channel::<(Instant, Instant, Socket)>();
+    let (told, mut crowd_known) = mpsc::unbounded_channel::<()>();
     let gate = Arc::new(Semaphore::new(CONNECT_CONCURRENCY));
     let mut connected = Vec::with_capacity(clients);
     for n in 0..clients {
-        let (url, gate, events) = (url.to_owned(), Arc::clone(&gate), events.clone());
+        let (url, gate, events, told) = (url.to_owned(), Arc::clone(&gate), events.clone(), told.clone());
         connected.push(tokio::spawn(async move {
             let ws = {
                 let _permit = gate.acquire().await;
@@ -319,17 +322,30 @@ pub async fn reconnect_storm(
             .map_err(|err| err.0)?;
             Ok::<_, String>(tokio::spawn(async move {
                 let mut ws = ws;
-                while let Some(Ok(_)) = ws.next().await {}
+                // The crowd as the server last told it, as the page's
+                // engine keeps it.
+                let mut viewers = 0;
+                while let Some(Ok(message)) = ws.next().await {
+                    if let Message::Text(text) = message {
+                        if let Some(count) = client::presence_viewers(text.as_str()) {
+                            if viewers < clients as u64 && count >= clients as u64 {
+                                let _ = told.send(());
+                            }
+                            viewers = count;
+                        }
+                    }
+                }
                 let dropped = Instant::now();
                 let mut rng = Rng::new(0x5eed ^ n as u64);
                 let mut attempt = 0;
                 loop {
                     let wait = match backoff {
-                        Backoff::Roster => full_jitter(
+                        Backoff::Roster => retry_delay(
                             &mut rng,
                             config.backoff_base_ms,
                             config.backoff_cap_ms,
                             attempt,
+                            viewers,
                         ),
                         Backoff::Fixed => 1_000,
                     };
@@ -346,6 +362,18 @@ pub async fn reconnect_storm(
     }
     for task in connected {
         task.await.map_err(|err| err.to_string())??;
+    }
+    drop(told);
+    // Clients of a server that reports presence restart knowing the whole
+    // crowd, as pages that have been open a while do (presence goes out
+    // once a second). A server without presence (the Node baseline) says
+    // nothing, and the wait ends after 5 s without news.
+    let mut knowing = 0;
+    while knowing < clients {
+        match tokio::time::timeout(Duration::from_secs(5), crowd_known.recv()).await {
+            Ok(Some(())) => knowing += 1,
+            Ok(None) | Err(_) => break,
+        }
     }
     ready();
     let mut back = Vec::with_capacity(clients);
@@ -376,6 +404,7 @@ pub async fn reconnect_storm(
     Ok(json!({
         "scenario": "reconnect_storm",
         "clients": clients,
+        "knew_the_crowd": knowing,
         "backoff": format!("{backoff:?}").to_lowercase(),
         "all_back_ms": back.iter().map(|(_, at)| at.duration_since(first_drop)).max().unwrap_or_default().as_secs_f64() * 1e3,
         "peak_connects_per_s": windows.values().max().copied().unwrap_or(0) * 10,

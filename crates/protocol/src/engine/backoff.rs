@@ -37,11 +37,30 @@ pub fn ceiling(base_ms: u64, cap_ms: u64, attempt: u32) -> u64 {
     base_ms.saturating_mul(factor).min(cap_ms)
 }
 
-/// A full-jitter delay: uniform in `0..=ceiling(base, cap, attempt)`. Many
-/// clients dropped at once by one server restart spread their retries over
-/// the whole window instead of arriving together.
-pub fn full_jitter(rng: &mut Rng, base_ms: u64, cap_ms: u64, attempt: u32) -> u64 {
-    rng.up_to(ceiling(base_ms, cap_ms, attempt))
+/// The rate at which a crowd dropped together (by one server restart)
+/// should come back, in connections per second: well under what one
+/// instance accepts at once (about 10,000 a second on a 2-core machine,
+/// `roster-loadgen reconnect-storm --backoff fixed`), so the crowd never
+/// arrives as one wave.
+pub const CROWD_CONNECTS_PER_S: u64 = 2_000;
+
+/// The window a retry's delay is drawn from: the exponential ceiling,
+/// widened so that `crowd` clients (the viewer count the server last
+/// reported) spread at [`CROWD_CONNECTS_PER_S`], and never past the cap.
+///
+/// Alone on a server the first retry still comes within `base`; one of
+/// 10,000 viewers waits up to 5 s, which is what keeps a restarted server
+/// from meeting all 10,000 in the same second.
+pub fn retry_window(base_ms: u64, cap_ms: u64, attempt: u32, crowd: u64) -> u64 {
+    let spread = crowd.saturating_mul(1_000) / CROWD_CONNECTS_PER_S;
+    ceiling(base_ms, cap_ms, attempt).max(spread.min(cap_ms))
+}
+
+/// A full-jitter delay: uniform in `0..=retry_window(..)`. Many clients
+/// dropped at once spread their retries over the whole window instead of
+/// arriving together.
+pub fn retry_delay(rng: &mut Rng, base_ms: u64, cap_ms: u64, attempt: u32, crowd: u64) -> u64 {
+    rng.up_to(retry_window(base_ms, cap_ms, attempt, crowd))
 }
 
 #[cfg(test)]
@@ -64,7 +83,7 @@ mod tests {
         for attempt in 0..12 {
             let top = ceiling(500, 30_000, attempt);
             let delays: Vec<_> = (0..2_000)
-                .map(|_| full_jitter(&mut rng, 500, 30_000, attempt))
+                .map(|_| retry_delay(&mut rng, 500, 30_000, attempt, 0))
                 .collect();
             assert!(delays.iter().all(|d| *d <= top), "attempt {attempt}");
             // Spread: both the lowest and the highest fifth of the window
@@ -81,6 +100,31 @@ mod tests {
                 "attempt {attempt}: mean {mean}"
             );
         }
+    }
+
+    #[test]
+    fn a_crowd_widens_the_window_to_its_rate_up_to_the_cap() {
+        // Few viewers: the exponential ceiling decides.
+        assert_eq!(retry_window(500, 30_000, 0, 1), 500);
+        assert_eq!(retry_window(500, 30_000, 0, 1_000), 500);
+        // 10,000 viewers at 2,000 a second: 5 s, whatever the attempt
+        // until the ceiling passes it.
+        assert_eq!(retry_window(500, 30_000, 0, 10_000), 5_000);
+        assert_eq!(retry_window(500, 30_000, 3, 10_000), 5_000);
+        assert_eq!(retry_window(500, 30_000, 4, 10_000), 8_000);
+        // Never past the cap, even for a huge crowd.
+        assert_eq!(retry_window(500, 30_000, 0, u64::MAX), 30_000);
+        let mut rng = Rng::new(3);
+        let delays: Vec<_> = (0..10_000)
+            .map(|_| retry_delay(&mut rng, 500, 30_000, 0, 10_000))
+            .collect();
+        // A crowd of 10,000 drawn once each: no 100 ms window gets more
+        // than a third of what 10,000 per second would put in it.
+        let mut per_window = [0usize; 51];
+        for delay in &delays {
+            per_window[(*delay / 100) as usize] += 1;
+        }
+        assert!(per_window.iter().all(|n| *n < 1_000 / 3), "{per_window:?}");
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //!
 //! # Rules
 //! - **Backoff**: after a lost or failed connection the next try waits
-//!   `random(0, min(cap, base * 2^attempt))` (full jitter). `attempt`
+//!   `random(0, min(cap, base * 2^attempt))` (full jitter), the window
+//!   widened for a crowd: see [`retry_window`]. `attempt`
 //!   resets only once a connection has stayed open `healthy_after_ms` or
 //!   delivered its v1 snapshot (or, from a seed server, its first list), so
 //!   a server that accepts and drops at once backs off like a dead one.
@@ -63,7 +64,7 @@ mod sync;
 #[cfg(test)]
 mod tests;
 
-pub use backoff::{ceiling, full_jitter, Rng};
+pub use backoff::{ceiling, retry_delay, retry_window, Rng, CROWD_CONNECTS_PER_S};
 pub use config::{EngineConfig, QUERY_PARAMETERS};
 pub use events::{close_code, Action, Event, Millis};
 pub use outbox::{Entry, Outbox, OutboxFull, SavedAdd};
@@ -412,13 +413,16 @@ impl Engine {
         !self.spoke_v1 || self.attempt >= FALLBACK_AFTER_ATTEMPTS
     }
 
-    /// Schedules the next try with full jitter and counts the attempt.
+    /// Schedules the next try with full jitter, over a window widened by
+    /// the crowd the server last reported (see [`retry_window`]), and
+    /// counts the attempt.
     fn retry_later(&mut self, now: Millis, problem: Problem) {
-        let delay = full_jitter(
+        let delay = retry_delay(
             &mut self.rng,
             self.config.backoff_base_ms,
             self.config.backoff_cap_ms,
             self.attempt,
+            self.viewers.unwrap_or(0),
         );
         self.attempt = self.attempt.saturating_add(1);
         self.last_error = Some(problem);

@@ -218,6 +218,24 @@ fn first_retries_of_many_clients_spread_over_the_whole_window() {
 }
 
 #[test]
+fn a_client_told_of_a_crowd_spreads_its_first_retry_over_the_crowd_window() {
+    let delays: Vec<u64> = (0..500)
+        .map(|seed| {
+            let mut h = Harness::with(EngineConfig::default(), seed);
+            h.open(Protocol::V1);
+            h.server(ServerMessage::Presence { viewers: 10_000 });
+            h.after(5_000);
+            h.drop_with(1006);
+            // A delay of 0 opens at once, with nothing to wait for.
+            h.status().next_retry_at.map_or(0, |at| at - h.now)
+        })
+        .collect();
+    // 10,000 viewers at 2,000 connections a second: up to 5 s.
+    assert!(delays.iter().all(|d| *d <= 5_000));
+    assert!(delays.iter().filter(|d| **d > 2_500).count() > 150, "{delays:?}");
+}
+
+#[test]
 fn the_attempt_counter_resets_only_after_a_healthy_connection() {
     let mut h = Harness::connected(Protocol::V1);
     // A server that accepts and drops at once keeps backing off.
