@@ -1,5 +1,6 @@
-//! One load-generating connection: connect, say hello, then report what
-//! arrives. Speaks Roster protocol v1 (or, for watchers, the seed protocol).
+//! One load-generating connection on tokio-tungstenite: connect, say hello,
+//! wait for the snapshot. The writer and the reconnect storm use it; the
+//! many watchers use the leaner [`crate::raw`] client.
 
 use std::time::Instant;
 
@@ -7,7 +8,6 @@ use futures_util::{SinkExt, StreamExt};
 use roster_protocol::v1::{ClientMessage, ServerMessage};
 use roster_protocol::validate::RequestId;
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
@@ -73,31 +73,9 @@ pub async fn connect(url: &str, protocol: Protocol) -> Result<Socket, Failed> {
     }
 }
 
-/// Reads `ws` until it ends, sending each change (v1) or list frame (seed)
-/// to `arrivals` with the moment it was read. Returns when the connection
-/// ends.
-pub async fn watch(mut ws: Socket, protocol: Protocol, arrivals: mpsc::UnboundedSender<Arrival>) {
-    while let Some(Ok(message)) = ws.next().await {
-        let Message::Text(text) = message else {
-            continue;
-        };
-        let at = Instant::now();
-        let version = match protocol {
-            Protocol::Seed => 0,
-            Protocol::V1 => match change_version(text.as_str()) {
-                Some(version) => version,
-                None => continue,
-            },
-        };
-        if arrivals.send(Arrival { version, at }).is_err() {
-            return;
-        }
-    }
-}
-
 /// The version of a `change` frame, read without decoding the whole frame
 /// when it starts as Roster's server and the baseline write it.
-fn change_version(frame: &str) -> Option<u64> {
+pub(crate) fn change_version(frame: &str) -> Option<u64> {
     if let Some(rest) = frame.strip_prefix(r#"{"type":"change","version":"#) {
         let digits = rest.split(|c: char| !c.is_ascii_digit()).next()?;
         return digits.parse().ok();

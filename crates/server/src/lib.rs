@@ -124,6 +124,19 @@ pub async fn run(
     let state = AppState::open(config)
         .await
         .map_err(std::io::Error::other)?;
+    serve(listener, state, shutdown).await
+}
+
+/// [`run`] with the state already open. `roster-server` opens the store
+/// before it binds its address, so while a restarted server loads, its
+/// clients' connects are refused and retried with their jitter instead of
+/// waiting in the listen backlog to be accepted all at once (a burst that
+/// showed in the reconnect storm's peak).
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let router = http::router(state.clone());
     let token = state.shutdown.clone();
     tokio::spawn(Arc::clone(&state.presence).publish(token.clone()));

@@ -2,7 +2,7 @@
 //! SIGTERM. Everything else is in the library.
 
 use clap::Parser;
-use roster_server::{run, shutdown, Config};
+use roster_server::{serve, shutdown, AppState, Config};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -13,14 +13,23 @@ async fn main() -> std::process::ExitCode {
         )
         .init();
     let config = Config::parse();
-    let listener = match tokio::net::TcpListener::bind(config.addr).await {
-        Ok(listener) => listener,
+    let addr = config.addr;
+    // Open first, then listen: see `roster_server::serve`.
+    let state = match AppState::open(config).await {
+        Ok(state) => state,
         Err(err) => {
-            tracing::error!(addr = %config.addr, %err, "cannot listen");
+            tracing::error!(%err, "server failed");
             return std::process::ExitCode::FAILURE;
         }
     };
-    match run(listener, config, shutdown::signal()).await {
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(listener) => listener,
+        Err(err) => {
+            tracing::error!(%addr, %err, "cannot listen");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match serve(listener, state, shutdown::signal()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             tracing::error!(%err, "server failed");

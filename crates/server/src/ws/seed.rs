@@ -23,11 +23,14 @@ pub async fn serve(socket: &mut Socket, state: &AppState) -> Ending {
         state.config.write_burst,
         Instant::now(),
     );
+    // Made once: a new one each turn takes the token's lock twice.
+    let shutdown = state.shutdown.cancelled();
+    tokio::pin!(shutdown);
     loop {
         let room = socket.has_room();
         tokio::select! {
             biased;
-            () = state.shutdown.cancelled() => {
+            () = &mut shutdown => {
                 return Ending::Close(close_code::AWAY, "server shutting down");
             }
             incoming = socket.next() => match incoming {

@@ -21,6 +21,7 @@
 use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
 use std::io::{self, IoSlice};
+use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
@@ -189,10 +190,29 @@ impl Socket {
                 return Poll::Ready(Err(Ending::SlowConsumer));
             }
             self.stall = None;
+            if let Some(message) = self.buffered() {
+                return Poll::Ready(message);
+            }
+            // A pong just queued goes out before waiting for more.
+            if let Poll::Ready(Err(_)) = self.poll_write_queued(cx) {
+                return Poll::Ready(Err(Ending::Gone));
+            }
+            match self.poll_read(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Ok(true)) => {}
+                // End of stream or a failed read: the client is gone.
+                Poll::Ready(Ok(false) | Err(_)) => return Poll::Ready(Err(Ending::Gone)),
+            }
+        }
+    }
+
+    /// The next message among the bytes already read, without reading
+    /// more; pings are answered on the way.
+    pub fn buffered(&mut self) -> Option<Result<Incoming, Ending>> {
+        loop {
             match self.reader.decode(&mut self.inbox) {
-                Err(violation) => {
-                    return Poll::Ready(Err(Ending::Close(violation.code, violation.reason)))
-                }
+                Err(violation) => return Some(Err(Ending::Close(violation.code, violation.reason))),
+                Ok(Decoded::Incomplete) => return None,
                 Ok(Decoded::Frame { used, message }) => {
                     self.inbox.drain(..used);
                     if self.inbox.is_empty() {
@@ -205,18 +225,12 @@ impl Socket {
                             // Echo the code (RFC 6455 §5.5.1), then go.
                             let reply = code.map_or_else(Bytes::new, |code| close_payload(code, ""));
                             self.queue(wire::CLOSE, reply);
-                            return Poll::Ready(Ok(Incoming::Close(code)));
+                            return Some(Ok(Incoming::Close(code)));
                         }
-                        Some(message) => return Poll::Ready(Ok(message)),
+                        Some(message) => return Some(Ok(message)),
                         None => {}
                     }
                 }
-                Ok(Decoded::Incomplete) => match self.poll_read(cx) {
-                    Poll::Pending => return Poll::Pending,
-                    Poll::Ready(Ok(true)) => {}
-                    // End of stream or a failed read: the client is gone.
-                    Poll::Ready(Ok(false) | Err(_)) => return Poll::Ready(Err(Ending::Gone)),
-                },
             }
         }
     }
@@ -224,8 +238,10 @@ impl Socket {
     /// Reads what has arrived onto the end of the inbox; `false` at the
     /// end of the stream.
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<bool>> {
-        let mut chunk = [0u8; READ_CHUNK];
-        let mut buf = ReadBuf::new(&mut chunk);
+        // Not zeroed: each change wakes every connection, and clearing
+        // 4 KiB per wake showed in the fan-out's profile (memset, 1.4%).
+        let mut chunk = [MaybeUninit::<u8>::uninit(); READ_CHUNK];
+        let mut buf = ReadBuf::uninit(&mut chunk);
         ready!(Pin::new(&mut self.io).poll_read(cx, &mut buf))?;
         self.inbox.extend_from_slice(buf.filled());
         Poll::Ready(Ok(!buf.filled().is_empty()))

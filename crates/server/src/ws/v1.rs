@@ -20,9 +20,14 @@ use crate::metrics::Protocol;
 use crate::roster::{Greeting, Outcome, Published};
 use crate::AppState;
 
+/// The most requests committed in one trip to the blocking pool.
+const WRITE_BATCH: usize = 64;
+
 /// One connection's state.
 struct Session<'a> {
     socket: &'a mut Socket,
+    /// A message read while gathering a batch of writes, handled next.
+    deferred: Option<Result<Incoming, Ending>>,
     state: &'a AppState,
     /// Changes to forward; `None` until `hello`.
     events: Option<broadcast::Receiver<Published>>,
@@ -35,6 +40,7 @@ pub async fn serve(socket: &mut Socket, state: &AppState) -> Ending {
     let mut presence = state.presence.subscribe();
     let mut session = Session {
         socket,
+        deferred: None,
         state,
         events: None,
         sent_version: 0,
@@ -44,28 +50,29 @@ pub async fn serve(socket: &mut Socket, state: &AppState) -> Ending {
             Instant::now(),
         ),
     };
+    // Made once: a new one each turn takes the token's lock twice.
+    let shutdown = state.shutdown.cancelled();
+    tokio::pin!(shutdown);
     loop {
+        if let Some(incoming) = session.deferred.take() {
+            if let Some(ending) = session.receive(incoming).await {
+                return ending;
+            }
+            continue;
+        }
         let room = session.socket.has_room();
         // Biased: the socket first, so what the last turn queued is
         // written before more is taken.
         tokio::select! {
             biased;
-            () = state.shutdown.cancelled() => {
+            () = &mut shutdown => {
                 return Ending::Close(close_code::AWAY, "server shutting down");
             }
-            incoming = session.socket.next() => match incoming {
-                Ok(Incoming::Text(text)) => {
-                    state.metrics.frame_in(Protocol::V1);
-                    session.handle(&text).await;
+            incoming = session.socket.next() => {
+                if let Some(ending) = session.receive(incoming).await {
+                    return ending;
                 }
-                Ok(Incoming::Binary(_)) => {
-                    state.metrics.frame_in(Protocol::V1);
-                    session.reject(FrameError::binary());
-                }
-                Ok(Incoming::Ping(_) | Incoming::Pong) => {}
-                Ok(Incoming::Close(_)) => return Ending::Gone,
-                Err(ending) => return ending,
-            },
+            }
             event = next_event(&mut session.events), if room => {
                 session.forward(event);
                 // Whatever else is waiting goes out in the same write.
@@ -81,6 +88,26 @@ pub async fn serve(socket: &mut Socket, state: &AppState) -> Ending {
                 let frame = presence.borrow_and_update().clone();
                 session.socket.send(frame);
             }
+        }
+    }
+}
+
+/// A change a client asked for.
+enum Write {
+    Add {
+        name: Option<String>,
+        email: Option<String>,
+    },
+    Remove {
+        id: roster_protocol::UserId,
+    },
+}
+
+impl Write {
+    fn apply(self, roster: &crate::Roster, request_id: RequestId) -> Outcome {
+        match self {
+            Self::Add { name, email } => roster.add(Some(request_id), name.as_deref(), email.as_deref()),
+            Self::Remove { id } => roster.remove(Some(request_id), &id),
         }
     }
 }
@@ -106,6 +133,24 @@ impl Session<'_> {
         }
     }
 
+    /// Handles what the socket gave; `Some` when the connection ends.
+    async fn receive(&mut self, incoming: Result<Incoming, Ending>) -> Option<Ending> {
+        match incoming {
+            Ok(Incoming::Text(text)) => {
+                self.state.metrics.frame_in(Protocol::V1);
+                self.handle(&text).await;
+            }
+            Ok(Incoming::Binary(_)) => {
+                self.state.metrics.frame_in(Protocol::V1);
+                self.reject(FrameError::binary());
+            }
+            Ok(Incoming::Ping(_) | Incoming::Pong) => {}
+            Ok(Incoming::Close(_)) => return Some(Ending::Gone),
+            Err(ending) => return Some(ending),
+        }
+        None
+    }
+
     async fn handle(&mut self, frame: &str) {
         let message = match ClientMessage::decode(frame) {
             Ok(message) => message,
@@ -118,45 +163,87 @@ impl Session<'_> {
                 request_id,
                 name,
                 email,
-            } => {
-                let outcome = self
-                    .write(&request_id, move |roster, id| {
-                        roster.add(Some(id), name.as_deref(), email.as_deref())
-                    })
-                    .await;
-                self.ack(request_id, outcome);
-            }
+            } => self.write(request_id, Write::Add { name, email }).await,
             ClientMessage::Remove { request_id, id } => {
-                let outcome = self
-                    .write(&request_id, move |roster, request| {
-                        roster.remove(Some(request), &id)
-                    })
-                    .await;
-                self.ack(request_id, outcome);
+                self.write(request_id, Write::Remove { id }).await;
             }
         }
     }
 
-    /// Runs a write if the rate limit allows it.
-    async fn write(
-        &mut self,
-        request_id: &RequestId,
-        call: impl FnOnce(&crate::Roster, RequestId) -> Outcome + Send + 'static,
-    ) -> Outcome {
-        if !self.writes.try_take(Instant::now()) {
-            let wait_ms = self.writes.wait().as_millis().max(1) as u64;
-            tracing::warn!(%request_id, "write refused: rate limit");
-            return Err(ErrorBody::new(
-                ErrorCode::RateLimited,
-                format!("too many changes from this connection; retry in {wait_ms} ms"),
-            )
-            .retry_after(wait_ms));
+    /// Commits `first` together with the writes that arrived right behind
+    /// it (already read, up to [`WRITE_BATCH`]), in one trip to the
+    /// blocking pool. One trip each would let a client's queued adds (an
+    /// outbox sent after a reconnect, a busy writer) through only one per
+    /// turn of the scheduler, so each change would reach every other
+    /// client in a write of its own; together, they share the writes.
+    async fn write(&mut self, request_id: RequestId, first: Write) {
+        let mut batch = Vec::new();
+        self.admit(request_id, first, &mut batch);
+        while batch.len() < WRITE_BATCH {
+            let Some(incoming) = self.socket.buffered() else { break };
+            let Ok(Incoming::Text(text)) = &incoming else {
+                self.deferred = Some(incoming);
+                break;
+            };
+            match ClientMessage::decode(text) {
+                Ok(ClientMessage::Add {
+                    request_id,
+                    name,
+                    email,
+                }) => self.admit(request_id, Write::Add { name, email }, &mut batch),
+                Ok(ClientMessage::Remove { request_id, id }) => {
+                    self.admit(request_id, Write::Remove { id }, &mut batch);
+                }
+                _ => {
+                    self.deferred = Some(incoming);
+                    break;
+                }
+            }
+            self.state.metrics.frame_in(Protocol::V1);
         }
-        let id = request_id.clone();
-        self.state
+        if batch.is_empty() {
+            return;
+        }
+        let ids: Vec<RequestId> = batch.iter().map(|(id, _)| id.clone()).collect();
+        let outcomes = self
+            .state
             .roster
-            .blocking(move |roster| call(roster, id))
-            .await
+            .blocking(move |roster| {
+                Ok(batch
+                    .into_iter()
+                    .map(|(request_id, write)| write.apply(roster, request_id))
+                    .collect::<Vec<_>>())
+            })
+            .await;
+        match outcomes {
+            Ok(outcomes) => {
+                for (request_id, outcome) in ids.into_iter().zip(outcomes) {
+                    self.ack(request_id, outcome);
+                }
+            }
+            Err(error) => {
+                for request_id in ids {
+                    self.ack(request_id, Err(error.clone()));
+                }
+            }
+        }
+    }
+
+    /// Adds a write to the batch if the rate limit allows it; otherwise
+    /// answers it with `rate_limited` at once.
+    fn admit(&mut self, request_id: RequestId, write: Write, batch: &mut Vec<(RequestId, Write)>) {
+        if self.writes.try_take(Instant::now()) {
+            batch.push((request_id, write));
+            return;
+        }
+        let wait_ms = self.writes.wait().as_millis().max(1) as u64;
+        tracing::warn!(%request_id, "write refused: rate limit");
+        let error = ErrorBody::new(
+            ErrorCode::RateLimited,
+            format!("too many changes from this connection; retry in {wait_ms} ms"),
+        )
+        .retry_after(wait_ms);
+        self.ack(request_id, Err(error));
     }
 
     fn ack(&mut self, request_id: RequestId, outcome: Outcome) {
