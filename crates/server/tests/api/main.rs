@@ -4,6 +4,7 @@
 mod helpers;
 
 mod binary;
+mod framing;
 mod http;
 mod limits;
 mod redis_support;

@@ -285,3 +285,65 @@ async fn presence_counts_viewers_of_both_protocols() {
         .next_matching(|m| (m == ServerMessage::Presence { viewers: 1 }).then_some(()))
         .await;
 }
+
+/// Requests that arrive in one read are committed together (one trip to
+/// the store's thread); each still gets its own ack, in order, and its own
+/// change, and whatever follows them is answered after.
+#[tokio::test]
+async fn requests_that_arrive_together_are_each_answered_once_in_order() {
+    use futures_util::SinkExt;
+
+    let app = TestApp::spawn_with(roster_server::Config {
+        write_burst: 100,
+        ..roster_server::Config::default()
+    })
+    .await;
+    let (mut watcher, _, _) = app.greeted().await;
+    let (mut client, _, _) = app.greeted().await;
+    let frame = |message: ClientMessage| Message::text(message.to_frame());
+    for n in 0..40 {
+        let add = ClientMessage::Add {
+            request_id: rid(&format!("a{n}")),
+            name: None,
+            email: None,
+        };
+        client.ws.feed(frame(add)).await.unwrap();
+    }
+    let remove = ClientMessage::Remove {
+        request_id: rid("rm"),
+        id: UserId::new("7"),
+    };
+    client.ws.feed(frame(remove)).await.unwrap();
+    client.ws.feed(frame(ClientMessage::Ping { nonce: Some(9) })).await.unwrap();
+    client.ws.feed(Message::text("{not json")).await.unwrap();
+    client.ws.feed(Message::binary(vec![1, 2])).await.unwrap();
+    // One flush: the frames go out together.
+    client.ws.flush().await.unwrap();
+
+    let mut answers = Vec::new();
+    while answers.len() < 44 {
+        let answer = client
+            .next_matching(|message| match message {
+                ServerMessage::Ack(ack) => Some(format!("{}:{:?}", ack.request_id, ack.version)),
+                ServerMessage::Pong { nonce } => Some(format!("pong {nonce:?}")),
+                ServerMessage::Error(error) => Some(format!("error {}", error.code)),
+                _ => None,
+            })
+            .await;
+        answers.push(answer);
+    }
+    let mut expected: Vec<String> = (0..40).map(|n| format!("a{n}:Some({})", n + 1)).collect();
+    expected.push("rm:Some(41)".into());
+    expected.push("pong Some(9)".into());
+    expected.push("error malformed_json".into());
+    expected.push("error binary_frame".into());
+    assert_eq!(answers, expected);
+
+    let mut versions = Vec::new();
+    while versions.len() < 41 {
+        let change = watcher.next_change().await;
+        versions.push(change.version);
+    }
+    assert_eq!(versions, (1..=41).collect::<Vec<u64>>());
+    assert_eq!(app.users().await.len(), 39);
+}
