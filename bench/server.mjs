@@ -21,17 +21,20 @@ const option = (name, fallback) => {
 const SIZES = option('--sizes', '1000,10000').split(',').map(Number);
 const JSON_OUT = option('--json', path.join(ROOT, 'bench/results/server.json'));
 const LOADGEN = path.join(ROOT, 'target/release/roster-loadgen');
+// The seed fan-out: this many seed clients of a list of this many users.
+const SEED_CLIENTS = 1000;
+const SEED_USERS = 10_000;
 const ROSTER = path.join(ROOT, 'target/release/roster-server');
 
 const SERVERS = {
   roster: {
     label: 'Roster',
-    command: (port) => [ROSTER, ['--addr', `127.0.0.1:${port}`, '--db', ':memory:', '--dist', '/nonexistent',
-      '--write-rate', '1000000', '--write-burst', '100000', '--max-connections', '30000']],
+    command: (port, demoUsers) => [ROSTER, ['--addr', `127.0.0.1:${port}`, '--db', ':memory:', '--dist', '/nonexistent',
+      '--write-rate', '1000000', '--write-burst', '100000', '--max-connections', '30000', '--demo-users', String(demoUsers)]],
   },
   node: {
     label: 'Node ws',
-    command: (port) => [process.execPath, [path.join(ROOT, 'bench/node-server/server.js'), String(port)]],
+    command: (port, demoUsers) => [process.execPath, [path.join(ROOT, 'bench/node-server/server.js'), String(port), String(demoUsers)]],
   },
 };
 
@@ -46,8 +49,8 @@ function freePort() {
   });
 }
 
-async function startServer(kind, port) {
-  const [command, argv] = SERVERS[kind].command(port);
+async function startServer(kind, port, demoUsers = 0) {
+  const [command, argv] = SERVERS[kind].command(port, demoUsers);
   const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' } });
   let log = '';
   child.stderr.on('data', (d) => (log += d));
@@ -93,12 +96,12 @@ async function measure(kind, clients) {
   const results = {};
   const common = ['--url', url, '--clients', String(clients)];
   // Each scenario on a fresh server, so one does not pay for another.
-  const fresh = async (run) => {
-    let server = await startServer(kind, port);
+  const fresh = async (run, demoUsers = 0) => {
+    let server = await startServer(kind, port, demoUsers);
     try {
       return await run(server, async () => {
         await stopServer(server);
-        server = await startServer(kind, port);
+        server = await startServer(kind, port, demoUsers);
       });
     } finally {
       await stopServer(server);
@@ -109,6 +112,12 @@ async function measure(kind, clients) {
   results.fanout = await fresh(() => loadgen(['fanout', ...common, '--rounds', '20']));
   const rate = clients >= 10_000 ? 20 : 100;
   results.sustained = await fresh(() => loadgen(['sustained', ...common, '--rate', String(rate), '--seconds', '5']));
+  if (clients === SEED_CLIENTS) {
+    // Seed clients get the whole list after every change: 10,000 users
+    // make each frame about 0.8 MB, shared by every seed client.
+    results.seed = await fresh((server) => loadgen(['fanout', ...common, '--rounds', '10', '--watchers', 'seed',
+      '--pid', String(server.pid)]), SEED_USERS);
+  }
   for (const backoff of ['roster', 'fixed']) {
     results[`reconnect_${backoff}`] = await fresh((_, restart) => new Promise((resolve, reject) => {
       loadgen(['reconnect-storm', ...common, '--backoff', backoff], () => restart().catch(reject)).then(resolve, reject);
@@ -132,6 +141,7 @@ async function main() {
   process.stdout.write(markdown(results));
 }
 
+const count0 = (v) => (v === undefined ? '–' : Math.round(v).toLocaleString('en'));
 const ratio = (a, b) => (a === undefined || !b ? '–' : (a / b).toFixed(2));
 const ms = (v) => (v === undefined ? '–' : `${Number(v).toFixed(1)} ms`);
 
@@ -151,12 +161,25 @@ function markdown(r) {
     const perS = (v) => Math.round(v).toLocaleString('en');
     lines.push(`| ${n} | sustained: delivered messages/s (higher is better; ratio Node ÷ Roster) | ${perS(a.sustained.delivered_per_s)} | ${perS(b.sustained.delivered_per_s)} | ${ratio(b.sustained.delivered_per_s, a.sustained.delivered_per_s)} |`);
     row('sustained: lag p99', a.sustained.lag_ms.p99, b.sustained.lag_ms.p99);
+    if (a.seed && b.seed) {
+      const users = SEED_USERS.toLocaleString('en');
+      row(`seed clients, ${users} users: all delivered, p50`, a.seed.all_delivered_ms.p50, b.seed.all_delivered_ms.p50);
+      row(`seed clients, ${users} users: all delivered, p99`, a.seed.all_delivered_ms.p99, b.seed.all_delivered_ms.p99);
+      const mb = (v) => `${(v / 1e6).toFixed(1)} MB`;
+      row(`seed clients, ${users} users: server memory after`, a.seed.rss_after, b.seed.rss_after, mb);
+    }
     for (const backoff of ['roster', 'fixed']) {
       const x = a[`reconnect_${backoff}`];
       const y = b[`reconnect_${backoff}`];
+      const count = (v) => (v === undefined ? '–' : Math.round(v).toLocaleString('en'));
       row(`reconnect storm, ${backoff} backoff: all back`, x.all_back_ms, y.all_back_ms);
-      row(`reconnect storm, ${backoff} backoff: peak connects/s`, x.peak_connects_per_s, y.peak_connects_per_s, (v) => `${v}`);
+      row(`reconnect storm, ${backoff} backoff: connects in the busiest second`, x.peak_connects_per_s, y.peak_connects_per_s, count);
+      row(`reconnect storm, ${backoff} backoff: busiest 100 ms × 10`, x.peak_connects_per_100ms_x10, y.peak_connects_per_100ms_x10, count);
     }
+    const jitter = a.reconnect_roster;
+    const fixed = a.reconnect_fixed;
+    lines.push(`| ${n} | Roster's server: jittered ÷ fixed-delay clients, busiest second (goal ≤ 0.33) | ${count0(jitter.peak_connects_per_s)} | ${count0(fixed.peak_connects_per_s)} | ${ratio(jitter.peak_connects_per_s, fixed.peak_connects_per_s)} |`);
+    lines.push(`| ${n} | Roster's server: longest away, jittered clients (goal ≤ cap ${count0(jitter.backoff_cap_ms)} ms + 5 s) | ${ms(jitter.away_ms.max)} | | |`);
   }
   lines.push('');
   return `${lines.join('\n')}\n`;

@@ -161,9 +161,19 @@ async fn arrivals_of(
 }
 
 /// `rounds` single adds, one after another, each delivered to `clients`
-/// v1 clients: the time until all had it, and each client's delivery time.
-pub async fn fanout(url: &str, clients: usize, rounds: usize) -> Result<Value, String> {
-    let mut arrivals = watchers(url, clients, Protocol::V1).await?;
+/// watchers: the time until all had it, and each client's delivery time.
+/// Seed watchers get the whole list after each add (one frame each, as
+/// the rounds do not overlap). With `pid`, also the server's resident
+/// memory before the watchers connect and after the last round.
+pub async fn fanout(
+    url: &str,
+    clients: usize,
+    rounds: usize,
+    protocol: Protocol,
+    pid: Option<u32>,
+) -> Result<Value, String> {
+    let rss_before = pid.map(stats::rss_bytes).transpose()?;
+    let mut arrivals = watchers(url, clients, protocol).await?;
     let mut writer = Writer::connect(url).await?;
     let (mut all, mut each) = (Vec::new(), Vec::new());
     let mut early = HashMap::new();
@@ -171,6 +181,12 @@ pub async fn fanout(url: &str, clients: usize, rounds: usize) -> Result<Value, S
         let sent = Instant::now();
         writer.add().await?;
         let (_, version) = writer.ack().await?;
+        // Seed list frames carry no version (see `client::Arrival`).
+        let version = if protocol == Protocol::Seed {
+            0
+        } else {
+            version
+        };
         let times = arrivals_of(&mut arrivals, &mut early, version, clients).await?;
         each.extend(times.iter().map(|at| at.duration_since(sent)));
         all.push(
@@ -180,10 +196,14 @@ pub async fn fanout(url: &str, clients: usize, rounds: usize) -> Result<Value, S
                 .map_or(Duration::ZERO, |at| at.duration_since(sent)),
         );
     }
+    let rss_after = pid.map(stats::rss_bytes).transpose()?;
     Ok(json!({
         "scenario": "fanout",
+        "watchers": format!("{protocol:?}").to_lowercase(),
         "clients": clients,
         "rounds": rounds,
+        "rss_before": rss_before,
+        "rss_after": rss_after,
         "all_delivered_ms": Summary::of(&all).json(),
         "per_client_ms": Summary::of(&each).json(),
     }))
@@ -325,7 +345,12 @@ pub async fn reconnect_storm(
     let gate = Arc::new(Semaphore::new(CONNECT_CONCURRENCY));
     let mut connected = Vec::with_capacity(clients);
     for n in 0..clients {
-        let (url, gate, events, told) = (url.to_owned(), Arc::clone(&gate), events.clone(), told.clone());
+        let (url, gate, events, told) = (
+            url.to_owned(),
+            Arc::clone(&gate),
+            events.clone(),
+            told.clone(),
+        );
         connected.push(tokio::spawn(async move {
             let ws = {
                 let _permit = gate.acquire().await;

@@ -3,6 +3,7 @@
 //! as one line of JSON. See the library's docs for the scenarios.
 
 use clap::{Parser, Subcommand};
+use roster_loadgen::client::Protocol;
 use roster_loadgen::Backoff;
 
 #[derive(Parser)]
@@ -28,6 +29,14 @@ enum Scenario {
     Fanout {
         #[arg(long, default_value_t = 20)]
         rounds: usize,
+        /// What the watching clients speak: v1 gets each change, seed the
+        /// whole list after each change.
+        #[arg(long, value_enum, default_value_t = Protocol::V1)]
+        watchers: Protocol,
+        /// The server's process id, to report its memory before the
+        /// watchers connect and after the last round.
+        #[arg(long)]
+        pid: Option<u32>,
     },
     /// Adds at a fixed rate.
     Sustained {
@@ -58,7 +67,11 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let (url, clients) = (cli.url.as_str(), cli.clients);
     let result = match cli.scenario {
-        Scenario::Fanout { rounds } => roster_loadgen::fanout(url, clients, rounds).await,
+        Scenario::Fanout {
+            rounds,
+            watchers,
+            pid,
+        } => roster_loadgen::fanout(url, clients, rounds, watchers, pid).await,
         Scenario::Sustained { rate, seconds } => {
             roster_loadgen::sustained(url, clients, rate, seconds).await
         }

@@ -108,7 +108,10 @@ impl Watcher {
         let mut stream = TcpStream::connect(host).await.map_err(failed)?;
         stream.set_nodelay(true).map_err(failed)?;
         let subprotocol = match protocol {
-            Protocol::V1 => format!("Sec-WebSocket-Protocol: {}\r\n", roster_protocol::SUBPROTOCOL),
+            Protocol::V1 => format!(
+                "Sec-WebSocket-Protocol: {}\r\n",
+                roster_protocol::SUBPROTOCOL
+            ),
             Protocol::Seed => String::new(),
         };
         let request = format!(
@@ -144,7 +147,9 @@ impl Watcher {
         }
         loop {
             let in_step = match watcher.next_text().await? {
-                Some(text) => protocol == Protocol::Seed || text.starts_with(br#"{"type":"snapshot""#),
+                Some(text) => {
+                    protocol == Protocol::Seed || text.starts_with(br#"{"type":"snapshot""#)
+                }
                 None => return Err(failed("closed before the snapshot")),
             };
             if in_step {

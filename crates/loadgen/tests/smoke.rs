@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 
+use roster_loadgen::client::Protocol;
 use roster_loadgen::Backoff;
 use roster_server::{run, Config};
 use tokio::sync::oneshot;
@@ -42,11 +43,15 @@ fn url(addr: SocketAddr) -> String {
 async fn fanout_sustained_storms_and_idle_memory_run_against_the_real_server() {
     let (addr, stop, task) = server("127.0.0.1:0".parse().unwrap()).await;
 
-    let fanout = roster_loadgen::fanout(&url(addr), CLIENTS, 3)
-        .await
-        .unwrap();
-    assert_eq!(fanout["all_delivered_ms"]["count"], 3);
-    assert_eq!(fanout["per_client_ms"]["count"], 3 * CLIENTS);
+    for watchers in [Protocol::V1, Protocol::Seed] {
+        let fanout =
+            roster_loadgen::fanout(&url(addr), CLIENTS, 3, watchers, Some(std::process::id()))
+                .await
+                .unwrap();
+        assert!(fanout["rss_after"].as_u64().unwrap() > 0);
+        assert_eq!(fanout["all_delivered_ms"]["count"], 3);
+        assert_eq!(fanout["per_client_ms"]["count"], 3 * CLIENTS);
+    }
 
     let sustained = roster_loadgen::sustained(&url(addr), CLIENTS, 50.0, 1.0)
         .await

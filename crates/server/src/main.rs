@@ -22,7 +22,7 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let listener = match tokio::net::TcpListener::bind(addr).await {
+    let listener = match roster_server::listen(addr) {
         Ok(listener) => listener,
         Err(err) => {
             tracing::error!(%addr, %err, "cannot listen");

@@ -1,14 +1,19 @@
-//! Counters for `GET /metrics`, in Prometheus' text format.
+//! Counters for `GET /metrics`, with `prometheus-client` (OpenMetrics
+//! text).
 //!
-//! Plain atomics, written without a metrics crate: a handful of fixed series
-//! that cost one relaxed add each on the hot path.
+//! Every series is registered once, when [`Metrics`] is made, and its
+//! handle is kept here, so the hot path (a frame in or out) is one relaxed
+//! atomic add, with no label lookup.
 
-use std::fmt::Write;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 use std::time::Duration;
 
 use roster_protocol::v1::ErrorCode;
-
 /// Which protocol a WebSocket connection speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Protocol {
@@ -63,26 +68,173 @@ const LATENCY_BUCKETS: [f64; 11] = [
     0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
 ];
 
-#[derive(Default)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ByProtocol {
+    protocol: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ByReason {
+    reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ByCode {
+    code: String,
+}
+
+/// One series per protocol, registered as `name` (counters get `_total`).
+fn per_protocol<M>(registry: &mut Registry, name: &str, help: &str) -> [M; 2]
+where
+    M: prometheus_client::metrics::TypedMetric
+        + prometheus_client::encoding::EncodeMetric
+        + Default
+        + Clone
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
+{
+    let family = Family::<ByProtocol, M>::default();
+    registry.register(name, help, family.clone());
+    Protocol::ALL.map(|protocol| {
+        family
+            .get_or_create(&ByProtocol {
+                protocol: protocol.as_str(),
+            })
+            .clone()
+    })
+}
+
 pub struct Metrics {
-    connections: [AtomicU64; 2],
-    connections_total: [AtomicU64; 2],
-    frames_in: [AtomicU64; 2],
-    frames_out: [AtomicU64; 2],
-    refusals: [AtomicU64; 4],
-    adds: AtomicU64,
-    removes: AtomicU64,
-    replays: AtomicU64,
-    errors: [AtomicU64; ErrorCode::KNOWN.len()],
-    errors_other: AtomicU64,
-    store_buckets: [AtomicU64; LATENCY_BUCKETS.len()],
-    store_count: AtomicU64,
-    store_micros: AtomicU64,
-    /// 1 while the shared store (Redis) cannot be reached.
-    store_down: AtomicU64,
+    registry: Registry,
+    users: Gauge,
+    version: Gauge,
+    connections: [Gauge; 2],
+    connections_total: [Counter; 2],
+    frames_in: [Counter; 2],
+    frames_out: [Counter; 2],
+    refusals: [Counter; 4],
+    adds: Counter,
+    removes: Counter,
+    replays: Counter,
+    /// One per `ErrorCode::KNOWN`, in its order.
+    errors: Vec<Counter>,
+    errors_other: Counter,
+    store_commit: Histogram,
+    /// 1 while the store answers; 0 while the shared store (Redis) cannot
+    /// be reached.
+    store_up: Gauge,
     /// 1 when the shared store may lose acknowledged changes (allowed with
     /// `--redis-allow-unsafe-durability`).
-    unsafe_durability: AtomicU64,
+    unsafe_durability: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::default();
+        let gauge = |registry: &mut Registry, name: &str, help: &str| {
+            let gauge = Gauge::default();
+            registry.register(name, help, gauge.clone());
+            gauge
+        };
+        let counter = |registry: &mut Registry, name: &str, help: &str| {
+            let counter = Counter::default();
+            registry.register(name, help, counter.clone());
+            counter
+        };
+        let users = gauge(&mut registry, "roster_users", "Users in the list");
+        let version = gauge(
+            &mut registry,
+            "roster_list_version",
+            "Version of the list (changes so far)",
+        );
+        let connections = per_protocol(
+            &mut registry,
+            "roster_connections",
+            "Open WebSocket connections",
+        );
+        // `roster_connections_accepted_total`: a counter family may not
+        // share the gauge's name (OpenMetrics adds `_total` to the sample).
+        let connections_total = per_protocol(
+            &mut registry,
+            "roster_connections_accepted",
+            "WebSocket connections accepted",
+        );
+        let frames_in = per_protocol(
+            &mut registry,
+            "roster_frames_in",
+            "WebSocket frames received",
+        );
+        let frames_out = per_protocol(&mut registry, "roster_frames_out", "WebSocket frames sent");
+        let refusal_family = Family::<ByReason, Counter>::default();
+        registry.register(
+            "roster_refusals",
+            "Connections refused or closed by a limit",
+            refusal_family.clone(),
+        );
+        let refusals = Refusal::ALL.map(|why| {
+            refusal_family
+                .get_or_create(&ByReason {
+                    reason: why.as_str(),
+                })
+                .clone()
+        });
+        let adds = counter(&mut registry, "roster_adds", "Users added");
+        let removes = counter(&mut registry, "roster_removes", "Users removed");
+        let replays = counter(
+            &mut registry,
+            "roster_replays",
+            "Retried requests answered from the idempotency record",
+        );
+        let error_family = Family::<ByCode, Counter>::default();
+        registry.register(
+            "roster_errors",
+            "Errors reported to clients, by code",
+            error_family.clone(),
+        );
+        let by_code = |code: String| error_family.get_or_create(&ByCode { code }).clone();
+        let errors = ErrorCode::KNOWN
+            .iter()
+            .map(|code| by_code(code.to_string()))
+            .collect();
+        let errors_other = by_code("other".into());
+        let store_commit = Histogram::new(LATENCY_BUCKETS);
+        registry.register(
+            "roster_store_commit_seconds",
+            "Time to commit one change durably",
+            store_commit.clone(),
+        );
+        let store_up = gauge(
+            &mut registry,
+            "roster_store_up",
+            "1 while the store answers (0 during a Redis outage)",
+        );
+        store_up.set(1);
+        let unsafe_durability = gauge(
+            &mut registry,
+            "roster_store_unsafe_durability",
+            "1 when Redis may lose acknowledged changes (not appendfsync always)",
+        );
+        Self {
+            registry,
+            users,
+            version,
+            connections,
+            connections_total,
+            frames_in,
+            frames_out,
+            refusals,
+            adds,
+            removes,
+            replays,
+            errors,
+            errors_other,
+            store_commit,
+            store_up,
+            unsafe_durability,
+        }
+    }
 }
 
 /// Counts one open connection until dropped.
@@ -93,14 +245,14 @@ pub struct ConnectionGauge<'a> {
 
 impl Drop for ConnectionGauge<'_> {
     fn drop(&mut self) {
-        self.metrics.connections[self.protocol.index()].fetch_sub(1, Relaxed);
+        self.metrics.connections[self.protocol.index()].dec();
     }
 }
 
 impl Metrics {
     pub fn connection_opened(&self, protocol: Protocol) -> ConnectionGauge<'_> {
-        self.connections[protocol.index()].fetch_add(1, Relaxed);
-        self.connections_total[protocol.index()].fetch_add(1, Relaxed);
+        self.connections[protocol.index()].inc();
+        self.connections_total[protocol.index()].inc();
         ConnectionGauge {
             metrics: self,
             protocol,
@@ -108,203 +260,66 @@ impl Metrics {
     }
 
     pub fn open_connections(&self) -> u64 {
-        self.connections.iter().map(|c| c.load(Relaxed)).sum()
+        self.connections.iter().map(|c| c.get().max(0) as u64).sum()
     }
 
     pub fn frame_in(&self, protocol: Protocol) {
-        self.frames_in[protocol.index()].fetch_add(1, Relaxed);
+        self.frames_in[protocol.index()].inc();
     }
 
     pub fn frame_out(&self, protocol: Protocol) {
-        self.frames_out[protocol.index()].fetch_add(1, Relaxed);
+        self.frames_out[protocol.index()].inc();
     }
 
     pub fn refused(&self, why: Refusal) {
-        self.refusals[why as usize].fetch_add(1, Relaxed);
+        self.refusals[why as usize].inc();
     }
 
     pub fn added(&self) {
-        self.adds.fetch_add(1, Relaxed);
+        self.adds.inc();
     }
 
     pub fn removed(&self) {
-        self.removes.fetch_add(1, Relaxed);
+        self.removes.inc();
     }
 
     pub fn replayed(&self) {
-        self.replays.fetch_add(1, Relaxed);
+        self.replays.inc();
     }
 
     pub fn error(&self, code: &ErrorCode) {
         match ErrorCode::KNOWN.iter().position(|known| known == code) {
-            Some(index) => self.errors[index].fetch_add(1, Relaxed),
-            None => self.errors_other.fetch_add(1, Relaxed),
+            Some(index) => self.errors[index].inc(),
+            None => self.errors_other.inc(),
         };
     }
 
     pub fn store_latency(&self, took: Duration) {
-        let seconds = took.as_secs_f64();
-        for (bucket, bound) in self.store_buckets.iter().zip(LATENCY_BUCKETS) {
-            if seconds <= bound {
-                bucket.fetch_add(1, Relaxed);
-            }
-        }
-        self.store_count.fetch_add(1, Relaxed);
-        self.store_micros
-            .fetch_add(took.as_micros() as u64, Relaxed);
+        self.store_commit.observe(took.as_secs_f64());
     }
 
     /// Whether the shared store answers, as the change feed and writes
     /// last found; returns whether that changed.
     pub fn store_up(&self, up: bool) -> bool {
-        self.store_down.swap(u64::from(!up), Relaxed) != u64::from(!up)
+        self.store_up.set(i64::from(up)) != i64::from(up)
     }
 
     pub fn is_store_up(&self) -> bool {
-        self.store_down.load(Relaxed) == 0
+        self.store_up.get() == 1
     }
 
     pub fn set_unsafe_durability(&self) {
-        self.unsafe_durability.store(1, Relaxed);
+        self.unsafe_durability.set(1);
     }
 
-    /// The text `GET /metrics` returns; `users` and `version` are read by
-    /// the caller from the roster.
+    /// The text `GET /metrics` returns (OpenMetrics); `users` and
+    /// `version` are read by the caller from the roster.
     pub fn render(&self, users: usize, version: u64) -> String {
+        self.users.set(i64::try_from(users).unwrap_or(i64::MAX));
+        self.version.set(i64::try_from(version).unwrap_or(i64::MAX));
         let mut text = String::with_capacity(4096);
-        let section = |text: &mut String, name: &str, kind: &str, help: &str| {
-            let _ = writeln!(text, "# HELP {name} {help}\n# TYPE {name} {kind}");
-        };
-        section(&mut text, "roster_users", "gauge", "Users in the list.");
-        let _ = writeln!(text, "roster_users {users}");
-        section(
-            &mut text,
-            "roster_list_version",
-            "gauge",
-            "Version of the list (changes so far).",
-        );
-        let _ = writeln!(text, "roster_list_version {version}");
-        let per_protocol = [
-            (
-                "roster_connections",
-                "gauge",
-                "Open WebSocket connections.",
-                &self.connections,
-            ),
-            (
-                "roster_connections_total",
-                "counter",
-                "WebSocket connections accepted.",
-                &self.connections_total,
-            ),
-            (
-                "roster_frames_in_total",
-                "counter",
-                "WebSocket frames received.",
-                &self.frames_in,
-            ),
-            (
-                "roster_frames_out_total",
-                "counter",
-                "WebSocket frames sent.",
-                &self.frames_out,
-            ),
-        ];
-        for (name, kind, help, values) in per_protocol {
-            section(&mut text, name, kind, help);
-            for protocol in Protocol::ALL {
-                let value = values[protocol.index()].load(Relaxed);
-                let _ = writeln!(text, "{name}{{protocol=\"{}\"}} {value}", protocol.as_str());
-            }
-        }
-        section(
-            &mut text,
-            "roster_refusals_total",
-            "counter",
-            "Connections refused or closed by a limit.",
-        );
-        for why in Refusal::ALL {
-            let value = self.refusals[why as usize].load(Relaxed);
-            let _ = writeln!(
-                text,
-                "roster_refusals_total{{reason=\"{}\"}} {value}",
-                why.as_str()
-            );
-        }
-        let totals = [
-            ("roster_adds_total", "Users added.", &self.adds),
-            ("roster_removes_total", "Users removed.", &self.removes),
-            (
-                "roster_replays_total",
-                "Retried requests answered from the idempotency record.",
-                &self.replays,
-            ),
-        ];
-        for (name, help, value) in totals {
-            section(&mut text, name, "counter", help);
-            let _ = writeln!(text, "{name} {}", value.load(Relaxed));
-        }
-        section(
-            &mut text,
-            "roster_errors_total",
-            "counter",
-            "Errors reported to clients, by code.",
-        );
-        for (code, value) in ErrorCode::KNOWN.iter().zip(&self.errors) {
-            let _ = writeln!(
-                text,
-                "roster_errors_total{{code=\"{code}\"}} {}",
-                value.load(Relaxed)
-            );
-        }
-        let _ = writeln!(
-            text,
-            "roster_errors_total{{code=\"other\"}} {}",
-            self.errors_other.load(Relaxed)
-        );
-        section(
-            &mut text,
-            "roster_store_commit_seconds",
-            "histogram",
-            "Time to commit one change durably.",
-        );
-        for (bound, bucket) in LATENCY_BUCKETS.iter().zip(&self.store_buckets) {
-            let _ = writeln!(
-                text,
-                "roster_store_commit_seconds_bucket{{le=\"{bound}\"}} {}",
-                bucket.load(Relaxed)
-            );
-        }
-        let count = self.store_count.load(Relaxed);
-        let _ = writeln!(
-            text,
-            "roster_store_commit_seconds_bucket{{le=\"+Inf\"}} {count}"
-        );
-        let sum = self.store_micros.load(Relaxed) as f64 / 1e6;
-        let _ = writeln!(text, "roster_store_commit_seconds_sum {sum}");
-        let _ = writeln!(text, "roster_store_commit_seconds_count {count}");
-        section(
-            &mut text,
-            "roster_store_up",
-            "gauge",
-            "1 while the store answers (0 during a Redis outage).",
-        );
-        let _ = writeln!(
-            text,
-            "roster_store_up {}",
-            1 - self.store_down.load(Relaxed)
-        );
-        section(
-            &mut text,
-            "roster_store_unsafe_durability",
-            "gauge",
-            "1 when Redis may lose acknowledged changes (not appendfsync always).",
-        );
-        let _ = writeln!(
-            text,
-            "roster_store_unsafe_durability {}",
-            self.unsafe_durability.load(Relaxed)
-        );
+        prometheus_client::encoding::text::encode(&mut text, &self.registry)
+            .expect("writing to a String cannot fail");
         text
     }
 }
@@ -322,7 +337,24 @@ mod tests {
         assert_eq!(metrics.open_connections(), 0);
         assert!(metrics
             .render(0, 0)
-            .contains("roster_connections_total{protocol=\"roster.v1\"} 1"));
+            .contains("roster_connections_accepted_total{protocol=\"roster.v1\"} 1"));
+    }
+
+    #[test]
+    fn the_text_is_openmetrics_with_one_family_per_name() {
+        let text = Metrics::default().render(3, 7);
+        assert!(text.ends_with("# EOF\n"), "{text}");
+        assert!(text.contains("roster_users 3\n"));
+        assert!(text.contains("roster_list_version 7\n"));
+        assert!(text.contains("roster_store_up 1\n"));
+        let mut families: Vec<&str> = text
+            .lines()
+            .filter_map(|line| line.strip_prefix("# TYPE "))
+            .map(|line| line.split(' ').next().unwrap())
+            .collect();
+        let count = families.len();
+        families.dedup();
+        assert_eq!(families.len(), count, "a family name twice: {text}");
     }
 
     #[test]

@@ -100,10 +100,7 @@ pub enum Greeting {
     /// The whole list.
     Snapshot { version: u64, frame: Text },
     /// Only the changes after the client's `since`, oldest first.
-    Changes {
-        version: u64,
-        frames: Vec<Text>,
-    },
+    Changes { version: u64, frames: Vec<Text> },
 }
 
 /// An encoded frame of the list at one version, reused until it changes.
@@ -253,7 +250,7 @@ impl Roster {
         let roster = Arc::clone(self);
         tokio::task::spawn_blocking(move || call(&roster))
             .await
-            .unwrap_or_else(|err| Err(storage_failed(&StoreError(err.to_string()))))
+            .unwrap_or_else(|err| Err(storage_failed(&StoreError::Other(err.to_string()))))
     }
 
     pub fn epoch(&self) -> String {
@@ -804,7 +801,7 @@ impl Roster {
                 if self.metrics.is_store_up() {
                     Ok(())
                 } else {
-                    Err(StoreError("redis: the change feed is reconnecting".into()))
+                    Err(StoreError::FeedReconnecting)
                 }
             }
         }

@@ -232,7 +232,10 @@ fn a_client_told_of_a_crowd_spreads_its_first_retry_over_the_crowd_window() {
         .collect();
     // 10,000 viewers at 1,000 connections a second: up to 10 s.
     assert!(delays.iter().all(|d| *d <= 10_000));
-    assert!(delays.iter().filter(|d| **d > 5_000).count() > 150, "{delays:?}");
+    assert!(
+        delays.iter().filter(|d| **d > 5_000).count() > 150,
+        "{delays:?}"
+    );
 }
 
 #[test]

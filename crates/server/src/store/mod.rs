@@ -35,10 +35,30 @@ pub(crate) fn new_epoch() -> String {
     format!("{:016x}", hasher.finish())
 }
 
-/// A store failed; nothing was changed.
+/// A store failed; nothing was changed. The source error is kept, so logs
+/// show SQLite's or Redis' own message and callers can tell the kinds
+/// apart.
 #[derive(Debug, thiserror::Error)]
-#[error("storage failed: {0}")]
-pub struct StoreError(pub String);
+pub enum StoreError {
+    #[error("storage failed: sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// Redis could not be reached, or refused a command.
+    #[error("storage failed: redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    /// The store holds something Roster cannot read.
+    #[error("storage failed: the store holds {0}")]
+    Unreadable(String),
+    /// The change feed from Redis is reconnecting: writes wait for it.
+    #[error("storage failed: redis: the change feed is reconnecting")]
+    FeedReconnecting,
+    /// Redis is set up so that it can lose acknowledged changes.
+    #[error("storage failed: redis at {url} runs with {setting}. Set `appendonly yes` and `appendfsync always`, or pass --redis-allow-unsafe-durability")]
+    UnsafeDurability { url: String, setting: String },
+    /// Anything else: the blocking task that ran the store panicked, or
+    /// a start-up step (demo users) failed.
+    #[error("storage failed: {0}")]
+    Other(String),
+}
 
 /// Everything needed to start serving.
 #[derive(Clone, Debug, PartialEq, Eq)]

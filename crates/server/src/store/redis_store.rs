@@ -163,15 +163,10 @@ pub struct RedisStore {
     change_log: u64,
 }
 
-/// A store error that says Redis could not be reached or answered.
-fn unavailable(err: &redis::RedisError) -> StoreError {
-    StoreError(format!("redis: {err}"))
-}
-
 impl RedisStore {
     /// Connects to `url` (`redis://host:port/db`).
     pub async fn connect(url: &str, change_log: u64) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(|err| StoreError(format!("{url}: {err}")))?;
+        let client = redis::Client::open(url)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(RESPONSE_TIMEOUT))
             .set_response_timeout(Some(RESPONSE_TIMEOUT))
@@ -180,7 +175,7 @@ impl RedisStore {
         let writes = client
             .get_connection_manager_with_config(config)
             .await
-            .map_err(|err| unavailable(&err))?;
+            .map_err(StoreError::from)?;
         Ok(Self {
             client,
             writes,
@@ -200,7 +195,7 @@ impl RedisStore {
                 .arg(name)
                 .query_async(&mut con)
                 .await
-                .map_err(|err| unavailable(&err))?;
+                .map_err(StoreError::from)?;
             Ok(pair.get(1).cloned().unwrap_or_default())
         };
         let appendonly = setting("appendonly").await?;
@@ -227,16 +222,16 @@ impl RedisStore {
             .arg(new_epoch())
             .invoke_async(&mut self.writes.clone())
             .await
-            .map_err(|err| unavailable(&err))?;
+            .map_err(StoreError::from)?;
         let number = |text: &str| {
             text.parse::<u64>()
-                .map_err(|_| StoreError(format!("redis holds {text:?} where a number belongs")))
+                .map_err(|_| StoreError::Unreadable(format!("{text:?} where a number belongs")))
         };
         let mut users = users
             .iter()
             .map(|json| serde_json::from_str::<User>(json))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|err| StoreError(format!("redis holds a user Roster cannot read: {err}")))?;
+            .map_err(|err| StoreError::Unreadable(format!("a user Roster cannot read: {err}")))?;
         // Ids count up, so their order is the order users were added in.
         users.sort_by_key(|user| user.id.as_str().parse::<u64>().unwrap_or(u64::MAX));
         Ok(Loaded {
@@ -255,7 +250,7 @@ impl RedisStore {
             .arg(KEY_VERSION)
             .query_async(&mut self.writes.clone())
             .await
-            .map_err(|err| unavailable(&err))?;
+            .map_err(StoreError::from)?;
         Ok((epoch.unwrap_or_default(), version.unwrap_or(0)))
     }
 
@@ -266,7 +261,7 @@ impl RedisStore {
             .arg(KEY_NEXT_ID)
             .query_async(&mut self.writes.clone())
             .await
-            .map_err(|err| unavailable(&err))
+            .map_err(StoreError::from)
     }
 
     /// Adds `user` (whose id came from [`Self::next_id`]) as the next change.
@@ -276,7 +271,9 @@ impl RedisStore {
         request: Option<&RequestId>,
         fingerprint: &str,
     ) -> Result<Written, StoreError> {
-        let json = serde_json::to_string(user).map_err(|err| StoreError(err.to_string()))?;
+        let json = serde_json::to_string(user).map_err(|err| {
+            StoreError::Unreadable(format!("a user that cannot be written: {err}"))
+        })?;
         let mut invocation = write_script(&self.add, request);
         invocation.arg(user.id.as_str()).arg(json).arg(fingerprint);
         self.write(&mut invocation, request).await
@@ -306,7 +303,7 @@ impl RedisStore {
             .arg(self.change_log)
             .invoke_async(&mut self.writes.clone())
             .await
-            .map_err(|err| unavailable(&err))?;
+            .map_err(StoreError::from)?;
         written(reply, request)
     }
 
@@ -326,7 +323,7 @@ impl RedisStore {
             .arg(format!("{until}-0"))
             .query_async(&mut self.writes.clone())
             .await
-            .map_err(|err| unavailable(&err))?;
+            .map_err(StoreError::from)?;
         let changes = reply
             .ids
             .iter()
@@ -345,7 +342,7 @@ impl RedisStore {
             .query_async::<String>(&mut self.writes.clone())
             .await
             .map(drop)
-            .map_err(|err| unavailable(&err))
+            .map_err(StoreError::from)
     }
 
     /// A connection for the change feed alone, whose replies may take as
@@ -358,7 +355,7 @@ impl RedisStore {
             .client
             .get_multiplexed_async_connection_with_config(&config)
             .await
-            .map_err(|err| unavailable(&err))?;
+            .map_err(StoreError::from)?;
         Ok(Feed { connection })
     }
 }
@@ -393,7 +390,7 @@ impl Feed {
             .arg(format!("{after}-0"))
             .query_async(&mut self.connection)
             .await
-            .map_err(|err| unavailable(&err))?;
+            .map_err(StoreError::from)?;
         let Some(reply) = reply else {
             return Ok(Vec::new());
         };
@@ -408,7 +405,7 @@ impl Feed {
 
 fn parse_change(json: &str) -> Result<Change, StoreError> {
     serde_json::from_str(json)
-        .map_err(|err| StoreError(format!("redis holds a change Roster cannot read: {err}")))
+        .map_err(|err| StoreError::Unreadable(format!("a change Roster cannot read: {err}")))
 }
 
 /// The change in one stream entry, checked against its entry id.
@@ -419,11 +416,11 @@ fn entry_change(
     let json: String = fields
         .get("c")
         .and_then(|value| redis::from_redis_value_ref(value).ok())
-        .ok_or_else(|| StoreError(format!("stream entry {id} has no change")))?;
+        .ok_or_else(|| StoreError::Unreadable(format!("stream entry {id} without a change")))?;
     let change = parse_change(&json)?;
     if id != format!("{}-0", change.version) {
-        return Err(StoreError(format!(
-            "stream entry {id} holds version {}",
+        return Err(StoreError::Unreadable(format!(
+            "stream entry {id} with version {}",
             change.version
         )));
     }
@@ -437,16 +434,16 @@ fn written(reply: Vec<String>, request: Option<&RequestId>) -> Result<Written, S
         [done, change] if done == "done" => Ok(Written::Done(parse_change(change)?)),
         [replayed, fingerprint, change] if replayed == "replayed" => {
             Ok(Written::Replayed(StoredRequest {
-                id: request
-                    .cloned()
-                    .ok_or_else(|| StoreError("a replay without a request id".into()))?,
+                id: request.cloned().ok_or_else(|| {
+                    StoreError::Unreadable("a replay without a request id".into())
+                })?,
                 fingerprint: fingerprint.clone(),
                 change: parse_change(change)?,
             }))
         }
         [missing] if missing == "missing" => Ok(Written::Missing),
-        other => Err(StoreError(format!(
-            "unexpected reply from redis: {other:?}"
+        other => Err(StoreError::Unreadable(format!(
+            "a script reply Roster does not know: {other:?}"
         ))),
     }
 }

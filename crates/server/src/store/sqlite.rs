@@ -52,10 +52,6 @@ pub struct SqliteStore {
     change_log: u64,
 }
 
-fn failed(err: rusqlite::Error) -> StoreError {
-    StoreError(err.to_string())
-}
-
 fn now_secs() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -102,11 +98,9 @@ fn write_change(
     change: &Change,
 ) -> Result<(), StoreError> {
     let user = &change.user;
-    let numeric_id: i64 = user
-        .id
-        .as_str()
-        .parse()
-        .map_err(|_| StoreError(format!("user id {} is not numeric", user.id)))?;
+    let numeric_id: i64 = user.id.as_str().parse().map_err(|_| {
+        StoreError::Unreadable(format!("a user id that is not numeric: {}", user.id))
+    })?;
     transaction
         .prepare_cached(
             "INSERT INTO changes (version, op, user_id, name, email) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -120,14 +114,14 @@ fn write_change(
                 user.email
             ])
         })
-        .map_err(failed)?;
+        .map_err(StoreError::from)?;
     match change.op {
         ChangeOp::Added => transaction
             .prepare_cached("INSERT OR REPLACE INTO users (id, name, email) VALUES (?1, ?2, ?3)")
             .and_then(|mut insert| insert.execute(params![numeric_id, user.name, user.email])),
         ChangeOp::Removed => transaction.execute("DELETE FROM users WHERE id = ?1", [numeric_id]),
     }
-    .map_err(failed)?;
+    .map_err(StoreError::from)?;
     Ok(())
 }
 
@@ -144,37 +138,37 @@ fn write_position(
             "UPDATE meta SET value = ?1 WHERE key = 'version'",
             [version.to_string()],
         )
-        .map_err(failed)?;
+        .map_err(StoreError::from)?;
     transaction
         .execute(
             "UPDATE meta SET value = ?1 WHERE key = 'next_id'",
             [next_id.to_string()],
         )
-        .map_err(failed)?;
+        .map_err(StoreError::from)?;
     transaction
         .execute(
             "DELETE FROM changes WHERE version <= ?1",
             [version as i64 - change_log as i64],
         )
-        .map_err(failed)?;
+        .map_err(StoreError::from)?;
     Ok(())
 }
 
 impl SqliteStore {
     pub fn open(path: &str, change_log: u64) -> Result<Self, StoreError> {
-        let connection = Connection::open(path).map_err(failed)?;
+        let connection = Connection::open(path).map_err(StoreError::from)?;
         // WAL lets readers (healthz, resumes) run beside the writer; FULL
         // makes every commit durable before it returns.
         connection
             .pragma_update(None, "journal_mode", "WAL")
-            .map_err(failed)?;
+            .map_err(StoreError::from)?;
         connection
             .pragma_update(None, "synchronous", "FULL")
-            .map_err(failed)?;
+            .map_err(StoreError::from)?;
         connection
             .busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(failed)?;
-        connection.execute_batch(SCHEMA).map_err(failed)?;
+            .map_err(StoreError::from)?;
+        connection.execute_batch(SCHEMA).map_err(StoreError::from)?;
         let mut store = Self {
             connection,
             change_log: change_log.max(1),
@@ -186,7 +180,7 @@ impl SqliteStore {
                 "DELETE FROM requests WHERE created_at < ?1",
                 [now_secs() - REQUEST_RETENTION_SECS],
             )
-            .map_err(failed)?;
+            .map_err(StoreError::from)?;
         Ok(store)
     }
 
@@ -202,7 +196,7 @@ impl SqliteStore {
                     "INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)",
                     params![key, value],
                 )
-                .map_err(failed)?;
+                .map_err(StoreError::from)?;
         }
         Ok(())
     }
@@ -212,14 +206,14 @@ impl SqliteStore {
             .query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| {
                 row.get(0)
             })
-            .map_err(failed)
+            .map_err(StoreError::from)
     }
 
     fn meta_number(&self, key: &str) -> Result<u64, StoreError> {
         let value = self.meta(key)?;
-        value
-            .parse()
-            .map_err(|_| StoreError(format!("meta {key} is not a number: {value:?}")))
+        value.parse().map_err(|_| {
+            StoreError::Unreadable(format!("meta {key} that is not a number: {value:?}"))
+        })
     }
 }
 
@@ -228,7 +222,7 @@ impl Store for SqliteStore {
         let mut statement = self
             .connection
             .prepare("SELECT id, name, email FROM users ORDER BY id")
-            .map_err(failed)?;
+            .map_err(StoreError::from)?;
         let users = statement
             .query_map([], |row| {
                 Ok(User {
@@ -237,9 +231,9 @@ impl Store for SqliteStore {
                     email: row.get(2)?,
                 })
             })
-            .map_err(failed)?
+            .map_err(StoreError::from)?
             .collect::<Result<Vec<_>, _>>()
-            .map_err(failed)?;
+            .map_err(StoreError::from)?;
         drop(statement);
         Ok(Loaded {
             epoch: self.meta("epoch")?,
@@ -256,7 +250,7 @@ impl Store for SqliteStore {
         request: Option<&StoredRequest>,
     ) -> Result<(), StoreError> {
         let change_log = self.change_log;
-        let transaction = self.connection.transaction().map_err(failed)?;
+        let transaction = self.connection.transaction().map_err(StoreError::from)?;
         write_change(&transaction, change)?;
         write_position(&transaction, change.version, next_id, change_log)?;
         if let Some(request) = request {
@@ -276,9 +270,9 @@ impl Store for SqliteStore {
                         now_secs()
                     ],
                 )
-                .map_err(failed)?;
+                .map_err(StoreError::from)?;
         }
-        transaction.commit().map_err(failed)
+        transaction.commit().map_err(StoreError::from)
     }
 
     fn commit_batch(&mut self, changes: &[Change], next_id: u64) -> Result<(), StoreError> {
@@ -286,12 +280,12 @@ impl Store for SqliteStore {
             return Ok(());
         };
         let change_log = self.change_log;
-        let transaction = self.connection.transaction().map_err(failed)?;
+        let transaction = self.connection.transaction().map_err(StoreError::from)?;
         for change in changes {
             write_change(&transaction, change)?;
         }
         write_position(&transaction, last.version, next_id, change_log)?;
-        transaction.commit().map_err(failed)
+        transaction.commit().map_err(StoreError::from)
     }
 
     fn changes_since(&mut self, since: u64) -> Result<Option<Vec<Change>>, StoreError> {
@@ -304,12 +298,12 @@ impl Store for SqliteStore {
             .prepare_cached(
                 "SELECT version, op, user_id, name, email FROM changes WHERE version > ?1 ORDER BY version",
             )
-            .map_err(failed)?;
+            .map_err(StoreError::from)?;
         let changes = statement
             .query_map([since as i64], |row| change_from_row(row, 0))
-            .map_err(failed)?
+            .map_err(StoreError::from)?
             .collect::<Result<Vec<_>, _>>()
-            .map_err(failed)?;
+            .map_err(StoreError::from)?;
         // Complete only if the log still starts right after `since`.
         let complete = changes.first().is_some_and(|c| c.version == since + 1)
             && changes.len() as u64 == version - since;
@@ -321,7 +315,7 @@ impl Store for SqliteStore {
             .prepare_cached(
                 "SELECT fingerprint, version, op, user_id, name, email FROM requests WHERE id = ?1",
             )
-            .map_err(failed)?
+            .map_err(StoreError::from)?
             .query_row([id.as_str()], |row| {
                 Ok(StoredRequest {
                     id: id.clone(),
@@ -330,13 +324,13 @@ impl Store for SqliteStore {
                 })
             })
             .optional()
-            .map_err(failed)
+            .map_err(StoreError::from)
     }
 
     fn check(&mut self) -> Result<(), StoreError> {
         self.connection
             .query_row("SELECT 1", [], |_| Ok(()))
-            .map_err(failed)
+            .map_err(StoreError::from)
     }
 }
 

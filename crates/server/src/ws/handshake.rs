@@ -52,7 +52,11 @@ pub fn accept_key(headers: &HeaderMap) -> Result<String, Refusal> {
     {
         return Err(Refusal::NotUpgrade);
     }
-    if headers.get(header::SEC_WEBSOCKET_VERSION).map(HeaderValue::as_bytes) != Some(VERSION.as_bytes()) {
+    if headers
+        .get(header::SEC_WEBSOCKET_VERSION)
+        .map(HeaderValue::as_bytes)
+        != Some(VERSION.as_bytes())
+    {
         return Err(Refusal::Version);
     }
     let key = headers
@@ -83,7 +87,10 @@ pub fn switching(accept: &str, subprotocol: Option<&'static str>) -> Response {
         headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
     }
     if let Some(subprotocol) = subprotocol {
-        headers.insert(header::SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(subprotocol));
+        headers.insert(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static(subprotocol),
+        );
     }
     response
 }
@@ -128,7 +135,10 @@ mod tests {
     #[test]
     fn requests_that_are_not_version_13_upgrades_are_refused_with_the_reason() {
         assert_eq!(accept_key(&request(&[])), Err(Refusal::NotUpgrade));
-        assert_eq!(accept_key(&request(&UPGRADE[1..])), Err(Refusal::NotUpgrade));
+        assert_eq!(
+            accept_key(&request(&UPGRADE[1..])),
+            Err(Refusal::NotUpgrade)
+        );
         let mut old = UPGRADE;
         old[2].1 = "8";
         assert_eq!(accept_key(&request(&old)), Err(Refusal::Version));
@@ -152,7 +162,12 @@ mod tests {
         assert!(!offers(&headers, "roster.v2"));
         let answer = switching("x", Some("roster.v1"));
         assert_eq!(answer.status(), StatusCode::SWITCHING_PROTOCOLS);
-        assert_eq!(answer.headers()[header::SEC_WEBSOCKET_PROTOCOL], "roster.v1");
-        assert!(!switching("x", None).headers().contains_key(header::SEC_WEBSOCKET_PROTOCOL));
+        assert_eq!(
+            answer.headers()[header::SEC_WEBSOCKET_PROTOCOL],
+            "roster.v1"
+        );
+        assert!(!switching("x", None)
+            .headers()
+            .contains_key(header::SEC_WEBSOCKET_PROTOCOL));
     }
 }

@@ -211,7 +211,9 @@ impl Socket {
     pub fn buffered(&mut self) -> Option<Result<Incoming, Ending>> {
         loop {
             match self.reader.decode(&mut self.inbox) {
-                Err(violation) => return Some(Err(Ending::Close(violation.code, violation.reason))),
+                Err(violation) => {
+                    return Some(Err(Ending::Close(violation.code, violation.reason)))
+                }
                 Ok(Decoded::Incomplete) => return None,
                 Ok(Decoded::Frame { used, message }) => {
                     self.inbox.drain(..used);
@@ -223,7 +225,8 @@ impl Socket {
                         Some(Incoming::Ping(payload)) => self.queue(wire::PONG, payload),
                         Some(Incoming::Close(code)) => {
                             // Echo the code (RFC 6455 §5.5.1), then go.
-                            let reply = code.map_or_else(Bytes::new, |code| close_payload(code, ""));
+                            let reply =
+                                code.map_or_else(Bytes::new, |code| close_payload(code, ""));
                             self.queue(wire::CLOSE, reply);
                             return Some(Ok(Incoming::Close(code)));
                         }
@@ -261,7 +264,8 @@ impl Socket {
                     }
                 }
             }
-            let mut written = ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..count]))?;
+            let mut written =
+                ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..count]))?;
             if written == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }

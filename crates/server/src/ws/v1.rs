@@ -106,7 +106,9 @@ enum Write {
 impl Write {
     fn apply(self, roster: &crate::Roster, request_id: RequestId) -> Outcome {
         match self {
-            Self::Add { name, email } => roster.add(Some(request_id), name.as_deref(), email.as_deref()),
+            Self::Add { name, email } => {
+                roster.add(Some(request_id), name.as_deref(), email.as_deref())
+            }
             Self::Remove { id } => roster.remove(Some(request_id), &id),
         }
     }
@@ -180,7 +182,9 @@ impl Session<'_> {
         let mut batch = Vec::new();
         self.admit(request_id, first, &mut batch);
         while batch.len() < WRITE_BATCH {
-            let Some(incoming) = self.socket.buffered() else { break };
+            let Some(incoming) = self.socket.buffered() else {
+                break;
+            };
             let Ok(Incoming::Text(text)) = &incoming else {
                 self.deferred = Some(incoming);
                 break;

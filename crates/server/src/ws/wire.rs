@@ -202,7 +202,9 @@ impl Reader {
             short => (u64::from(short), 0),
         };
         if control && (!fin || len > CONTROL_MAX as u64) {
-            return Err(protocol("control frames must be whole and at most 125 bytes"));
+            return Err(protocol(
+                "control frames must be whole and at most 125 bytes",
+            ));
         }
         let so_far = self.partial.as_ref().map_or(0, |(_, data)| data.len());
         let len = usize::try_from(len).map_err(|_| TOO_BIG)?;
@@ -223,7 +225,12 @@ impl Reader {
         })
     }
 
-    fn frame(&mut self, fin: bool, opcode: u8, payload: &[u8]) -> Result<Option<Incoming>, Violation> {
+    fn frame(
+        &mut self,
+        fin: bool,
+        opcode: u8,
+        payload: &[u8],
+    ) -> Result<Option<Incoming>, Violation> {
         match opcode {
             CLOSE => close(payload).map(Some),
             PING => Ok(Some(Incoming::Ping(Bytes::copy_from_slice(payload)))),
@@ -312,7 +319,11 @@ mod tests {
     }
 
     /// Every message in `bytes`, fed to the reader `chunk` bytes at a time.
-    fn read_all(reader: &mut Reader, bytes: &[u8], chunk: usize) -> Result<Vec<Incoming>, Violation> {
+    fn read_all(
+        reader: &mut Reader,
+        bytes: &[u8],
+        chunk: usize,
+    ) -> Result<Vec<Incoming>, Violation> {
         let mut buf = Vec::new();
         let mut messages = Vec::new();
         for piece in bytes.chunks(chunk.max(1)) {
@@ -384,7 +395,10 @@ mod tests {
         bytes.extend(client_frame(true, CONTINUATION, b"world", MASK));
         assert_eq!(
             one(&bytes).unwrap(),
-            vec![Incoming::Ping(Bytes::new()), Incoming::Text("hello world".into())]
+            vec![
+                Incoming::Ping(Bytes::new()),
+                Incoming::Text("hello world".into())
+            ]
         );
     }
 
@@ -411,8 +425,14 @@ mod tests {
             (client_frame(true, 0x3, b"", MASK), close_code::PROTOCOL),
             (client_frame(true, 0xB, b"", MASK), close_code::PROTOCOL),
             (client_frame(false, PING, b"", MASK), close_code::PROTOCOL),
-            (client_frame(true, PING, &[0; 126], MASK), close_code::PROTOCOL),
-            (client_frame(true, CONTINUATION, b"x", MASK), close_code::PROTOCOL),
+            (
+                client_frame(true, PING, &[0; 126], MASK),
+                close_code::PROTOCOL,
+            ),
+            (
+                client_frame(true, CONTINUATION, b"x", MASK),
+                close_code::PROTOCOL,
+            ),
             (
                 {
                     let mut f = client_frame(false, TEXT, b"a", MASK);
@@ -421,10 +441,22 @@ mod tests {
                 },
                 close_code::PROTOCOL,
             ),
-            (client_frame(true, CLOSE, b"\x03", MASK), close_code::PROTOCOL),
-            (client_frame(true, CLOSE, b"\x03\xed", MASK), close_code::PROTOCOL), // 1005
-            (client_frame(true, CLOSE, b"\x03\xe8\xff", MASK), close_code::INVALID_DATA),
-            (client_frame(true, TEXT, &[0xff, 0xfe], MASK), close_code::INVALID_DATA),
+            (
+                client_frame(true, CLOSE, b"\x03", MASK),
+                close_code::PROTOCOL,
+            ),
+            (
+                client_frame(true, CLOSE, b"\x03\xed", MASK),
+                close_code::PROTOCOL,
+            ), // 1005
+            (
+                client_frame(true, CLOSE, b"\x03\xe8\xff", MASK),
+                close_code::INVALID_DATA,
+            ),
+            (
+                client_frame(true, TEXT, &[0xff, 0xfe], MASK),
+                close_code::INVALID_DATA,
+            ),
         ];
         for (bytes, code) in cases {
             let err = one(&bytes).expect_err("a violation");

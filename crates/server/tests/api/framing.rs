@@ -65,10 +65,16 @@ async fn closes_with(app: &TestApp, bytes: &[u8], code: u16) {
     assert_eq!(opcode, 0x8, "a close frame");
     assert_eq!(u16::from_be_bytes([payload[0], payload[1]]), code);
     // The client's close answer ends it.
-    stream.write_all(&masked(0x88, &payload[..2])).await.unwrap();
+    stream
+        .write_all(&masked(0x88, &payload[..2]))
+        .await
+        .unwrap();
     let mut rest = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest)).await;
-    assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "the server ended the connection");
+    assert!(
+        matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+        "the server ended the connection"
+    );
 }
 
 #[tokio::test]
@@ -101,7 +107,9 @@ async fn broken_frames_close_with_the_code_the_rfc_names_and_others_carry_on() {
     closes_with(&app, &huge, 1009).await;
     // The server still serves.
     let mut fine = raw_socket(&app).await;
-    fine.write_all(&masked(0x81, br#"__addUser__"#)).await.unwrap();
+    fine.write_all(&masked(0x81, br#"__addUser__"#))
+        .await
+        .unwrap();
     let (opcode, list) = read_frame(&mut fine).await;
     assert_eq!(opcode, 0x1);
     assert!(String::from_utf8(list).unwrap().contains(r#""id":"1""#));

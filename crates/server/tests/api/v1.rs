@@ -314,7 +314,11 @@ async fn requests_that_arrive_together_are_each_answered_once_in_order() {
         id: UserId::new("7"),
     };
     client.ws.feed(frame(remove)).await.unwrap();
-    client.ws.feed(frame(ClientMessage::Ping { nonce: Some(9) })).await.unwrap();
+    client
+        .ws
+        .feed(frame(ClientMessage::Ping { nonce: Some(9) }))
+        .await
+        .unwrap();
     client.ws.feed(Message::text("{not json")).await.unwrap();
     client.ws.feed(Message::binary(vec![1, 2])).await.unwrap();
     // One flush: the frames go out together.
