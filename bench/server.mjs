@@ -110,7 +110,9 @@ async function measure(kind, clients) {
   results.connect = await fresh(() => loadgen(['connect-storm', ...common]));
   results.idle = await fresh((server) => loadgen(['idle-memory', ...common, '--pid', String(server.pid)]));
   results.fanout = await fresh(() => loadgen(['fanout', ...common, '--rounds', '20']));
-  const rate = clients >= 10_000 ? 20 : 100;
+  // 500,000 deliveries a second offered at either size: more than either
+  // server delivers on two cores, so the figure is each one's capacity.
+  const rate = 500_000 / clients;
   results.sustained = await fresh(() => loadgen(['sustained', ...common, '--rate', String(rate), '--seconds', '5']));
   if (clients === SEED_CLIENTS) {
     // Seed clients get the whole list after every change: 10,000 users
@@ -176,10 +178,16 @@ function markdown(r) {
       row(`reconnect storm, ${backoff} backoff: connects in the busiest second`, x.peak_connects_per_s, y.peak_connects_per_s, count);
       row(`reconnect storm, ${backoff} backoff: busiest 100 ms × 10`, x.peak_connects_per_100ms_x10, y.peak_connects_per_100ms_x10, count);
     }
-    const jitter = a.reconnect_roster;
-    const fixed = a.reconnect_fixed;
-    lines.push(`| ${n} | Roster's server: jittered ÷ fixed-delay clients, busiest second (goal ≤ 0.33) | ${count0(jitter.peak_connects_per_s)} | ${count0(fixed.peak_connects_per_s)} | ${ratio(jitter.peak_connects_per_s, fixed.peak_connects_per_s)} |`);
-    lines.push(`| ${n} | Roster's server: longest away, jittered clients (goal ≤ cap ${count0(jitter.backoff_cap_ms)} ms + 5 s) | ${ms(jitter.away_ms.max)} | | |`);
+    // The issue's goal is stated for 10,000 clients; with 1,000 the crowd
+    // window is 1 s, so both kinds of clients fit in one second.
+    if (Number(clients) >= 10_000) {
+      const jitter = a.reconnect_roster;
+      const fixed = a.reconnect_fixed;
+      const goal = (what, x, y) => lines.push(`| ${n} | Roster's server, jittered ÷ fixed-delay clients: ${what} (goal ≤ 0.33) | ${count0(x)} | ${count0(y)} | ${ratio(x, y)} |`);
+      goal('busiest second', jitter.peak_connects_per_s, fixed.peak_connects_per_s);
+      goal('busiest 100 ms', jitter.peak_connects_per_100ms_x10, fixed.peak_connects_per_100ms_x10);
+      lines.push(`| ${n} | Roster's server: longest away, jittered clients (goal ≤ cap ${count0(jitter.backoff_cap_ms)} ms + 5 s) | ${ms(jitter.away_ms.max)} | | |`);
+    }
   }
   lines.push('');
   return `${lines.join('\n')}\n`;
