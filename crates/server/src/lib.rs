@@ -146,10 +146,11 @@ pub fn listen(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
 }
 
 /// [`run`] with the state already open. `roster-server` opens the store
-/// before it binds its address, so while a restarted server loads, its
-/// clients' connects are refused and retried with their jitter instead of
-/// waiting in the listen backlog to be accepted all at once (a burst that
-/// showed in the reconnect storm's peak).
+/// before it binds its address, so while a restarted server loads its
+/// list, its clients' connects are refused and retried with their jitter
+/// instead of waiting in the listen backlog to be accepted all at once.
+/// (With `:memory:` the load is too short for this to show in the
+/// reconnect storm; with a large SQLite file or Redis it is not.)
 pub async fn serve(
     listener: TcpListener,
     state: AppState,

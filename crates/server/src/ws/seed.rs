@@ -34,7 +34,7 @@ pub async fn serve(socket: &mut Socket, state: &AppState) -> Ending {
                 return Ending::Close(close_code::AWAY, "server shutting down");
             }
             incoming = socket.next() => match incoming {
-                Ok(Incoming::Text(text)) => {
+                Ok(Some(Incoming::Text(text))) => {
                     state.metrics.frame_in(Protocol::Seed);
                     let Some(command) = SeedCommand::parse(&text) else { continue };
                     if !writes.try_take(Instant::now()) {
@@ -47,9 +47,11 @@ pub async fn serve(socket: &mut Socket, state: &AppState) -> Ending {
                         tracing::warn!(%err, "seed command failed");
                     }
                 }
-                Ok(Incoming::Binary(_)) => state.metrics.frame_in(Protocol::Seed),
-                Ok(Incoming::Ping(_) | Incoming::Pong) => {}
-                Ok(Incoming::Close(_)) => return Ending::Gone,
+                Ok(Some(Incoming::Binary(_))) => state.metrics.frame_in(Protocol::Seed),
+                Ok(Some(Incoming::Ping(_) | Incoming::Pong)) => {}
+                // Room in the queue again: the loop takes broadcasts again.
+                Ok(None) => {}
+                Ok(Some(Incoming::Close(_))) => return Ending::Gone,
                 Err(ending) => return ending,
             },
             event = events.recv(), if room => {

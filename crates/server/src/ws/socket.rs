@@ -134,10 +134,14 @@ impl Socket {
         self.outbox.len() < self.limits.queue
     }
 
-    /// Writes what is queued and waits for the client's next message.
-    /// Pings are answered here. Cancel-safe: everything lives in `self`.
-    pub async fn next(&mut self) -> Result<Incoming, Ending> {
-        poll_fn(|cx| self.poll_next(cx)).await
+    /// Writes what is queued and waits for the client's next message, or
+    /// (`None`) for the queue to have room again after being full: the
+    /// caller stopped taking broadcasts while it was full and must look
+    /// again, since nothing else would wake it. Pings are answered here.
+    /// Cancel-safe: everything lives in `self`.
+    pub async fn next(&mut self) -> Result<Option<Incoming>, Ending> {
+        let was_full = !self.has_room();
+        poll_fn(|cx| self.poll_next(cx, was_full)).await
     }
 
     /// Ends the connection as `ending` says. Takes at most
@@ -149,7 +153,7 @@ impl Socket {
                     self.queue(wire::CLOSE, close_payload(code, reason));
                     // Until the client answers with its close (or leaves).
                     while let Ok(message) = self.next().await {
-                        if matches!(message, Incoming::Close(_)) {
+                        if matches!(message, Some(Incoming::Close(_))) {
                             break;
                         }
                     }
@@ -177,7 +181,11 @@ impl Socket {
         });
     }
 
-    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Result<Incoming, Ending>> {
+    fn poll_next(
+        &mut self,
+        cx: &mut Context<'_>,
+        was_full: bool,
+    ) -> Poll<Result<Option<Incoming>, Ending>> {
         loop {
             if let Poll::Ready(Err(_)) = self.poll_write_queued(cx) {
                 return Poll::Ready(Err(Ending::Gone));
@@ -190,8 +198,11 @@ impl Socket {
                 return Poll::Ready(Err(Ending::SlowConsumer));
             }
             self.stall = None;
+            if was_full {
+                return Poll::Ready(Ok(None));
+            }
             if let Some(message) = self.buffered() {
-                return Poll::Ready(message);
+                return Poll::Ready(message.map(Some));
             }
             // A pong just queued goes out before waiting for more.
             if let Poll::Ready(Err(_)) = self.poll_write_queued(cx) {

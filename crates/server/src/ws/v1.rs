@@ -55,7 +55,7 @@ pub async fn serve(socket: &mut Socket, state: &AppState) -> Ending {
     tokio::pin!(shutdown);
     loop {
         if let Some(incoming) = session.deferred.take() {
-            if let Some(ending) = session.receive(incoming).await {
+            if let Some(ending) = session.receive(incoming.map(Some)).await {
                 return ending;
             }
             continue;
@@ -136,7 +136,13 @@ impl Session<'_> {
     }
 
     /// Handles what the socket gave; `Some` when the connection ends.
-    async fn receive(&mut self, incoming: Result<Incoming, Ending>) -> Option<Ending> {
+    async fn receive(&mut self, incoming: Result<Option<Incoming>, Ending>) -> Option<Ending> {
+        let incoming = match incoming {
+            // Room in the queue again: the loop takes broadcasts again.
+            Ok(None) => return None,
+            Ok(Some(incoming)) => Ok(incoming),
+            Err(ending) => Err(ending),
+        };
         match incoming {
             Ok(Incoming::Text(text)) => {
                 self.state.metrics.frame_in(Protocol::V1);

@@ -227,3 +227,63 @@ async fn a_burst_bigger_than_the_send_queue_waits_for_a_reading_client() {
     }
     wait_for_metric(&app, "roster_refusals_total{reason=\"slow_consumer\"} 0").await;
 }
+
+/// A client that stops reading long enough to fill its queue, then reads
+/// again, gets every change without sending anything: the server must
+/// notice the room by itself (a bug once left such a connection waiting
+/// for a frame from the client, and a page that sends no pings waited for
+/// ever).
+#[tokio::test]
+async fn a_client_that_pauses_reading_is_sent_everything_once_it_reads_again() {
+    let app = TestApp::spawn_with(Config {
+        send_queue: 4,
+        send_timeout_ms: 60_000,
+        write_burst: 10_000,
+        write_rate: 10_000.0,
+        ..Config::default()
+    })
+    .await;
+    // A tiny receive window, so the server's socket is full after a few
+    // frames and its queue fills behind it.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(2048).unwrap();
+    let stream = socket.connect(app.addr).await.unwrap();
+    let mut request = app.ws_url().into_client_request().unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        HeaderValue::from_static("roster.v1"),
+    );
+    let stream = tokio_tungstenite::MaybeTlsStream::Plain(stream);
+    let (ws, _) = tokio_tungstenite::client_async(request, stream)
+        .await
+        .unwrap();
+    let mut reader = crate::helpers::V1Client { ws };
+    reader
+        .send(&roster_protocol::v1::ClientMessage::Hello {
+            since: None,
+            epoch: None,
+        })
+        .await;
+    reader.next_snapshot().await;
+
+    let (mut writer, _, _) = app.greeted().await;
+    const ADDS: u64 = 1_000;
+    for i in 0..ADDS {
+        writer.add(&format!("p-{i}")).await;
+    }
+    for _ in 0..ADDS {
+        assert!(writer.next_ack().await.user.is_some());
+    }
+    // Now read, and never write: the last version must arrive, as a
+    // change or in a snapshot after falling behind the broadcast.
+    loop {
+        match reader.next().await {
+            roster_protocol::v1::ServerMessage::Change(change) if change.version == ADDS => break,
+            roster_protocol::v1::ServerMessage::Snapshot { version, .. } if version == ADDS => {
+                break
+            }
+            _ => {}
+        }
+    }
+    wait_for_metric(&app, "roster_refusals_total{reason=\"slow_consumer\"} 0").await;
+}
