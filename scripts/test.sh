@@ -5,7 +5,8 @@
 #   2. browser: component tests in headless Chromium (wasm-bindgen-test);
 #   3. size:    builds the release client and checks dist/ against its
 #               gzip budget (scripts/dist-size.mjs);
-#   4. e2e:     Playwright in headless Chromium against the real server.
+#   4. e2e:     Playwright in headless Chromium against the real server;
+#   5. fuzz:    every network decoder fuzzed for 30 s (scripts/fuzz.sh).
 # Every layer runs even when an earlier one fails; then one line of true
 # totals, "N passed, N failed", and a non-zero exit if any layer failed
 # (a layer that dies before reporting counts as one failure).
@@ -56,22 +57,22 @@ run_layer() {
     SUMMARY+=("$(printf '  %-8s %5s passed %4s failed' "$name" "$passed" "$failed")")
 }
 
-step "1/4 native tests: roster-protocol, roster-server"
+step "1/5 native tests: roster-protocol, roster-server"
 run_layer native cargo_counts cargo test --locked -p roster-protocol -p roster-server -p roster-loadgen
 
-step "2/4 browser component tests (wasm-bindgen-test in headless Chromium)"
+step "2/5 browser component tests (wasm-bindgen-test in headless Chromium)"
 run_layer browser cargo_counts with_wasm_env "$ROSTER_ROOT/target/wasm-test" \
     env CHROMEDRIVER=/usr/bin/chromedriver \
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
     cargo test --locked --target wasm32-unknown-unknown -p roster --test web
 
-step "3/4 release client and its size budget"
+step "3/5 release client and its size budget"
 size_layer() {
     build_release_client && node scripts/dist-size.mjs
 }
 run_layer size plain_counts size_layer
 
-step "4/4 end-to-end tests (Playwright, headless Chromium, real server)"
+step "4/5 end-to-end tests (Playwright, headless Chromium, real server)"
 e2e_layer() {
     # cargo test built the server's debug binary already.
     cargo build --locked -p roster-server || return 1
@@ -82,6 +83,9 @@ e2e_layer() {
     )
 }
 run_layer e2e plain_counts e2e_layer
+
+step "5/5 fuzzing the network decoders, 30 s each (cargo-fuzz)"
+run_layer fuzz plain_counts "$ROSTER_ROOT/scripts/fuzz.sh" 30
 
 step "Summary"
 printf '%s\n' "${SUMMARY[@]}" >&2

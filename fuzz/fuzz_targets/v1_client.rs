@@ -1,0 +1,14 @@
+//! What a server reads from a v1 client: never a panic, and whatever
+//! decodes encodes back to the same message.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use roster_protocol::v1::ClientMessage;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(frame) = std::str::from_utf8(data) else { return };
+    if let Ok(message) = ClientMessage::decode(frame) {
+        let again = ClientMessage::decode(&message.to_frame()).expect("our own frame decodes");
+        assert_eq!(again, message);
+    }
+});

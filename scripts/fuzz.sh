@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Fuzzes every decoder that reads network bytes (fuzz/fuzz_targets/) with
+# cargo-fuzz and libFuzzer, on the stable toolchain (RUSTC_BOOTSTRAP=1
+# lets it take the sanitizer flag), starting from the committed corpora
+# in fuzz/corpus/. New inputs go to target/fuzz-corpus/, so the repository
+# is not changed; a crash is saved under fuzz/artifacts/ and fails the run.
+#
+#   scripts/fuzz.sh            30 s per target (the test command's short run)
+#   scripts/fuzz.sh 3600       an hour per target (the long run)
+#   scripts/fuzz.sh 60 seed    one target
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROSTER_ROOT"
+
+SECONDS_PER_TARGET=${1:-30}
+shift || true
+CARGO_FUZZ_VERSION=0.13.2
+if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
+    step "Installing cargo-fuzz $CARGO_FUZZ_VERSION"
+    cargo install --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION"
+fi
+export RUSTC_BOOTSTRAP=1
+TARGETS=("$@")
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(v1_client v1_server seed ws_frames)
+step "Building the fuzz targets"
+(cd fuzz && cargo fuzz build --release) || die "the fuzz targets did not build"
+passed=0
+failed=0
+for target in "${TARGETS[@]}"; do
+    step "Fuzzing $target for ${SECONDS_PER_TARGET} s"
+    work="$ROSTER_ROOT/target/fuzz-corpus/$target"
+    mkdir -p "$work"
+    log="$ROSTER_ROOT/target/fuzz-$target.log"
+    if (cd fuzz && cargo fuzz run --release "$target" "$work" "corpus/$target" -- \
+        -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048) >"$log" 2>&1; then
+        note "$target: $(grep -Eo 'Done [0-9]+ runs in [0-9]+ second' "$log" | tail -1), no crash"
+        passed=$((passed + 1))
+    else
+        tail -40 "$log" >&2
+        note "$target: FAILED (log: $log; the input is under fuzz/artifacts/$target/)"
+        failed=$((failed + 1))
+    fi
+done
+echo "  $passed passed"
+echo "  $failed failed"
+[ "$failed" -eq 0 ]
