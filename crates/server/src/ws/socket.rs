@@ -205,8 +205,10 @@ impl Socket {
                 return Poll::Ready(message.map(Some));
             }
             // A pong just queued goes out before waiting for more.
-            if let Poll::Ready(Err(_)) = self.poll_write_queued(cx) {
-                return Poll::Ready(Err(Ending::Gone));
+            if !self.outbox.is_empty() {
+                if let Poll::Ready(Err(_)) = self.poll_write_queued(cx) {
+                    return Poll::Ready(Err(Ending::Gone));
+                }
             }
             match self.poll_read(cx) {
                 Poll::Pending => return Poll::Pending,
