@@ -52,6 +52,17 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(state.config.max_frame_bytes));
     with_client(routes, &state.config.dist)
+        // Every answer: no MIME sniffing (the client's files are served
+        // with their types), and no Referer leaves the page. The
+        // Content-Security-Policy is not set yet (see SECURITY.md).
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -58,6 +58,38 @@ async fn without_a_built_client_the_root_says_how_to_build_it() {
 }
 
 #[tokio::test]
+async fn every_answer_forbids_sniffing_and_sends_no_referrer() {
+    let dist = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dist.path().join("index.html"),
+        "<!doctype html><title>Roster</title>",
+    )
+    .unwrap();
+    std::fs::write(dist.path().join("roster.js"), "export {};").unwrap();
+    let app = TestApp::spawn_serving(dist.path()).await;
+    for path in [
+        "/",
+        "/roster.js",
+        "/healthz",
+        "/metrics",
+        "/api/v1/users",
+        "/api/v1/users/404",
+        "/nope",
+    ] {
+        let response = reqwest::get(app.url(path)).await.unwrap();
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+    }
+    let script = reqwest::get(app.url("/roster.js")).await.unwrap();
+    assert_eq!(
+        script.headers()["content-type"],
+        "text/javascript",
+        "nosniff needs the right type"
+    );
+}
+
+#[tokio::test]
 async fn a_plain_get_of_the_socket_route_is_refused() {
     let app = TestApp::spawn().await;
     let response = reqwest::get(app.url("/api/v1/users/ws")).await.unwrap();
