@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzes every decoder that reads network bytes (fuzz/fuzz_targets/) with
+# Runs every fuzz target (fuzz/fuzz_targets/: the network decoders, the
+# connection engine, the list model) with
 # cargo-fuzz and libFuzzer, on the stable toolchain (RUSTC_BOOTSTRAP=1
 # lets it take the sanitizer flag), starting from the committed corpora
 # in fuzz/corpus/. New inputs go to target/fuzz-corpus/, so the repository
@@ -21,7 +22,7 @@ if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
 fi
 export RUSTC_BOOTSTRAP=1
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(v1_client v1_server seed ws_frames)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(v1_client v1_server seed ws_frames engine list)
 step "Building the fuzz targets"
 (cd fuzz && cargo fuzz build --release) || die "the fuzz targets did not build"
 passed=0

@@ -6,7 +6,8 @@
 #   3. size:    builds the release client and checks dist/ against its
 #               gzip budget (scripts/dist-size.mjs);
 #   4. e2e:     Playwright in headless Chromium against the real server;
-#   5. fuzz:    every network decoder fuzzed for 30 s (scripts/fuzz.sh).
+#   5. fuzz:    every fuzz target (network decoders, engine, list model)
+#               for 30 s (scripts/fuzz.sh).
 # Every layer runs even when an earlier one fails; then one line of true
 # totals, "N passed, N failed", and a non-zero exit if any layer failed
 # (a layer that dies before reporting counts as one failure).
@@ -84,7 +85,7 @@ e2e_layer() {
 }
 run_layer e2e plain_counts e2e_layer
 
-step "5/5 fuzzing the network decoders, 30 s each (cargo-fuzz)"
+step "5/5 fuzzing the decoders, the engine and the list model, 30 s each (cargo-fuzz)"
 run_layer fuzz plain_counts "$ROSTER_ROOT/scripts/fuzz.sh" 30
 
 step "Summary"

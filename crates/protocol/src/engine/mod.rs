@@ -614,8 +614,9 @@ impl Engine {
         }
     }
 
-    /// When something is next due, if anything is.
-    fn next_deadline(&self) -> Option<Millis> {
+    /// When something is next due, if anything is: the driver's timer must
+    /// always be armed for exactly this (the engine fuzz target checks it).
+    pub fn next_deadline(&self) -> Option<Millis> {
         let phase = match &self.phase {
             Phase::Opening { deadline, .. } => Some(*deadline),
             Phase::Waiting { retry_at } => Some(*retry_at),
