@@ -52,9 +52,11 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(state.config.max_frame_bytes));
     with_client(routes, &state.config.dist)
-        // Every answer: no MIME sniffing (the client's files are served
-        // with their types), and no Referer leaves the page. The
-        // Content-Security-Policy is not set yet (see SECURITY.md).
+        // Pages get a Content-Security-Policy naming their own inline
+        // scripts (csp.rs). Every answer: no MIME sniffing (the client's
+        // files are served with their types), and no Referer leaves the
+        // page.
+        .layer(axum::middleware::map_response(crate::csp::add_to_pages))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -19,6 +19,7 @@
 //! resolves, so tests start the real server on port 0 in-process.
 
 pub mod config;
+pub mod csp;
 pub mod directory;
 pub mod http;
 pub mod limits;

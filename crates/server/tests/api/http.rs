@@ -58,6 +58,48 @@ async fn without_a_built_client_the_root_says_how_to_build_it() {
 }
 
 #[tokio::test]
+async fn pages_get_a_content_security_policy_naming_their_own_inline_scripts() {
+    let dist = tempfile::tempdir().unwrap();
+    let page = |script: &str| format!("<!doctype html><script type=module>{script}</script>");
+    std::fs::write(dist.path().join("index.html"), page("start()")).unwrap();
+    std::fs::write(dist.path().join("other.html"), page("other()")).unwrap();
+    let app = TestApp::spawn_serving(dist.path()).await;
+    let policy = |path: &'static str| {
+        let url = app.url(path);
+        async move {
+            let response = reqwest::get(url).await.unwrap();
+            assert_eq!(response.status(), 200, "{path}");
+            let policy = response
+                .headers()
+                .get("content-security-policy")
+                .map(|value| value.to_str().unwrap().to_owned());
+            let body = response.text().await.unwrap();
+            (policy, body)
+        }
+    };
+    let hash_of = |script: &str| roster_server::csp::policy_for([script]);
+
+    let (index, body) = policy("/").await;
+    assert_eq!(body, page("start()"), "the page is served whole");
+    assert_eq!(index.as_deref(), Some(hash_of("start()").as_str()));
+    assert!(index.unwrap().contains("'wasm-unsafe-eval'"));
+    let (other, _) = policy("/other.html").await;
+    assert_eq!(
+        other.as_deref(),
+        Some(hash_of("other()").as_str()),
+        "each page its own"
+    );
+
+    // A rebuilt client is served with the new script's hash at once.
+    std::fs::write(dist.path().join("index.html"), page("rebuilt()")).unwrap();
+    let (index, _) = policy("/").await;
+    assert_eq!(index.as_deref(), Some(hash_of("rebuilt()").as_str()));
+
+    let (api, _) = policy("/api/v1/users").await;
+    assert_eq!(api, None, "only pages get a policy");
+}
+
+#[tokio::test]
 async fn every_answer_forbids_sniffing_and_sends_no_referrer() {
     let dist = tempfile::tempdir().unwrap();
     std::fs::write(
