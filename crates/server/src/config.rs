@@ -62,6 +62,12 @@ pub struct Config {
     #[arg(long, env = "ROSTER_SEND_TIMEOUT_MS", default_value_t = 5_000)]
     pub send_timeout_ms: u64,
 
+    /// How long a connection may take to send a request's head (its first
+    /// one from when it is accepted), in milliseconds; then it is closed.
+    /// Stops slow-loris clients from holding connections open.
+    #[arg(long, env = "ROSTER_HEADER_TIMEOUT_MS", default_value_t = 10_000)]
+    pub header_timeout_ms: u64,
+
     /// Changes kept in the log for clients resuming with `since`; older
     /// gaps are answered with a snapshot.
     #[arg(long, env = "ROSTER_CHANGE_LOG", default_value_t = 10_000)]

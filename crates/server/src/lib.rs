@@ -10,6 +10,8 @@
 //! - [`roster`]: commits, applies and publishes changes in one order.
 //! - [`ws`]: the WebSocket endpoint: limits, then [`ws`]'s seed or v1 loop.
 //! - [`http`]: the router: JSON API, health, metrics, static files.
+//! - [`connections`]: accepting and serving HTTP/1.1, with a deadline for
+//!   each request head.
 //! - [`limits`]: the Origin rule and the write-rate token bucket. Pure.
 //! - [`metrics`]: counters rendered for Prometheus.
 //! - [`presence`]: the viewer count, coalesced into `presence` frames.
@@ -19,6 +21,7 @@
 //! resolves, so tests start the real server on port 0 in-process.
 
 pub mod config;
+pub mod connections;
 pub mod csp;
 pub mod directory;
 pub mod http;
@@ -34,7 +37,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -178,21 +180,8 @@ pub async fn serve(
             "roster-server listening on http://{addr}"
         );
     }
-    // Without TCP_NODELAY an ack written right after a change frame waits
-    // for the client's delayed ACK of the frame (Nagle's algorithm):
-    // measured 41 ms per add for a subscribed client, against under 1 ms.
-    let listener = listener.tap_io(|socket| {
-        if let Err(err) = socket.set_nodelay(true) {
-            tracing::debug!(%err, "could not set TCP_NODELAY");
-        }
-    });
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: closing sockets with 1001");
-            token.cancel();
-        })
-        .await?;
+    let header_timeout = Duration::from_millis(state.config.header_timeout_ms);
+    connections::serve(listener, router, header_timeout, token, shutdown).await?;
     state.sockets.close();
     if tokio::time::timeout(SOCKET_DRAIN_TIMEOUT, state.sockets.wait())
         .await

@@ -1,83 +1,12 @@
 //! The `roster-server` binary itself: flags, serving, SIGTERM, and what
 //! survives `kill -9`.
 
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::Command;
 
 use roster_protocol::v1::ClientMessage;
-use roster_protocol::User;
 
-use crate::helpers::{eventually, ids, rid, V1Client};
-
-/// A free loopback port: bound, then released for the child to take.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The real binary on a free port, killed when dropped.
-struct ServerProcess {
-    addr: String,
-    child: Child,
-}
-
-impl ServerProcess {
-    /// Starts the binary on `db` and waits until it answers.
-    async fn start(db: &str) -> Self {
-        let addr = format!("127.0.0.1:{}", free_port());
-        let child = Command::new(env!("CARGO_BIN_EXE_roster-server"))
-            .args(["--addr", &addr, "--dist", "/nonexistent", "--db", db])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let server = Self { addr, child };
-        let answered = eventually(async || reqwest::get(server.url("/healthz")).await.ok());
-        assert!(answered.await.is_some(), "server never answered");
-        server
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    async fn users(&self) -> Vec<User> {
-        reqwest::get(self.url("/api/v1/users"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
-
-    async fn connect_v1(&self) -> V1Client {
-        crate::helpers::connect_v1_to(&format!("ws://{}/api/v1/users/ws", self.addr)).await
-    }
-
-    fn signal(&self, signal: &str) {
-        let sent = Command::new("kill")
-            .args([signal, &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(sent.success());
-    }
-
-    /// Waits for the process to exit.
-    async fn exited(&mut self) -> ExitStatus {
-        eventually(async || self.child.try_wait().unwrap())
-            .await
-            .expect("server did not exit")
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use crate::helpers::{ids, rid};
+use crate::process::ServerProcess;
 
 #[tokio::test]
 async fn the_binary_serves_on_its_addr_flag_and_exits_cleanly_on_sigterm() {
@@ -146,6 +75,7 @@ fn help_lists_every_flag_with_its_environment_variable() {
         "--max-connections",
         "--send-queue",
         "--send-timeout-ms",
+        "--header-timeout-ms",
         "--change-log",
     ] {
         assert!(help.contains(expected), "{expected} missing from:\n{help}");

@@ -10,7 +10,7 @@ use tokio::net::TcpStream;
 use crate::helpers::{TestApp, PATIENCE};
 
 /// A seed-protocol connection after the handshake, its first list read.
-async fn raw_socket(app: &TestApp) -> TcpStream {
+pub async fn raw_socket(app: &TestApp) -> TcpStream {
     let mut stream = TcpStream::connect(app.addr).await.unwrap();
     let request = format!(
         "GET /api/v1/users/ws HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
@@ -31,7 +31,7 @@ async fn raw_socket(app: &TestApp) -> TcpStream {
 
 /// The next server frame: its opcode and payload (server frames are
 /// whole and unmasked).
-async fn read_frame(stream: &mut TcpStream) -> (u8, Vec<u8>) {
+pub async fn read_frame(stream: &mut TcpStream) -> (u8, Vec<u8>) {
     tokio::time::timeout(PATIENCE, async {
         let first = stream.read_u8().await.unwrap();
         assert_eq!(first & 0xF0, 0x80, "FIN set, no reserved bits");
@@ -48,7 +48,7 @@ async fn read_frame(stream: &mut TcpStream) -> (u8, Vec<u8>) {
     .expect("a frame in time")
 }
 
-fn masked(first: u8, payload: &[u8]) -> Vec<u8> {
+pub fn masked(first: u8, payload: &[u8]) -> Vec<u8> {
     let mask = [9, 8, 7, 6];
     let mut frame = vec![first, 0x80 | payload.len() as u8];
     frame.extend_from_slice(&mask);

@@ -2,9 +2,12 @@
 //! clients on loopback.
 
 mod helpers;
+mod process;
+mod reliability;
 
 mod binary;
 mod framing;
+mod hostile;
 mod http;
 mod limits;
 mod redis_support;
