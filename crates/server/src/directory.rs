@@ -3,7 +3,7 @@
 //! no I/O and no locking: [`crate::roster`] plans a change here, commits it
 //! to the store, and only then applies it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use roster_protocol::v1::{Change, ChangeOp};
 use roster_protocol::validate::{Email, UserName};
@@ -11,10 +11,19 @@ use roster_protocol::{User, UserId};
 
 use crate::store::Loaded;
 
-/// The users by numeric id (which is also the order they were added in).
+/// The users in the order their adds were committed, which is the order
+/// every client applies them in. That is not always the order of their
+/// ids: with Redis, ids are given out before versions are taken, so two
+/// instances adding at once can commit id 8 before id 7. (Keyed by id, the
+/// server's list once disagreed with its clients'; the chaos test found
+/// it.)
 #[derive(Debug)]
 pub struct Directory {
+    /// By place in the order: a counter that only goes up.
     users: BTreeMap<u64, User>,
+    /// Each user's place, by numeric id.
+    place_of: HashMap<u64, u64>,
+    next_place: u64,
     version: u64,
     /// The next id to give out. Ids are never reused, so a client that saw
     /// user 3 removed never mistakes a new user for it.
@@ -25,6 +34,8 @@ impl Default for Directory {
     fn default() -> Self {
         Self {
             users: BTreeMap::new(),
+            place_of: HashMap::new(),
+            next_place: 0,
             version: 0,
             next_id: 1,
         }
@@ -32,18 +43,29 @@ impl Default for Directory {
 }
 
 impl Directory {
-    /// The list a store loaded.
+    /// The list a store loaded, in the order it was loaded in.
     pub fn from_loaded(loaded: &Loaded) -> Self {
-        let users = loaded
-            .users
-            .iter()
-            .filter_map(|user| Some((user.id.as_str().parse().ok()?, user.clone())))
-            .collect();
-        Self {
-            users,
+        let mut directory = Self {
             version: loaded.version,
             next_id: loaded.next_id,
+            ..Self::default()
+        };
+        for user in &loaded.users {
+            directory.insert(user.clone());
         }
+        directory
+    }
+
+    /// Puts `user` at the end, or in its place if its id is present.
+    fn insert(&mut self, user: User) {
+        let Ok(id) = user.id.as_str().parse::<u64>() else {
+            return;
+        };
+        let place = *self.place_of.entry(id).or_insert_with(|| {
+            self.next_place += 1;
+            self.next_place
+        });
+        self.users.insert(place, user);
     }
 
     pub fn users(&self) -> impl ExactSizeIterator<Item = &User> {
@@ -67,7 +89,8 @@ impl Directory {
     }
 
     pub fn get(&self, id: &UserId) -> Option<&User> {
-        self.users.get(&id.as_str().parse().ok()?)
+        let place = self.place_of.get(&id.as_str().parse().ok()?)?;
+        self.users.get(place)
     }
 
     /// The change that adds a user with the next id; a missing name or
@@ -151,15 +174,14 @@ impl Directory {
     pub fn apply(&mut self, change: &Change) {
         self.next_id = self.next_id_after(change);
         self.version = change.version;
-        let Ok(id) = change.user.id.as_str().parse::<u64>() else {
-            return;
-        };
         match change.op {
-            ChangeOp::Added => {
-                self.users.insert(id, change.user.clone());
-            }
+            ChangeOp::Added => self.insert(change.user.clone()),
             ChangeOp::Removed => {
-                self.users.remove(&id);
+                let place = (change.user.id.as_str().parse::<u64>().ok())
+                    .and_then(|id| self.place_of.remove(&id));
+                if let Some(place) = place {
+                    self.users.remove(&place);
+                }
             }
         }
     }
@@ -218,6 +240,30 @@ mod tests {
         let change = directory.plan_add(None, None);
         directory.apply(&change);
         change.user
+    }
+
+    #[test]
+    fn adds_committed_out_of_id_order_keep_the_order_they_were_committed_in() {
+        let mut directory = Directory::default();
+        let added = |version, id| Change {
+            version,
+            op: ChangeOp::Added,
+            user: Directory::user_for(id, None, None),
+        };
+        // Shared mode: id 2 was given out after id 1 but committed first.
+        directory.apply(&added(1, 2));
+        directory.apply(&added(2, 1));
+        directory.apply(&added(3, 3));
+        let ids = |d: &Directory| d.users().map(|u| u.id.to_string()).collect::<Vec<_>>();
+        assert_eq!(ids(&directory), ["2", "1", "3"]);
+        assert_eq!(directory.get(&UserId::from(1)).unwrap().id, UserId::from(1));
+        // The most recently added is the last committed.
+        let latest = directory.plan_remove_latest().unwrap();
+        assert_eq!(latest.user.id, UserId::from(3));
+        directory.apply(&latest);
+        directory.apply(&directory.plan_remove(&UserId::from(2)).unwrap());
+        assert_eq!(ids(&directory), ["1"]);
+        assert!(directory.get(&UserId::from(2)).is_none());
     }
 
     #[test]

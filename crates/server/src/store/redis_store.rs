@@ -16,6 +16,13 @@
 //! - `{roster}:version`: the version of the last change (`INCR`ed by each).
 //! - `{roster}:next_id`: the last user id given out (ids are never reused).
 //! - `{roster}:users`: a hash of user id → the user as JSON.
+//! - `{roster}:order`: a sorted set of user ids, scored by the version
+//!   that added each: the list's order. Ids are given out before the
+//!   version is taken, so two instances adding at once can commit id 8
+//!   before id 7; sorting by id then put a reloaded instance's list in
+//!   another order than the changes its clients had applied (found by the
+//!   chaos test, `tests/e2e/specs/chaos.spec.js`). Users from before this
+//!   key existed come first, by id.
 //! - `{roster}:changes`: a stream of changes, entry id `<version>-0`, field
 //!   `c` the change as JSON; trimmed to about `--change-log` entries.
 //! - `{roster}:request:<id>`: a hash (`f` fingerprint, `c` change) kept
@@ -55,12 +62,13 @@ const KEY_VERSION: &str = "{roster}:version";
 const KEY_NEXT_ID: &str = "{roster}:next_id";
 const KEY_USERS: &str = "{roster}:users";
 pub const KEY_CHANGES: &str = "{roster}:changes";
+const KEY_ORDER: &str = "{roster}:order";
 
 fn request_key(id: &RequestId) -> String {
     format!("{{roster}}:request:{id}")
 }
 
-/// KEYS: version, users, changes, request (or "" for none).
+/// KEYS: version, users, changes, request (or "" for none), order.
 /// ARGV: user id, the user as JSON, fingerprint, request TTL, stream length.
 const ADD_SCRIPT: &str = r#"
 if KEYS[4] ~= '' then
@@ -71,6 +79,7 @@ local version = redis.call('INCR', KEYS[1])
 local change = '{"version":' .. version .. ',"op":"added","user":' .. ARGV[2] .. '}'
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], version .. '-0', 'c', change)
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[5], version, ARGV[1])
 if KEYS[4] ~= '' then
   redis.call('HSET', KEYS[4], 'f', ARGV[3], 'c', change)
   redis.call('EXPIRE', KEYS[4], ARGV[4])
@@ -78,7 +87,7 @@ end
 return {'done', change}
 "#;
 
-/// KEYS: version, users, changes, request (or "").
+/// KEYS: version, users, changes, request (or ""), order.
 /// ARGV: user id, fingerprint, request TTL, stream length.
 const REMOVE_SCRIPT: &str = r#"
 if KEYS[4] ~= '' then
@@ -91,6 +100,7 @@ local version = redis.call('INCR', KEYS[1])
 local change = '{"version":' .. version .. ',"op":"removed","user":' .. user .. '}'
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], version .. '-0', 'c', change)
 redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[5], ARGV[1])
 if KEYS[4] ~= '' then
   redis.call('HSET', KEYS[4], 'f', ARGV[2], 'c', change)
   redis.call('EXPIRE', KEYS[4], ARGV[3])
@@ -98,8 +108,8 @@ end
 return {'done', change}
 "#;
 
-/// The whole state at one instant. KEYS: epoch, version, next_id, users.
-/// ARGV: an epoch to set if there is none yet.
+/// The whole state at one instant. KEYS: epoch, version, next_id, users,
+/// order. ARGV: an epoch to set if there is none yet.
 const LOAD_SCRIPT: &str = r#"
 redis.call('SET', KEYS[1], ARGV[1], 'NX')
 return {
@@ -107,6 +117,7 @@ return {
   redis.call('GET', KEYS[2]) or '0',
   redis.call('GET', KEYS[3]) or '0',
   redis.call('HVALS', KEYS[4]),
+  redis.call('ZRANGE', KEYS[5], 0, -1),
 }
 "#;
 
@@ -213,12 +224,14 @@ impl RedisStore {
     /// The whole list at one instant, setting the epoch if this is the
     /// first instance ever.
     pub async fn load(&self) -> Result<Loaded, StoreError> {
-        let (epoch, version, last_id, users): (String, String, String, Vec<String>) = self
+        type Reply = (String, String, String, Vec<String>, Vec<String>);
+        let (epoch, version, last_id, users, order): Reply = self
             .load
             .key(KEY_EPOCH)
             .key(KEY_VERSION)
             .key(KEY_NEXT_ID)
             .key(KEY_USERS)
+            .key(KEY_ORDER)
             .arg(new_epoch())
             .invoke_async(&mut self.writes.clone())
             .await
@@ -232,8 +245,7 @@ impl RedisStore {
             .map(|json| serde_json::from_str::<User>(json))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|err| StoreError::Unreadable(format!("a user Roster cannot read: {err}")))?;
-        // Ids count up, so their order is the order users were added in.
-        users.sort_by_key(|user| user.id.as_str().parse::<u64>().unwrap_or(u64::MAX));
+        sort_in_added_order(&mut users, &order);
         Ok(Loaded {
             epoch,
             version: number(&version)?,
@@ -367,8 +379,27 @@ fn write_script<'a>(script: &'a Script, request: Option<&RequestId>) -> ScriptIn
     invocation
         .key(KEY_USERS)
         .key(KEY_CHANGES)
-        .key(request.map(request_key).unwrap_or_default());
+        .key(request.map(request_key).unwrap_or_default())
+        .key(KEY_ORDER);
     invocation
+}
+
+/// Puts `users` in the order their adds were committed: `order` lists
+/// their ids by version. Users it does not name (stored before the order
+/// was kept) come first, by id, as that was the order then.
+fn sort_in_added_order(users: &mut [User], order: &[String]) {
+    let rank: std::collections::HashMap<&str, usize> = order
+        .iter()
+        .enumerate()
+        .map(|(rank, id)| (id.as_str(), rank))
+        .collect();
+    users.sort_by_cached_key(|user| {
+        let id = user.id.as_str();
+        match rank.get(id) {
+            Some(&rank) => (1, rank as u64),
+            None => (0, id.parse::<u64>().unwrap_or(u64::MAX)),
+        }
+    });
 }
 
 /// Reads the stream of changes, in order.
@@ -445,5 +476,30 @@ fn written(reply: Vec<String>, request: Option<&RequestId>) -> Result<Written, S
         other => Err(StoreError::Unreadable(format!(
             "a script reply Roster does not know: {other:?}"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn users(ids: &[u64]) -> Vec<User> {
+        ids.iter()
+            .map(|&id| User {
+                id: UserId::from(id),
+                name: String::new(),
+                email: String::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn users_load_in_the_order_their_adds_were_committed_older_ones_first_by_id() {
+        let mut loaded = users(&[1, 2, 3, 4, 5, 6]);
+        // 1 and 3 were stored before the order was kept.
+        let order = ["5", "2", "6", "4"].map(String::from);
+        sort_in_added_order(&mut loaded, &order);
+        let ids: Vec<_> = loaded.iter().map(|u| u.id.to_string()).collect();
+        assert_eq!(ids, ["1", "3", "5", "2", "6", "4"]);
     }
 }

@@ -347,3 +347,62 @@ async fn redis_that_can_lose_acked_writes_is_refused_unless_allowed() {
     client.add("x").await;
     assert!(client.next_ack().await.error.is_none());
 }
+
+#[tokio::test]
+async fn a_fresh_instance_loads_the_list_in_the_order_the_adds_were_committed() {
+    let redis = RedisServer::start().await;
+    let apps = [
+        unlimited_instance(&redis).await,
+        unlimited_instance(&redis).await,
+        unlimited_instance(&redis).await,
+    ];
+    let (mut watcher, _, _) = apps[0].greeted().await;
+    let mut writers = Vec::new();
+    for app in &apps {
+        writers.push(app.greeted().await.0);
+    }
+    let [a, b, c] = &mut writers[..] else {
+        unreachable!()
+    };
+    const EACH: usize = 200;
+    tokio::join!(
+        add_many(a, "a", EACH),
+        add_many(b, "b", EACH),
+        add_many(c, "c", EACH)
+    );
+    // The order the changes came in, which every client applied.
+    let mut applied = Vec::new();
+    while applied.len() < 3 * EACH {
+        if let ServerMessage::Change(change) = watcher.next().await {
+            applied.push(change.user);
+        }
+    }
+    // Ids are given out before versions are taken, so with three
+    // instances adding at once some commit out of id order: the case
+    // this test is about.
+    let ids: Vec<u64> = applied
+        .iter()
+        .map(|u| u.id.as_str().parse().unwrap())
+        .collect();
+    assert!(
+        ids.windows(2).any(|pair| pair[0] > pair[1]),
+        "no add committed out of id order; the test proved nothing"
+    );
+    let followed = apps[0].users().await;
+    let differs = followed.iter().zip(&applied).position(|(a, b)| a != b);
+    assert_eq!(
+        (followed.len(), differs),
+        (applied.len(), None),
+        "the instance's list is in the order of the changes: {:?}",
+        differs.map(|at| (&followed[at].id, &applied[at].id))
+    );
+    let fresh = instance(&redis).await;
+    let loaded = fresh.users().await;
+    let differs = loaded.iter().zip(&applied).position(|(a, b)| a != b);
+    assert_eq!(
+        (loaded.len(), differs),
+        (applied.len(), None),
+        "a fresh instance loads the list in the order its changes came: {:?}",
+        differs.map(|at| (&loaded[at].id, &applied[at].id))
+    );
+}

@@ -1,0 +1,214 @@
+// Chaos, end to end: two pages keep pressing Add while servers are killed
+// with SIGKILL at random moments and restarted. Afterwards each page's
+// whole list equals the server's, and the number of users stored equals
+// the number of adds pressed: none lost, none doubled (an add that failed
+// would have to be shown as failed; the settings below leave none to).
+//
+// ROSTER_CHAOS_KILLS sets how many kills (20 by default; the long run,
+// scripts/reliability.sh --long, uses more). The Redis test also kills
+// and restarts Redis, and kills one instance of three.
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { test, expect } = require('@playwright/test');
+const { RosterServer, freePort, waitUntil } = require('../support/server');
+const { RosterPage } = require('../support/roster-page');
+const { record } = require('../support/reliability');
+
+const KILLS = Number(process.env.ROSTER_CHAOS_KILLS || 20);
+const SUITE = 'chaos';
+// Fast retries, and room for every add pressed while a server is down:
+// nothing may expire or overflow, so every press must end up stored.
+const SETTINGS = {
+  backoff_base_ms: 100,
+  backoff_cap_ms: 500,
+  ping_ms: 1000,
+  pong_timeout_ms: 1000,
+  connect_timeout_ms: 2000,
+  outbox_max: 10_000,
+  outbox_ttl_ms: 3_600_000,
+};
+
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const between = (low, high) => low + Math.random() * (high - low);
+
+/**
+ * Presses Add on `roster` like an impatient person (every 60–200 ms) until
+ * `running()` is false; returns how many presses there were.
+ */
+async function keepAdding(roster, running) {
+  let presses = 0;
+  while (running()) {
+    await roster.addUser();
+    presses += 1;
+    // The pace of a person's clicks, not a wait for anything.
+    await pause(between(60, 200));
+  }
+  return presses;
+}
+
+/** Records every problem the page shows, so none goes unseen. */
+async function watchProblems(page) {
+  await page.evaluate(() => {
+    window.__problems = [];
+    new MutationObserver(() => {
+      const shown = document.querySelector('[data-testid=last-error]');
+      const kind = shown?.dataset.problem;
+      if (kind && window.__problems.at(-1) !== kind) window.__problems.push(kind);
+    }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+  });
+}
+
+/** Every user id the page's list holds, in order, read by scrolling it. */
+async function idsOnPage(page) {
+  return page.evaluate(async () => {
+    const scroller = document.querySelector('[data-testid=user-list-scroller]');
+    const ids = [];
+    scroller.scrollTop = 0;
+    for (;;) {
+      await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+      for (const row of document.querySelectorAll('[data-testid=user-row]')) {
+        ids[Number(row.getAttribute('aria-posinset')) - 1] = row.dataset.userId;
+      }
+      if (scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 1) break;
+      scroller.scrollTop += scroller.clientHeight / 2;
+    }
+    return ids;
+  });
+}
+
+/** Waits for the pages to settle, then checks them against `servers`. */
+async function checkOutcome(pages, servers, presses) {
+  const server = servers[0];
+  for (const roster of pages) {
+    await expect(roster.pending).toHaveCount(0, { timeout: 60_000 });
+  }
+  const stored = await server.users();
+  const ids = stored.map((u) => String(u.id));
+  expect(new Set(ids).size, 'no id twice').toBe(ids.length);
+  for (const other of servers.slice(1)) {
+    expect((await other.users()).map((u) => String(u.id)), `instance ${other.port}`).toEqual(ids);
+  }
+  for (const roster of pages) {
+    await roster.expectState('connected');
+    await expect(roster.count).toHaveText(String(ids.length), { timeout: 30_000 });
+    const onPage = await idsOnPage(roster.page);
+    expect(onPage).toEqual(ids);
+    const problems = await roster.page.evaluate(() => window.__problems);
+    expect(problems, 'no add shown as failed').not.toContain('adds_expired');
+    expect(problems).not.toContain('outbox_full');
+    expect(problems).not.toContain('request_refused');
+  }
+  expect(ids.length, 'every press stored once').toBe(presses);
+  return ids.length;
+}
+
+/** Opens a page on `server` with the chaos settings, and watches it. */
+async function openPage(browser, server) {
+  const page = await browser.newPage();
+  const roster = new RosterPage(page);
+  await roster.openWith(server.origin, SETTINGS);
+  await roster.expectState('connected');
+  await watchProblems(page);
+  return roster;
+}
+
+test('the server killed with SIGKILL and restarted at random while two pages add', async ({ browser }) => {
+  test.setTimeout(60_000 + KILLS * 5_000);
+  const server = await RosterServer.start();
+  try {
+    const pages = [await openPage(browser, server), await openPage(browser, server)];
+    let running = true;
+    const adding = pages.map((roster) => keepAdding(roster, () => running));
+    for (let kill = 0; kill < KILLS; kill++) {
+      await pause(between(100, 1500));
+      await server.stop('SIGKILL');
+      await pause(between(0, 500));
+      await server.start();
+    }
+    running = false;
+    const presses = (await Promise.all(adding)).reduce((a, b) => a + b, 0);
+    const stored = await checkOutcome(pages, [server], presses);
+    record(SUITE, 'kill -9 the server', `SIGKILL and restart at random moments while two pages press Add`, KILLS,
+      `all ${presses} presses stored exactly once (${stored} users); both pages' lists equal the server's, id by id; no add shown as failed`);
+  } finally {
+    await server.dispose();
+  }
+});
+
+/** A `redis-server` with `appendfsync always`, restartable on its port. */
+class Redis {
+  constructor(port) {
+    this.port = port;
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-chaos-redis-'));
+  }
+
+  get url() {
+    return `redis://127.0.0.1:${this.port}/0`;
+  }
+
+  async start() {
+    this.child = spawn('redis-server', [
+      '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '',
+      '--appendonly', 'yes', '--appendfsync', 'always', '--protected-mode', 'no',
+    ], { stdio: 'ignore' });
+    await waitUntil(`redis-server on ${this.port}`, () => new Promise((resolve) => {
+      const socket = require('node:net').connect(this.port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.write('PING\r\n');
+        socket.once('data', (d) => { socket.destroy(); resolve(String(d).startsWith('+PONG')); });
+      });
+      socket.once('error', () => resolve(false));
+    }));
+  }
+
+  async kill() {
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGKILL');
+    await exited;
+  }
+
+  async dispose() {
+    if (this.child?.exitCode === null && this.child.signalCode === null) await this.kill();
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+test('with Redis: Redis and one instance of three killed at random while pages on two instances add', async ({ browser }) => {
+  test.setTimeout(90_000 + KILLS * 6_000);
+  const redis = new Redis(await freePort());
+  await redis.start();
+  const instances = [];
+  try {
+    for (let i = 0; i < 3; i++) instances.push(await RosterServer.start(undefined, { args: ['--redis', redis.url] }));
+    const pages = [await openPage(browser, instances[0]), await openPage(browser, instances[1])];
+    let running = true;
+    const adding = pages.map((roster) => keepAdding(roster, () => running));
+    const killed = { redis: 0, instance: 0 };
+    for (let kill = 0; kill < KILLS; kill++) {
+      await pause(between(100, 1500));
+      if (kill % 2 === 0) {
+        await redis.kill();
+        await pause(between(0, 500));
+        await redis.start();
+        killed.redis += 1;
+      } else {
+        // One instance of three, a page's or the spare one.
+        const instance = instances[Math.floor(Math.random() * 3)];
+        await instance.stop('SIGKILL');
+        await pause(between(0, 500));
+        await instance.start();
+        killed.instance += 1;
+      }
+    }
+    running = false;
+    const presses = (await Promise.all(adding)).reduce((a, b) => a + b, 0);
+    const stored = await checkOutcome(pages, instances, presses);
+    record(SUITE, 'kill -9 Redis and instances', 'SIGKILL and restart of Redis, or of one instance of three, at random, while pages on two instances press Add',
+      KILLS, `${killed.redis} Redis kills and ${killed.instance} instance kills: all ${presses} presses stored exactly once (${stored} users); every instance and both pages hold the same list, id by id; no add shown as failed`);
+  } finally {
+    await Promise.all(instances.map((s) => s.dispose()));
+    await redis.dispose();
+  }
+});
