@@ -28,12 +28,12 @@ async function measureLeaks(cdp) {
   await cdp.send('HeapProfiler.collectGarbage');
   const { result } = await cdp.send('Runtime.evaluate', { expression: 'window' });
   const { listeners } = await cdp.send('DOMDebugger.getEventListeners', { objectId: result.objectId });
-  const { jsEventListeners } = await cdp.send('Memory.getDOMCounters');
+  const { jsEventListeners, nodes } = await cdp.send('Memory.getDOMCounters');
   const { usedSize } = await cdp.send('Runtime.getHeapUsage');
   const value = async (expression) => (await cdp.send('Runtime.evaluate', { expression, returnByValue: true })).result.value;
   const timers = await value('window.__liveTimers()');
   const wasmBytes = await value('window.__wasmMemory.buffer.byteLength');
-  return { windowListeners: listeners.length, jsEventListeners, timers, heapBytes: usedSize, wasmBytes };
+  return { windowListeners: listeners.length, jsEventListeners, nodes, timers, heapBytes: usedSize, wasmBytes };
 }
 
 module.exports = { TIMER_COUNTER, measureLeaks };

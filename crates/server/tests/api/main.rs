@@ -14,5 +14,6 @@ mod redis_support;
 mod restart;
 mod shared;
 mod shutdown;
+mod soak;
 mod v1;
 mod ws;

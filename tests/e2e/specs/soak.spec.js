@@ -1,0 +1,75 @@
+// The client soak: a page on fast timers through many reconnects that the
+// server forces (1012, "service restart", as a deploy would), each
+// answered with a fresh snapshot, while users keep being added. What a
+// leak would grow is measured once the page is warm and again at the end:
+// listeners, timers and wasm memory must not grow at all, DOM nodes by no
+// more than the rows added, and the JS heap by less than a stated margin.
+//
+// ROSTER_SOAK_RECONNECTS sets how many: 1,000 by default.
+const { test, expect } = require('@playwright/test');
+const { RosterServer, waitUntil } = require('../support/server');
+const { RosterPage } = require('../support/roster-page');
+const { startHostileServer } = require('../support/hostile-server');
+const { TIMER_COUNTER, measureLeaks } = require('../support/leaks');
+const { record } = require('../support/reliability');
+
+const RECONNECTS = Number(process.env.ROSTER_SOAK_RECONNECTS || 1000);
+const WARM_UP = 100;
+/** What a leak of one closure or socket per reconnect would exceed. */
+const HEAP_MARGIN_BYTES = 1024 * 1024;
+
+test('a page through many forced reconnects keeps its listeners, timers, nodes and memory flat', async ({ page }) => {
+  test.setTimeout(60_000 + RECONNECTS * 300);
+  const home = await RosterServer.start();
+  const hostile = await startHostileServer({ users: 20 });
+  try {
+    await page.addInitScript(TIMER_COUNTER);
+    const roster = new RosterPage(page);
+    await roster.openWith(home.origin, {
+      server: hostile.wsUrl, ping_ms: 200, pong_timeout_ms: 1000, backoff_base_ms: 10, backoff_cap_ms: 50,
+    });
+    await roster.expectState('connected');
+    const cdp = await page.context().newCDPSession(page);
+
+    const reconnect = async (i) => {
+      const before = hostile.state.connectionsMade;
+      hostile.closeAll(1012, 'restarting');
+      await waitUntil(`reconnect ${i}`, () => hostile.state.connectionsMade > before && hostile.connections === 1);
+      await roster.expectState('connected');
+    };
+    for (let i = 0; i < WARM_UP; i++) await reconnect(i);
+    await expect(roster.count).toHaveText('20');
+    const warm = await measureLeaks(cdp);
+    let added = 0;
+    for (let i = 0; i < RECONNECTS; i++) {
+      await reconnect(i);
+      // A user added every 50 reconnects, shown through a change frame.
+      if (i % 50 === 0) {
+        hostile.addUsers(1);
+        added += 1;
+      }
+    }
+    await expect(roster.count).toHaveText(String(20 + added));
+    const end = await measureLeaks(cdp);
+    console.log(`[measure] ${RECONNECTS} reconnects: warm ${JSON.stringify(warm)}, end ${JSON.stringify(end)}`);
+
+    expect(end.windowListeners).toBe(warm.windowListeners);
+    expect(end.jsEventListeners).toBe(warm.jsEventListeners);
+    expect(end.timers).toBeLessThanOrEqual(warm.timers);
+    expect(end.wasmBytes).toBe(warm.wasmBytes);
+    // The rows are windowed: adding users adds no rows beyond the window.
+    expect(end.nodes).toBeLessThanOrEqual(warm.nodes + 50);
+    expect(end.heapBytes - warm.heapBytes).toBeLessThan(HEAP_MARGIN_BYTES);
+    await roster.addUser();
+    await expect(roster.count).toHaveText(String(21 + added));
+    const kib = (bytes) => `${(bytes / 1024).toFixed(0)} KiB`;
+    record('soak', 'client', `a page with a 200 ms ping and 10–50 ms backoff through ${RECONNECTS} reconnects forced by the server (1012), each with a snapshot, ${added} users added meanwhile`,
+      RECONNECTS,
+      `window listeners ${warm.windowListeners} → ${end.windowListeners}, JS listeners ${warm.jsEventListeners} → ${end.jsEventListeners}, ` +
+      `timers ${warm.timers} → ${end.timers}, DOM nodes ${warm.nodes} → ${end.nodes}, wasm memory ${kib(warm.wasmBytes)} → ${kib(end.wasmBytes)}, ` +
+      `JS heap ${kib(warm.heapBytes)} → ${kib(end.heapBytes)} (margin ${kib(HEAP_MARGIN_BYTES)})`);
+  } finally {
+    await hostile.stop();
+    await home.dispose();
+  }
+});
