@@ -92,7 +92,7 @@ row only if it passed; **${total - failed} of ${total} rows passed**.
 
 | | short form (the test command) | long form (\`scripts/reliability.sh --long\`) |
 |---|---|---|
-| fuzzing | 30 s per target | 10 min per target |
+| fuzzing | 30 s per target | 5 min per target (\`scripts/fuzz.sh 3600\` for an hour each) |
 | server soak | 20 s | 10 min |
 | client soak | 1,000 reconnects | 10,000 reconnects |
 | chaos | 20 kills per test | 200 kills per test |

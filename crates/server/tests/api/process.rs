@@ -88,12 +88,7 @@ impl ServerProcess {
 
     /// Its resident memory now, in KiB (`VmRSS`).
     pub fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
-            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmRSS in /proc/PID/status")
+        rss_kib_of(self.child.id()).expect("VmRSS in /proc/PID/status")
     }
 
     /// How many files (sockets included) it has open.
@@ -102,6 +97,15 @@ impl ServerProcess {
             .unwrap()
             .count()
     }
+}
+
+/// The resident memory of process `pid` in KiB (`VmRSS`), while it runs.
+pub fn rss_kib_of(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 impl Drop for ServerProcess {
