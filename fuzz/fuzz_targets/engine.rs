@@ -6,8 +6,9 @@
 //!   sends or closes only on the one it has;
 //! - the timer the driver holds is exactly the engine's next deadline, so
 //!   no deadline is ever left without a timer;
-//! - the outbox never holds more than `outbox_max` adds, and an add the
-//!   server acknowledged is never sent again;
+//! - the outbox never holds more than `outbox_max` adds, an add the
+//!   server acknowledged is never sent again, and once the server has
+//!   spoken v1 no add goes as an unacknowledged seed command;
 //! - v1 changes reach the list in version order, each the next one after
 //!   the snapshot or change before it.
 #![no_main]
@@ -55,6 +56,8 @@ struct Driver {
     /// Request ids the engine has sent in `add` frames, newest last.
     sent: Vec<String>,
     acknowledged: HashSet<String>,
+    /// The server has spoken v1 (on this page, or remembered).
+    spoke_v1: bool,
 }
 
 impl Driver {
@@ -74,6 +77,10 @@ impl Driver {
                     assert!(
                         matches!(self.socket, Socket::Open(_)),
                         "sent {frame} with no open socket"
+                    );
+                    assert!(
+                        !(self.spoke_v1 && frame == "__addUser__"),
+                        "a seed add, which nothing acknowledges, went to a server that speaks v1"
                     );
                     if let Ok(ClientMessage::Add { request_id, .. }) = ClientMessage::decode(&frame)
                     {
@@ -197,6 +204,7 @@ fn step(u: &mut Unstructured, driver: &mut Driver) -> Result<()> {
             Socket::Opening => {
                 let protocol = if u.int_in_range(0..=3)? == 0 { Protocol::Seed } else { Protocol::V1 };
                 driver.socket = Socket::Open(protocol);
+                driver.spoke_v1 |= protocol == Protocol::V1;
                 Event::Opened { protocol }
             }
             _ => return Ok(()),
@@ -258,9 +266,11 @@ fuzz_target!(|data: &[u8]| {
         list_version: None,
         sent: Vec::new(),
         acknowledged: HashSet::new(),
+        spoke_v1: false,
     };
     if u.arbitrary().unwrap_or(false) {
         driver.engine.remember_v1();
+        driver.spoke_v1 = true;
     }
     driver.handle(Event::Start { online: u.arbitrary().unwrap_or(true) });
     while !u.is_empty() {

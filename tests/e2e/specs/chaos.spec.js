@@ -84,7 +84,13 @@ async function checkOutcome(pages, servers, presses) {
   for (const roster of pages) {
     await expect(roster.pending).toHaveCount(0, { timeout: 60_000 });
   }
-  const stored = await server.users();
+  // An instance acknowledges a write once Redis has it, and applies it
+  // when its feed brings it back; a feed cut by the last Redis restart may
+  // still be reconnecting. So the list is read once it holds every press
+  // (or, if one was lost, once the wait is over).
+  let stored = [];
+  await expect.poll(async () => (stored = await server.users()).length, { timeout: 30_000 })
+    .toBeGreaterThanOrEqual(presses).catch(() => {});
   const ids = stored.map((u) => String(u.id));
   expect(new Set(ids).size, 'no id twice').toBe(ids.length);
   // Other instances follow Redis' stream of changes; one whose feed was
@@ -107,14 +113,58 @@ async function checkOutcome(pages, servers, presses) {
     expect(problems).not.toContain('outbox_full');
     expect(problems).not.toContain('request_refused');
   }
-  expect(ids.length, 'every press stored once').toBe(presses);
+  const sent = pages.reduce((n, roster) => n + roster.adds.size, 0);
+  expect(ids.length, `every press stored once; ${sent} adds sent; not stored: ${lostAdds(pages, ids).join('; ')}`).toBe(presses);
   return { stored: ids.length, caughtUpMs };
+}
+
+/**
+ * Follows every add the page sends and every ack it gets, over all its
+ * sockets, so that a lost add can be named: `adds` maps each request id
+ * to its acks (the user's id, or the error code).
+ */
+function followAdds(page) {
+  const adds = new Map();
+  page.on('websocket', (socket) => {
+    socket.on('framesent', ({ payload }) => {
+      const message = parse(payload);
+      if (message?.type === 'add' && !adds.has(message.request_id)) adds.set(message.request_id, []);
+    });
+    socket.on('framereceived', ({ payload }) => {
+      const message = parse(payload);
+      if (message?.type === 'ack') {
+        (adds.get(message.request_id) ?? []).push(message.user ? String(message.user.id) : message.error?.code);
+      }
+    });
+  });
+  return adds;
+}
+
+function parse(payload) {
+  try {
+    return JSON.parse(payload);
+  } catch {
+    return null;
+  }
+}
+
+/** What happened to each add that did not end as a stored user. */
+function lostAdds(pages, ids) {
+  const stored = new Set(ids);
+  const lost = [];
+  for (const [i, roster] of pages.entries()) {
+    for (const [request, acks] of roster.adds) {
+      if (!acks.some((ack) => stored.has(ack))) lost.push(`page ${i} ${request}: acks ${JSON.stringify(acks)}`);
+    }
+  }
+  return lost;
 }
 
 /** Opens a page on `server` with the chaos settings, and watches it. */
 async function openPage(browser, server) {
   const page = await browser.newPage();
   const roster = new RosterPage(page);
+  roster.adds = followAdds(page);
   await roster.openWith(server.origin, SETTINGS);
   await roster.expectState('connected');
   await watchProblems(page);

@@ -40,7 +40,9 @@
 //!   resent on every new connection until acknowledged (the server's
 //!   idempotency makes that exactly once) and held back for the wait a
 //!   `rate_limited` ack names. With a seed server, which acknowledges
-//!   nothing, it is sent once on an open socket and forgotten. An add
+//!   nothing, it is sent once on an open socket and forgotten, unless the
+//!   server has spoken v1 before: then no add goes over a plain
+//!   connection, which closes so that v1 is tried again. An add
 //!   never sent expires after `outbox_ttl_ms`, with an error shown.
 //! - **List**: a snapshot replaces the list; a change applies only if it is
 //!   the next version; changes before the first snapshot are held and
@@ -449,6 +451,18 @@ impl Engine {
             Protocol::V1 => {
                 self.outbox.mark_sent(&request_id);
                 out.push(Action::Send(add_frame(request_id)));
+            }
+            // The plain open caught a server that has spoken v1, most
+            // likely restarting. A seed add gets no ack, so one sent now
+            // and lost to a crash would vanish silently (the chaos test
+            // lost one in 248 this way). It waits in the outbox instead,
+            // as waiting adds do in `opened`, and v1 is tried again.
+            Protocol::Seed if self.spoke_v1 => {
+                out.push(Action::Close {
+                    code: close_code::NORMAL,
+                    reason: "waiting adds need roster.v1".into(),
+                });
+                self.retry_later(now, Problem::V1Expected);
             }
             Protocol::Seed => {
                 self.outbox.settle(&request_id);

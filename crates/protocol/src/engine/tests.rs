@@ -704,6 +704,33 @@ fn adds_a_v1_server_may_have_done_or_another_tab_may_send_never_go_to_a_seed_ser
 }
 
 #[test]
+fn an_add_pressed_on_a_plain_connection_to_a_server_that_spoke_v1_waits_for_v1() {
+    // The plain open caught a restarting Roster server with nothing
+    // waiting, so the connection stayed. An add pressed now must not go
+    // as an unacknowledged seed command, which a crash would lose.
+    let mut h = Harness::connected(Protocol::V1);
+    h.drop_with(1006);
+    h.event(Event::Retry);
+    assert!(sent(&h.event(Event::Opened {
+        protocol: Protocol::Seed
+    }))
+    .is_empty());
+    let actions = h.event(Event::Add);
+    assert!(sent(&actions).is_empty(), "{actions:?}");
+    assert_eq!(closes(&actions), [close_code::NORMAL]);
+    assert_eq!(h.engine.pending(), 1);
+    assert_eq!(h.state(), ConnectionState::Reconnecting);
+    assert_eq!(h.status().last_error, Some(Problem::V1Expected));
+    // The next v1 connection sends it under its id.
+    h.event(Event::Retry);
+    let frames = sent(&h.event(Event::Opened {
+        protocol: Protocol::V1,
+    }));
+    assert_eq!(frames.len(), 2, "{frames:?}");
+    assert!(frames[1].contains(r#""type":"add""#));
+}
+
+#[test]
 fn a_page_that_remembers_v1_waits_for_the_third_try_before_the_seed_fallback() {
     let mut h = Harness::new();
     h.engine.remember_v1();
