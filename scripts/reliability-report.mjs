@@ -41,6 +41,13 @@ const BUGS = [
     "server's disagreed. Found by *chaos / kill -9 Redis and instances*. Fixed by keeping the list in commit order " +
     '(`directory.rs`) and storing that order in Redis (`{roster}:order`, scored by version); ' +
     '`shared::a_fresh_instance_loads_the_list_in_the_order_the_adds_were_committed` fails without either half.',
+  '**An add pressed at the wrong moment could vanish silently.** After three failed tries a page offers no subprotocol ' +
+    '(the seed fallback). When that plain open caught a restarting Roster server with no adds waiting, the connection ' +
+    'stayed, and an add pressed then went as `__addUser__`, which nothing acknowledges, and was forgotten; a kill -9 ' +
+    'before the server stored it lost it. Found by *chaos / kill -9 the server* (247 of 248 presses stored, in a CI run). ' +
+    'Fixed in the engine: once a server has spoken v1, no add goes over a plain connection; it waits in the outbox and v1 ' +
+    'is tried again (`engine::tests::an_add_pressed_on_a_plain_connection_to_a_server_that_spoke_v1_waits_for_v1`, ' +
+    'and an invariant of the engine fuzz target).',
 ];
 
 const rows = new Map();

@@ -372,11 +372,7 @@ impl Engine {
                     // by the plain open. Its waiting adds need request ids
                     // to land once, so close and try again, with backoff,
                     // offering v1.
-                    out.push(Action::Close {
-                        code: close_code::NORMAL,
-                        reason: "waiting adds need roster.v1".into(),
-                    });
-                    self.retry_later(now, Problem::V1Expected);
+                    self.back_to_v1(now, out);
                 }
             }
         }
@@ -408,6 +404,16 @@ impl Engine {
         } else {
             self.retry_later(now, problem);
         }
+    }
+
+    /// Leaves a plain connection to a server that has spoken v1, because
+    /// adds wait that need request ids, and tries v1 again with backoff.
+    fn back_to_v1(&mut self, now: Millis, out: &mut Vec<Action>) {
+        out.push(Action::Close {
+            code: close_code::NORMAL,
+            reason: "waiting adds need roster.v1".into(),
+        });
+        self.retry_later(now, Problem::V1Expected);
     }
 
     /// Whether a refused v1 offer should be followed by a plain open.
@@ -457,13 +463,7 @@ impl Engine {
             // and lost to a crash would vanish silently (the chaos test
             // lost one in 248 this way). It waits in the outbox instead,
             // as waiting adds do in `opened`, and v1 is tried again.
-            Protocol::Seed if self.spoke_v1 => {
-                out.push(Action::Close {
-                    code: close_code::NORMAL,
-                    reason: "waiting adds need roster.v1".into(),
-                });
-                self.retry_later(now, Problem::V1Expected);
-            }
+            Protocol::Seed if self.spoke_v1 => self.back_to_v1(now, out),
             Protocol::Seed => {
                 self.outbox.settle(&request_id);
                 out.push(Action::Send(SeedCommand::AddUser.as_frame().to_owned()));

@@ -11,11 +11,29 @@ use crate::helpers::{TestApp, PATIENCE};
 
 /// A seed-protocol connection after the handshake, its first list read.
 pub async fn raw_socket(app: &TestApp) -> TcpStream {
-    let mut stream = TcpStream::connect(app.addr).await.unwrap();
+    let mut stream = raw_upgrade(&app.addr.to_string(), None, None).await;
+    assert_eq!(read_frame(&mut stream).await, (0x1, b"[]".to_vec()));
+    stream
+}
+
+/// A raw TCP connection to `addr` after a WebSocket handshake offering
+/// `protocol`, with a receive buffer of `receive_buffer` bytes if given.
+pub async fn raw_upgrade(
+    addr: &str,
+    protocol: Option<&str>,
+    receive_buffer: Option<u32>,
+) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    if let Some(bytes) = receive_buffer {
+        socket.set_recv_buffer_size(bytes).unwrap();
+    }
+    let mut stream = socket.connect(addr.parse().unwrap()).await.unwrap();
+    let offer = protocol.map_or(String::new(), |p| {
+        format!("Sec-WebSocket-Protocol: {p}\r\n")
+    });
     let request = format!(
-        "GET /api/v1/users/ws HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-        app.addr
+        "GET /api/v1/users/ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{offer}\r\n"
     );
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut head = Vec::new();
@@ -25,7 +43,6 @@ pub async fn raw_socket(app: &TestApp) -> TcpStream {
     let head = String::from_utf8(head).unwrap();
     assert!(head.starts_with("HTTP/1.1 101"), "{head}");
     assert!(head.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "{head}");
-    assert_eq!(read_frame(&mut stream).await, (0x1, b"[]".to_vec()));
     stream
 }
 

@@ -10,12 +10,12 @@ use std::time::Duration;
 use futures_util::SinkExt;
 use roster_protocol::v1::{ClientMessage, ErrorCode, ServerMessage};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::framing::masked;
+use crate::framing::{masked, raw_upgrade};
 use crate::helpers::{eventually, greeted_at, rid, PATIENCE};
 use crate::process::{rss_kib_of, ServerProcess};
 use crate::reliability::record;
@@ -98,20 +98,7 @@ async fn served_well(server: &ServerProcess, request_id: &str) {
 /// A raw v1 connection after its handshake and `hello`, with a receive
 /// buffer of `receive_buffer` bytes, that then never reads.
 async fn deaf_client(addr: &str, receive_buffer: u32) -> TcpStream {
-    let socket = TcpSocket::new_v4().unwrap();
-    socket.set_recv_buffer_size(receive_buffer).unwrap();
-    let mut stream = socket.connect(addr.parse().unwrap()).await.unwrap();
-    let request = format!(
-        "GET /api/v1/users/ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
-         Sec-WebSocket-Protocol: roster.v1\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut head = Vec::new();
-    while !head.ends_with(b"\r\n\r\n") {
-        head.push(stream.read_u8().await.unwrap());
-    }
-    assert!(head.starts_with(b"HTTP/1.1 101"));
+    let mut stream = raw_upgrade(addr, Some("roster.v1"), Some(receive_buffer)).await;
     stream
         .write_all(&masked(0x81, br#"{"type":"hello"}"#))
         .await
