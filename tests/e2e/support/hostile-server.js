@@ -16,6 +16,7 @@ async function startHostileServer({ users = 3 } = {}) {
     epoch: 'hostile',
     version: users,
     users: Array.from({ length: users }, (_, i) => user(i)),
+    nextId: users,
     silent: false,
     hellos: [],
     connectionsMade: 0,
@@ -29,7 +30,7 @@ async function startHostileServer({ users = 3 } = {}) {
   });
   const snapshot = () =>
     JSON.stringify({ type: 'snapshot', epoch: state.epoch, version: state.version, users: state.users });
-  const change = (version, u) => JSON.stringify({ type: 'change', version, op: 'added', user: u });
+  const change = (version, u, op = 'added') => JSON.stringify({ type: 'change', version, op, user: u });
   wss.on('connection', (socket) => {
     state.connectionsMade += 1;
     // A silent socket stays silent for life, however `silent` changes.
@@ -48,7 +49,7 @@ async function startHostileServer({ users = 3 } = {}) {
       } else if (message.type === 'ping') {
         socket.send(JSON.stringify({ type: 'pong', nonce: message.nonce }));
       } else if (message.type === 'add') {
-        const u = user(state.users.length);
+        const u = user(state.nextId++);
         state.users.push(u);
         state.version += 1;
         socket.send(JSON.stringify({ type: 'ack', request_id: message.request_id, version: state.version, user: u }));
@@ -73,10 +74,19 @@ async function startHostileServer({ users = 3 } = {}) {
     /** Adds users to the stored list, each with its change sent, in order. */
     addUsers(count) {
       for (let i = 0; i < count; i++) {
-        const u = user(state.users.length);
+        const u = user(state.nextId++);
         state.users.push(u);
         state.version += 1;
         const frame = change(state.version, u);
+        wss.clients.forEach((c) => c.send(frame));
+      }
+    },
+    /** Removes the oldest users from the stored list, each with its change sent. */
+    removeOldest(count) {
+      for (let i = 0; i < count && state.users.length > 0; i++) {
+        const u = state.users.shift();
+        state.version += 1;
+        const frame = change(state.version, u, 'removed');
         wss.clients.forEach((c) => c.send(frame));
       }
     },

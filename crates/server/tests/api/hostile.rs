@@ -330,7 +330,7 @@ async fn clients_that_never_read_are_dropped_and_memory_stays_bounded() {
     assert!(all_in.await.is_some());
     let rss = RssWatch::start(&server);
     let (mut writer, _, _, _) = greeted_at(&server.ws_url()).await;
-    let (mut reader, _, _, _) = greeted_at(&server.ws_url()).await;
+    let (mut reader, _, greeted_version, _) = greeted_at(&server.ws_url()).await;
     // Long names and emails (about 330 bytes a change), so that the deaf
     // clients' windows and the kernel's send buffers fill fast. The writer
     // reads its acks after each batch, or it would be deaf too. Adds go on
@@ -371,7 +371,7 @@ async fn clients_that_never_read_are_dropped_and_memory_stays_bounded() {
     // snapshot instead of the changes it missed (the server's answer to a
     // lagging client), so it rebuilds the list the way a page does.
     let mut list = std::collections::BTreeMap::new();
-    let mut version = 0;
+    let mut version = greeted_version;
     let mut snapshots = 0;
     while version < last_version {
         match reader.next().await {
