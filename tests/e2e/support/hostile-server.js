@@ -31,6 +31,15 @@ async function startHostileServer({ users = 3 } = {}) {
   const snapshot = () =>
     JSON.stringify({ type: 'snapshot', epoch: state.epoch, version: state.version, users: state.users });
   const change = (version, u, op = 'added') => JSON.stringify({ type: 'change', version, op, user: u });
+  /** Sends `data` (text, or a Buffer as a binary frame) to every socket. */
+  const broadcast = (data) => wss.clients.forEach((c) => c.send(data));
+  /** Stores a new user under the next version, and returns it. */
+  const storeNewUser = () => {
+    const u = user(state.nextId++);
+    state.users.push(u);
+    state.version += 1;
+    return u;
+  };
   wss.on('connection', (socket) => {
     state.connectionsMade += 1;
     // A silent socket stays silent for life, however `silent` changes.
@@ -49,11 +58,9 @@ async function startHostileServer({ users = 3 } = {}) {
       } else if (message.type === 'ping') {
         socket.send(JSON.stringify({ type: 'pong', nonce: message.nonce }));
       } else if (message.type === 'add') {
-        const u = user(state.nextId++);
-        state.users.push(u);
-        state.version += 1;
+        const u = storeNewUser();
         socket.send(JSON.stringify({ type: 'ack', request_id: message.request_id, version: state.version, user: u }));
-        wss.clients.forEach((c) => c.send(change(state.version, u)));
+        broadcast(change(state.version, u));
       }
     });
   });
@@ -63,10 +70,7 @@ async function startHostileServer({ users = 3 } = {}) {
     wsUrl: `ws://127.0.0.1:${port}/api/v1/users/ws`,
     state,
     user,
-    /** Sends `data` (text, or a Buffer as a binary frame) to every socket. */
-    sendRaw(data) {
-      wss.clients.forEach((c) => c.send(data));
-    },
+    sendRaw: broadcast,
     /** A change of `version` adding a new user, sent but not stored. */
     changeFrame(version, id) {
       return change(version, user(id));
@@ -74,11 +78,8 @@ async function startHostileServer({ users = 3 } = {}) {
     /** Adds users to the stored list, each with its change sent, in order. */
     addUsers(count) {
       for (let i = 0; i < count; i++) {
-        const u = user(state.nextId++);
-        state.users.push(u);
-        state.version += 1;
-        const frame = change(state.version, u);
-        wss.clients.forEach((c) => c.send(frame));
+        const u = storeNewUser();
+        broadcast(change(state.version, u));
       }
     },
     /** Removes the oldest users from the stored list, each with its change sent. */
@@ -86,8 +87,7 @@ async function startHostileServer({ users = 3 } = {}) {
       for (let i = 0; i < count && state.users.length > 0; i++) {
         const u = state.users.shift();
         state.version += 1;
-        const frame = change(state.version, u, 'removed');
-        wss.clients.forEach((c) => c.send(frame));
+        broadcast(change(state.version, u, 'removed'));
       }
     },
     closeAll(code, reason = '') {
