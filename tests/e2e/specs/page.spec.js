@@ -22,6 +22,9 @@ test('a name that looks like HTML is shown as text', async ({ page }) => {
   const { id } = await response.json();
   const roster = await new RosterPage(page).open(server.origin);
   await roster.expectState('connected');
+  // "Connected" comes with the socket's open, the list with the snapshot
+  // after it: scroll only once the page holds the server's whole list.
+  await expectWholeList(roster);
   await page.getByTestId('user-list-scroller').evaluate((list) => { list.scrollTop = list.scrollHeight; });
   const row = page.locator(`[data-testid=user-row][data-user-id="${id}"]`);
   await expect(row.locator('.user-name')).toHaveText(name);
@@ -65,6 +68,11 @@ test('only the connection state is announced, not every change', async ({ page }
   await expect(page.locator('[role=status] [data-testid=user-count], [aria-live] [data-testid=user-row]')).toHaveCount(0);
 });
 
+/** Waits until the page's count is the number of users the server holds. */
+async function expectWholeList(roster) {
+  await expect(roster.count).toHaveText(String((await server.users()).length));
+}
+
 /** Waits until `scroller` has stopped moving. */
 async function settled(scroller) {
   let last = -1;
@@ -79,6 +87,7 @@ async function settled(scroller) {
 test('the list is usable by keyboard alone, and focus stays put while rows are redrawn', async ({ page }) => {
   const roster = await new RosterPage(page).open(server.origin);
   await roster.expectState('connected');
+  await expectWholeList(roster);
   const scroller = page.getByTestId('user-list-scroller');
   // Tab through the controls to the list.
   for (let i = 0; i < 10 && !(await scroller.evaluate((e) => e === document.activeElement)); i++) {
@@ -114,6 +123,7 @@ for (const width of [320, 1920]) {
     const page = await browser.newPage({ viewport: { width, height: 640 } });
     const roster = await new RosterPage(page).open(server.origin);
     await roster.expectState('connected');
+    await expectWholeList(roster);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await expect(roster.addButton).toBeInViewport();
