@@ -116,6 +116,8 @@ test('mount() and unmount() 100 times leave no socket, listener, timer or memory
   expect(after.jsEventListeners).toBe(before.jsEventListeners);
   expect(after.timers).toBeLessThanOrEqual(before.timers);
   expect(after.wasmBytes).toBe(before.wasmBytes);
+  // No unmounted Roster is held out of the document.
+  expect(after.detachedNodes).toBeLessThanOrEqual(before.detachedNodes);
   expect(after.heapBytes - before.heapBytes).toBeLessThan(768 * 1024);
   expect(await page.locator('#slot').evaluate((slot) => slot.childElementCount)).toBe(0);
   await expect(page.locator('#count')).toHaveText('0');

@@ -180,6 +180,7 @@ test('200 disconnect and connect cycles leave no listeners, timers or heap behin
   expect(after.jsEventListeners).toBe(before.jsEventListeners);
   expect(after.timers).toBeLessThanOrEqual(before.timers);
   expect(after.wasmBytes).toBe(before.wasmBytes);
+  expect(after.detachedNodes).toBeLessThanOrEqual(before.detachedNodes);
   // The JS heap may move by a little between two measurements; what a leak
   // of one closure or socket per cycle would add is far more than this.
   expect(after.heapBytes - before.heapBytes).toBeLessThan(768 * 1024);
