@@ -20,8 +20,10 @@ const dist = option('--dist', path.join(ROOT, 'dist'));
 // the error view: +2.7 KB; pausing live updates: +2.6 KB; mount() and
 // <roster-users>: +5.4 KB; the filter ("N of M") and the "N new" button:
 // +5.9 KB; public/embed-example.html: +2.0 KB; the retry window widened by
-// the server's viewer count (issue 12): +0.1 KB (148,486 bytes, 6 over 145).
-const budgetKb = Number(option('--budget-kb', '145.1'));
+// the server's viewer count (issue 12): +0.1 KB (148,486 bytes, 6 over 145);
+// one layout in every connection state, so that the Add button never moves
+// (issue 13's chaos test): +73 bytes (148,622).
+const budgetKb = Number(option('--budget-kb', '145.2'));
 
 // Every file, subfolders included (wasm-bindgen's snippets/).
 const rows = fs.readdirSync(dist, { recursive: true }).sort()

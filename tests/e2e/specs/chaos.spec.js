@@ -48,9 +48,17 @@ async function keepAdding(roster, running) {
   return presses;
 }
 
-/** Records every problem the page shows, so none goes unseen. */
+/**
+ * Records every problem the page shows, so none goes unseen, and counts the
+ * clicks that reach the Add button, so that a press lost by the page is
+ * told apart from one that missed the button.
+ */
 async function watchProblems(page) {
   await page.evaluate(() => {
+    window.__addClicks = 0;
+    document.addEventListener('click', (event) => {
+      if (event.target.closest?.('[data-testid=add-user]')) window.__addClicks += 1;
+    }, true);
     window.__problems = [];
     new MutationObserver(() => {
       const shown = document.querySelector('[data-testid=last-error]');
@@ -113,6 +121,9 @@ async function checkOutcome(pages, servers, presses) {
     expect(problems).not.toContain('outbox_full');
     expect(problems).not.toContain('request_refused');
   }
+  let clicks = 0;
+  for (const roster of pages) clicks += await roster.page.evaluate(() => window.__addClicks);
+  expect(clicks, 'every press reached the Add button').toBe(presses);
   const sent = pages.reduce((n, roster) => n + roster.adds.size, 0);
   expect(ids.length, `every press stored once; ${sent} adds sent; not stored: ${lostAdds(pages, ids).join('; ')}`).toBe(presses);
   return { stored: ids.length, caughtUpMs };
