@@ -49,16 +49,21 @@ async function keepAdding(roster, running) {
 }
 
 /**
- * Records every problem the page shows, so none goes unseen, and counts the
- * clicks that reach the Add button, so that a press lost by the page is
- * told apart from one that missed the button.
+ * Counts the clicks that reach the Add button, so that a press lost by the
+ * page is told apart from one that missed the button.
  */
-async function watchProblems(page) {
+async function countAddClicks(page) {
   await page.evaluate(() => {
     window.__addClicks = 0;
     document.addEventListener('click', (event) => {
       if (event.target.closest?.('[data-testid=add-user]')) window.__addClicks += 1;
     }, true);
+  });
+}
+
+/** Records every problem the page shows, so none goes unseen. */
+async function watchProblems(page) {
+  await page.evaluate(() => {
     window.__problems = [];
     new MutationObserver(() => {
       const shown = document.querySelector('[data-testid=last-error]');
@@ -179,6 +184,7 @@ async function openPage(browser, server) {
   await roster.openWith(server.origin, SETTINGS);
   await roster.expectState('connected');
   await watchProblems(page);
+  await countAddClicks(page);
   return roster;
 }
 

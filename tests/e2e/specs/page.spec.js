@@ -73,6 +73,11 @@ async function expectWholeList(roster) {
   await expect(roster.count).toHaveText(String((await server.users()).length));
 }
 
+/** How far the page is wider than the window, in pixels. */
+function overflowSideways(page) {
+  return page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+}
+
 /** Waits until `scroller` has stopped moving. */
 async function settled(scroller) {
   let last = -1;
@@ -124,8 +129,7 @@ for (const width of [320, 1920]) {
     const roster = await new RosterPage(page).open(server.origin);
     await roster.expectState('connected');
     await expectWholeList(roster);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    expect(overflow).toBeLessThanOrEqual(0);
+    expect(await overflowSideways(page)).toBeLessThanOrEqual(0);
     await expect(roster.addButton).toBeInViewport();
     await expect(page.locator('[data-testid=user-row]').first()).toBeInViewport();
     await page.close();
@@ -167,7 +171,7 @@ for (const width of [320, 1280]) {
       await expect(roster.count).toHaveText('12');
       await expect(roster.pending).toBeHidden();
       await expectInPlace('connected again');
-      expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+      expect(await overflowSideways(page)).toBeLessThanOrEqual(0);
     } finally {
       await page.close();
       await own.dispose();
