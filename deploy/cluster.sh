@@ -38,8 +38,7 @@ if [ ! -x "$SERVER_BIN" ]; then
     cargo build --release --locked -p roster-server
 fi
 if [ ! -f "$DIST/index.html" ]; then
-    "$ROSTER_ROOT/scripts/bootstrap.sh"
-    export PATH="$HOME/.cargo/bin:$PATH"
+    tools_ready
     step "Building the client"
     build_release_client
 fi

@@ -15,8 +15,7 @@ cd "$ROSTER_ROOT"
 OUT="$ROSTER_ROOT/target/bench"
 mkdir -p "$OUT" bench/results
 if [ "${1:-}" != --report ]; then
-"$ROSTER_ROOT/scripts/bootstrap.sh" --test
-export PATH="$HOME/.cargo/bin:$PATH"
+tools_ready --test
 
 step "Building the release client, server and load generator"
 build_release_client
@@ -27,8 +26,8 @@ step "Decode paths for a 100,000-user snapshot (wasm, headless Chromium)"
 with_wasm_env "$ROSTER_ROOT/target/wasm-bench" \
     env CHROMEDRIVER=/usr/bin/chromedriver \
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-    cargo test --locked --profile wasm-release --target wasm32-unknown-unknown -p roster --test decode \
-    -- --include-ignored --nocapture 2>&1 | tee "$OUT/decode.log"
+    cargo test --locked --profile wasm-release --target wasm32-unknown-unknown -p roster --bench decode \
+    -- --nocapture 2>&1 | tee "$OUT/decode.log"
 DECODE=$(grep -o 'DECODE_BENCH {.*}' "$OUT/decode.log" | tail -1 | cut -d' ' -f2-)
 [ -n "$DECODE" ] || die "the decode benchmark printed no result (see $OUT/decode.log)"
 echo "$DECODE" >bench/results/decode.json
@@ -46,7 +45,6 @@ step "Server at 1,000 and 10,000 connections, against Node ws (crates/loadgen)"
 ulimit -n "$(ulimit -Hn)" || true
 node bench/server.mjs >bench/results/server-scale.md
 fi
-DECODE=$(cat bench/results/decode.json)
 
 step "Writing BENCHMARKS.md"
 {
@@ -58,17 +56,7 @@ step "Writing BENCHMARKS.md"
     cat "$OUT/client.md"
     echo "### Decoding a 100,000-user snapshot in wasm (median of 5, ms)"
     echo
-    node -e '
-        const d = JSON.parse(process.argv[1]);
-        const r = (x) => (x / d.client_ms).toFixed(2);
-        console.log(`Frame: ${(d.bytes / 1e6).toFixed(1)} MB. Measured by tests/decode.rs in the shipped wasm-release profile.`);
-        console.log("");
-        console.log("| path | ms | ratio to the client path |");
-        console.log("|---|---|---|");
-        console.log(`| serde_json in wasm: one typed pass for a snapshot that starts with its type, else outline + typed pass (the client) | ${d.client_ms} | 1.00 |`);
-        console.log(`| serde_json::Value, then the tagged enum (before issue 9) | ${d.value_probe_ms} | ${r(d.value_probe_ms)} |`);
-        console.log(`| JSON.parse, then every field handed to wasm | ${d.json_parse_ms} | ${r(d.json_parse_ms)} |`);
-    ' "$DECODE"
+    node bench/decode-table.mjs bench/results/decode.json
     echo
     echo "## Server"
     echo

@@ -5,8 +5,9 @@
 #   scripts/bootstrap.sh           wasm toolchain, trunk, wasm-bindgen
 #   scripts/bootstrap.sh --test    the same, plus Chromium, ChromeDriver,
 #                                  redis-server (the Redis tests start their
-#                                  own on a free port) and the end-to-end
-#                                  tests' npm packages
+#                                  own on a free port), nginx, the end-to-end
+#                                  tests' npm packages and cargo-fuzz
+#   scripts/bootstrap.sh --fuzz    only cargo-fuzz (scripts/fuzz.sh)
 #
 # The wasm toolchain: rustup's wasm32-unknown-unknown target where it is
 # installed or can be added; otherwise Debian's rustc-web, which builds the
@@ -17,11 +18,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROSTER_ROOT"
 
 TRUNK_VERSION=0.21.14
+CARGO_FUZZ_VERSION=0.13.2
 WITH_TEST_TOOLS=0
+FUZZ_ONLY=0
 for arg in "$@"; do
     case "$arg" in
         --test) WITH_TEST_TOOLS=1 ;;
-        *) die "unknown option $arg (known: --test)" ;;
+        --fuzz) FUZZ_ONLY=1 ;;
+        *) die "unknown option $arg (known: --test, --fuzz)" ;;
     esac
 done
 
@@ -138,6 +142,14 @@ install_tools() {
     rm -rf "$TOOL_BUILD_DIR"
 }
 
+# cargo-fuzz, which scripts/fuzz.sh runs on the stable toolchain.
+install_fuzz_tools() {
+    if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
+        step "cargo install cargo-fuzz $CARGO_FUZZ_VERSION"
+        cargo install --locked cargo-fuzz --version "=$CARGO_FUZZ_VERSION"
+    fi
+}
+
 install_test_tools() {
     apt_install chromium chromium-driver redis-server nginx
     command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
@@ -148,9 +160,16 @@ install_test_tools() {
     fi
 }
 
+if [ "$FUZZ_ONLY" -eq 1 ]; then
+    install_fuzz_tools
+    exit 0
+fi
 step "Checking the toolchain"
 choose_wasm_mode
 note "wasm build mode: $(wasm_mode)"
 install_tools
-[ "$WITH_TEST_TOOLS" -eq 1 ] && install_test_tools
+if [ "$WITH_TEST_TOOLS" -eq 1 ]; then
+    install_test_tools
+    install_fuzz_tools
+fi
 step "Toolchain ready"

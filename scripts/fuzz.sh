@@ -15,11 +15,7 @@ cd "$ROSTER_ROOT"
 
 SECONDS_PER_TARGET=${1:-30}
 shift || true
-CARGO_FUZZ_VERSION=0.13.2
-if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
-    step "Installing cargo-fuzz $CARGO_FUZZ_VERSION"
-    cargo install --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION"
-fi
+tools_ready --fuzz
 export RUSTC_BOOTSTRAP=1
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(v1_client v1_server seed ws_frames engine list)

@@ -1,5 +1,6 @@
-# Shared by scripts/*.sh: progress output and the wasm toolchain switch.
-# Source it; it defines functions and sets nothing else.
+# Shared by scripts/*.sh: progress output, getting the tools ready, the
+# wasm toolchain switch and the Playwright runner. Source it; it defines
+# functions and sets nothing else.
 
 ROSTER_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ROSTER_STARTED_AT=$(date +%s)
@@ -17,6 +18,24 @@ note() {
 die() {
     printf '\033[31m[roster] error: %s\033[0m\n' "$*" >&2
     exit 1
+}
+
+# Installs whatever of the tools is missing (scripts/bootstrap.sh, given
+# these options, e.g. --test) and puts cargo's tools on PATH. Every
+# command calls this first; it takes seconds once all is installed.
+tools_ready() {
+    "$ROSTER_ROOT/scripts/bootstrap.sh" "$@" || die "could not install what is needed (scripts/bootstrap.sh $*)"
+    export PATH="$HOME/.cargo/bin:$PATH"
+}
+
+# Runs the Playwright specs named (all of tests/e2e/specs without any)
+# against the server's debug binary and the release client in dist/.
+run_playwright() {
+    (
+        export ROSTER_SERVER_BIN="$ROSTER_ROOT/target/debug/roster-server"
+        export ROSTER_DIST="$ROSTER_ROOT/dist"
+        cd "$ROSTER_ROOT/tests/e2e" && npx playwright test "$@"
+    )
 }
 
 # Runs a command as root: directly when we are root, else through sudo.

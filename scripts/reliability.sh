@@ -20,8 +20,7 @@ if [ "${1:-}" = --long ]; then
     FUZZ_SECONDS=300
     export ROSTER_SOAK_SECONDS=600 ROSTER_SOAK_RECONNECTS=10000 ROSTER_CHAOS_KILLS=200
 fi
-"$ROSTER_ROOT/scripts/bootstrap.sh" --test || die "could not install what the tests need"
-export PATH="$HOME/.cargo/bin:$PATH"
+tools_ready --test
 export ROSTER_RELIABILITY_DIR="$ROSTER_ROOT/target/reliability"
 rm -rf "$ROSTER_RELIABILITY_DIR"
 started=$(date +%s)
@@ -38,11 +37,7 @@ step "The hostile client and the server soak"
 cargo test --locked -p roster-server --test api -- hostile:: soak:: || status=1
 
 step "The hostile server, chaos and the client soak, in Chromium"
-(
-    export ROSTER_SERVER_BIN="$ROSTER_ROOT/target/debug/roster-server"
-    export ROSTER_DIST="$ROSTER_ROOT/dist"
-    cd tests/e2e && npx playwright test specs/hostile-server.spec.js specs/chaos.spec.js specs/soak.spec.js
-) || status=1
+run_playwright specs/hostile-server.spec.js specs/chaos.spec.js specs/soak.spec.js || status=1
 
 step "Writing RELIABILITY.md"
 node scripts/reliability-report.mjs "$MODE" "$(( $(date +%s) - started ))" || status=1

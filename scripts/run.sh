@@ -6,8 +6,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROSTER_ROOT"
 
-"$ROSTER_ROOT/scripts/bootstrap.sh"
-export PATH="$HOME/.cargo/bin:$PATH"
+tools_ready
 
 step "Building the client (trunk build --release)"
 build_release_client

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test layer, installing what they need first:
-#   1. native:  the protocol crate and the server (unit, property and
-#               integration tests against the real server on port 0);
+#   1. native:  the protocol crate, the server (unit, property and
+#               integration tests against the real server on port 0), the
+#               load generator and the client's pure parts;
 #   2. browser: component tests in headless Chromium (wasm-bindgen-test);
 #   3. size:    builds the release client and checks dist/ against its
 #               gzip budget (scripts/dist-size.mjs);
@@ -15,8 +16,7 @@ set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROSTER_ROOT"
 
-"$ROSTER_ROOT/scripts/bootstrap.sh" --test || die "could not install what the tests need"
-export PATH="$HOME/.cargo/bin:$PATH"
+tools_ready --test
 LOGS="$ROSTER_ROOT/target/test-logs"
 mkdir -p "$LOGS"
 
@@ -58,8 +58,8 @@ run_layer() {
     SUMMARY+=("$(printf '  %-8s %5s passed %4s failed' "$name" "$passed" "$failed")")
 }
 
-step "1/5 native tests: roster-protocol, roster-server"
-run_layer native cargo_counts cargo test --locked -p roster-protocol -p roster-server -p roster-loadgen
+step "1/5 native tests: roster-protocol, roster-server, roster-loadgen, the client's pure parts"
+run_layer native cargo_counts cargo test --locked -p roster-protocol -p roster-server -p roster-loadgen -p roster
 
 step "2/5 browser component tests (wasm-bindgen-test in headless Chromium)"
 run_layer browser cargo_counts with_wasm_env "$ROSTER_ROOT/target/wasm-test" \
@@ -77,13 +77,16 @@ step "4/5 end-to-end tests (Playwright, headless Chromium, real server)"
 e2e_layer() {
     # cargo test built the server's debug binary already.
     cargo build --locked -p roster-server || return 1
-    (
-        export ROSTER_SERVER_BIN="$ROSTER_ROOT/target/debug/roster-server"
-        export ROSTER_DIST="$ROSTER_ROOT/dist"
-        cd tests/e2e && npx playwright test
-    )
+    run_playwright
 }
 run_layer e2e plain_counts e2e_layer
+
+# The README's pictures, on request; a tool, so nothing here is counted.
+if [ "${UPDATE_SCREENSHOTS:-}" = 1 ]; then
+    step "Making the README's pictures (docs/*.png)"
+    no_counts() { echo "0 0"; }
+    run_layer screenshots no_counts run_playwright -c tools/playwright.config.js
+fi
 
 step "5/5 fuzzing the decoders, the engine and the list model, 30 s each (cargo-fuzz)"
 run_layer fuzz plain_counts "$ROSTER_ROOT/scripts/fuzz.sh" 30

@@ -11,14 +11,17 @@
 //!   `<roster-users>` element.
 //! - [`embed`]: with `embed=1`, tells the host page Roster's height.
 //! - [`components`]: what is rendered: the list, its count, the connection
-//!   status, its controls and the add button. Each takes signals, not a socket, so tests
-//!   mount them alone.
+//!   status, its controls and the add button. Each takes signals, not a
+//!   socket, so tests mount them alone.
+//! - `dom` (private): the few DOM calls made by hand, where a Leptos view
+//!   would cost more than it gives.
 //!
 //! The wire types and every decision that needs no browser live in the
 //! `roster-protocol` crate, where they are tested natively.
 
 pub mod app;
 pub mod components;
+mod dom;
 pub mod embed;
 pub mod mount;
 pub mod settings;

@@ -13,7 +13,6 @@ mod add_user_button;
 mod connection_badge;
 mod connection_controls;
 mod error_banner;
-mod list_rows;
 mod pause_toggle;
 mod user_count;
 mod user_filter;

@@ -4,8 +4,14 @@
 //! `data-state` attribute of its `connection-status` element, which tests
 //! and embedding pages select on.
 
-/// Where the client's connection to the server stands.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+use crate::problem::Problem;
+
+/// Where the client's connection to the server stands. Its names
+/// (`snake_case` of the variants) are derived, as is the list of all states.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum ConnectionState {
     /// Opening the first socket.
     #[default]
@@ -23,23 +29,11 @@ pub enum ConnectionState {
 
 impl ConnectionState {
     /// Every state, in the order above.
-    pub const ALL: [Self; 5] = [
-        Self::Connecting,
-        Self::Connected,
-        Self::Reconnecting,
-        Self::Offline,
-        Self::Closed,
-    ];
+    pub const ALL: &'static [Self] = <Self as strum::VariantArray>::VARIANTS;
 
     /// The machine-readable name, used as `data-state`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Connecting => "connecting",
-            Self::Connected => "connected",
-            Self::Reconnecting => "reconnecting",
-            Self::Offline => "offline",
-            Self::Closed => "closed",
-        }
+        self.into()
     }
 
     /// What a person reads.
@@ -72,8 +66,6 @@ impl Protocol {
         }
     }
 }
-
-use crate::engine::Problem;
 
 /// Everything the client shows about its connection.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -5,6 +5,9 @@
 //! outside: callers pass in what happened and act on what comes back.
 //!
 //! # Layout
+//! - [`error`]: the error vocabulary both sides share (codes and bodies).
+//! - [`close_code`]: WebSocket close codes, for the server's framing and
+//!   the client's engine alike.
 //! - [`user`]: the user object and its opaque id, which arrives as a JSON
 //!   string or a JSON number.
 //! - [`seed`]: the seed (legacy) protocol spoken by the Dart Frog servers and
@@ -13,6 +16,7 @@
 //! - [`query`]: reading settings from a page's query string.
 //! - [`endpoint`]: which WebSocket URL a page connects to, decided at run time.
 //! - [`connection`]: the connection states the client shows.
+//! - [`problem`]: what went wrong, typed, as the client's status shows it.
 //! - [`engine`]: the connection engine: backoff, heartbeats, browser
 //!   events, the outbox and the list's versions, as a pure state machine.
 //! - [`v1`]: Roster protocol v1, the message catalogue with examples.
@@ -20,16 +24,19 @@
 //! - [`settings`]: the client's settings and the order a page reads them
 //!   in (query, mount element, meta tags, defaults).
 //! - [`list`]: the client's copy of the list, keyed by id in the server's
-//!   order with O(log n) edits and lookups by position, and its version.
+//!   order with O(log n) edits and lookups by position.
 //! - `tagged` (private): reading a JSON frame tagged by `type`, once, with
 //!   an error code for each kind of mistake.
 
+pub mod close_code;
 pub mod connection;
 pub mod endpoint;
 pub mod engine;
+pub mod error;
 #[cfg(test)]
 mod fixtures;
 pub mod list;
+pub mod problem;
 pub mod query;
 pub mod seed;
 pub mod settings;
@@ -39,7 +46,7 @@ pub mod v1;
 pub mod validate;
 
 pub use connection::{ConnectionState, ConnectionStatus, Protocol};
-pub use engine::Problem;
+pub use problem::Problem;
 pub use seed::{DecodeError, SeedCommand};
 pub use user::{User, UserId};
 pub use v1::SUBPROTOCOL;

@@ -31,16 +31,46 @@ use std::fmt;
 use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::error::Category;
 
-use crate::v1::{ErrorBody, ErrorCode, FrameError};
+use crate::error::{ErrorBody, ErrorCode};
 use crate::validate::RequestId;
+
+/// A frame that could not be read as a message.
+///
+/// `request_id` is set when the frame named one, so the sender can answer
+/// with an error ack that settles the request instead of a bare error.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{error}")]
+pub struct FrameError {
+    pub error: ErrorBody,
+    pub request_id: Option<RequestId>,
+}
+
+impl FrameError {
+    pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            error: ErrorBody::new(code, message),
+            request_id: None,
+        }
+    }
+
+    /// A binary frame, which v1 does not use.
+    pub fn binary() -> Self {
+        Self::new(
+            ErrorCode::BinaryFrame,
+            "binary frames are not part of roster.v1; send JSON text",
+        )
+    }
+}
 
 /// A message enum whose variants are read once the frame's `type` is known.
 pub(crate) trait Tagged: Sized {
-    /// Every `type` this message may have.
+    /// Every `type` this message may have, for the error that names them.
     const TYPES: &'static [&'static str];
 
-    /// Reads `frame` as the variant named `kind`, one of [`Self::TYPES`].
-    fn decode_as(kind: &str, frame: &str) -> serde_json::Result<Self>;
+    /// Reads `frame` as the variant named `kind`; `None` when no variant
+    /// has that name. Each decoder names every type it reads, so a new
+    /// type is never taken for another.
+    fn decode_as(kind: &str, frame: &str) -> Option<serde_json::Result<Self>>;
 
     /// A frame read in one pass, without the outline, when its start
     /// already says what it is and it is valid; `None` sends it down the
@@ -73,25 +103,22 @@ pub(crate) fn decode<T: Tagged>(frame: &str) -> Result<T, FrameError> {
         error: ErrorBody::new(code, message),
         request_id: request_id.clone(),
     };
-    let kind = match kind {
-        Some(kind) if T::TYPES.contains(&kind.as_str()) => kind,
-        Some(kind) => {
-            return Err(fail(
-                ErrorCode::UnknownType,
-                format!(
-                    "unknown message type {kind:?}; expected one of {}",
-                    T::TYPES.join(", ")
-                ),
-            ))
-        }
-        None => {
-            return Err(fail(
-                ErrorCode::UnknownType,
-                "a message needs a string \"type\" field".into(),
-            ))
-        }
+    let Some(kind) = kind else {
+        return Err(fail(
+            ErrorCode::UnknownType,
+            "a message needs a string \"type\" field".into(),
+        ));
     };
-    T::decode_as(&kind, frame).map_err(|err| {
+    let Some(decoded) = T::decode_as(&kind, frame) else {
+        return Err(fail(
+            ErrorCode::UnknownType,
+            format!(
+                "unknown message type {kind:?}; expected one of {}",
+                T::TYPES.join(", ")
+            ),
+        ));
+    };
+    decoded.map_err(|err| {
         fail(
             ErrorCode::InvalidMessage,
             format!("invalid message: {}", without_position(&err)),
@@ -535,5 +562,22 @@ mod tests {
         fn arbitrary_text_reads_as_before(frame in "\\PC{0,60}") {
             same_as_reference(&frame);
         }
+    }
+
+    #[test]
+    fn every_type_in_the_catalogue_has_a_decoder_and_no_other_does() {
+        for kind in ServerMessage::TYPES {
+            assert!(ServerMessage::decode_as(kind, "{}").is_some(), "{kind}");
+        }
+        for kind in ClientMessage::TYPES {
+            assert!(ClientMessage::decode_as(kind, "{}").is_some(), "{kind}");
+        }
+        assert_eq!(
+            ServerMessage::TYPES,
+            ["snapshot", "change", "ack", "pong", "presence", "error"]
+        );
+        assert_eq!(ClientMessage::TYPES, ["hello", "add", "remove", "ping"]);
+        assert!(ServerMessage::decode_as("hello", "{}").is_none());
+        assert!(ClientMessage::decode_as("snapshot", "{}").is_none());
     }
 }

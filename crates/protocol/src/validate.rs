@@ -8,7 +8,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::v1::ErrorCode;
+use crate::error::{ErrorBody, ErrorCode};
 
 /// The most characters a user's name may have.
 pub const MAX_NAME_CHARS: usize = 64;
@@ -33,6 +33,12 @@ impl InvalidValue {
             code,
             message: message.into(),
         }
+    }
+}
+
+impl From<InvalidValue> for ErrorBody {
+    fn from(invalid: InvalidValue) -> Self {
+        Self::new(invalid.code, invalid.message)
     }
 }
 

@@ -4,15 +4,20 @@
 //!
 //! # Layout
 //! - [`config`]: command-line and environment settings.
-//! - [`store`]: the durable list behind a small trait; SQLite by default,
-//!   Redis (`--redis`) for several instances.
+//! - [`store`]: the durable list: SQLite by default (behind a small
+//!   trait), Redis (`--redis`) for several instances.
 //! - [`directory`]: the list in memory, with id and name generation. Pure.
-//! - [`roster`]: commits, applies and publishes changes in one order.
+//! - [`roster`]: commits, applies and publishes changes in one order,
+//!   through one backend per kind of store (`roster::local`,
+//!   `roster::shared`), chosen once in [`AppState::open`].
+//! - [`text`]: a frame's payload, encoded once and shared.
 //! - [`ws`]: the WebSocket endpoint: limits, then [`ws`]'s seed or v1 loop.
 //! - [`http`]: the router: JSON API, health, metrics, static files.
 //! - [`connections`]: accepting and serving HTTP/1.1, with a deadline for
 //!   each request head.
 //! - [`limits`]: the Origin rule and the write-rate token bucket. Pure.
+//! - [`csp`]: the Content-Security-Policy of the pages served, naming
+//!   their inline scripts by hash.
 //! - [`metrics`]: counters rendered for Prometheus.
 //! - [`presence`]: the viewer count, coalesced into `presence` frames.
 //! - [`shutdown`]: Ctrl-C / SIGTERM.
@@ -31,6 +36,7 @@ pub mod presence;
 pub mod roster;
 pub mod shutdown;
 pub mod store;
+pub mod text;
 pub mod ws;
 
 use std::future::Future;
@@ -44,6 +50,8 @@ use tokio_util::task::TaskTracker;
 
 pub use config::Config;
 pub use metrics::Metrics;
+use roster::local::LocalBackend;
+use roster::shared::SharedBackend;
 pub use roster::Roster;
 
 /// How long shutdown waits for open sockets to say goodbye before the
@@ -62,8 +70,6 @@ pub struct AppState {
     pub sockets: TaskTracker,
     /// One permit per open WebSocket, up to `--max-connections`.
     pub slots: Arc<Semaphore>,
-    /// With Redis, what it promises about an acknowledged change.
-    pub durability: Option<store::Durability>,
     /// How many people have the list open (this instance's connections).
     pub presence: Arc<presence::Presence>,
 }
@@ -72,34 +78,39 @@ impl AppState {
     /// Opens the store named in `config` (`--redis`, else `--db`) and loads
     /// the list. With Redis, refuses a configuration that can lose
     /// acknowledged changes unless `--redis-allow-unsafe-durability`.
+    ///
+    /// This is the one place that chooses a store: another one is an arm
+    /// here and a [`roster::Backend`] of its own.
     pub async fn open(config: Config) -> Result<Self, store::StoreError> {
         let metrics = Arc::new(Metrics::default());
-        let (roster, durability) = match &config.redis {
+        let roster = match &config.redis {
             Some(url) => {
-                let store = store::RedisStore::connect(url, config.change_log).await?;
-                let durability = store.durability().await?;
-                if let store::Durability::Unsafe { .. } = durability {
-                    if !config.redis_allow_unsafe_durability {
-                        return Err(store::StoreError::UnsafeDurability {
-                            url: url.clone(),
-                            setting: durability.describe(),
-                        });
-                    }
-                    tracing::warn!(durability = %durability.describe(), "redis may lose acknowledged changes");
-                    metrics.set_unsafe_durability();
-                }
-                let roster = Roster::open_shared(store, Arc::clone(&metrics)).await?;
-                (Arc::new(roster), Some(durability))
+                let allow_unsafe = config.redis_allow_unsafe_durability;
+                let (backend, loaded) =
+                    SharedBackend::connect(url, config.change_log, allow_unsafe, &metrics).await?;
+                // Its demo users go through the feed like any add, once
+                // `serve` follows it.
+                Arc::new(Roster::new(
+                    Box::new(backend),
+                    &loaded,
+                    Arc::clone(&metrics),
+                ))
             }
             None => {
                 let store = store::open(&config.db, config.change_log)?;
-                let roster = Arc::new(Roster::open(store, Arc::clone(&metrics))?);
+                let (backend, loaded) = LocalBackend::open(store)?;
+                let roster = Arc::new(Roster::new(
+                    Box::new(backend),
+                    &loaded,
+                    Arc::clone(&metrics),
+                ));
+                // In one transaction, before the address is bound.
                 let demo_users = config.demo_users;
                 roster
                     .blocking(move |roster| roster.fill_with_demo_users(demo_users))
                     .await
                     .map_err(|err| store::StoreError::Other(err.message))?;
-                (roster, None)
+                roster
             }
         };
         Ok(Self {
@@ -109,9 +120,21 @@ impl AppState {
             metrics,
             shutdown: CancellationToken::new(),
             sockets: TaskTracker::new(),
-            durability,
             presence: Arc::default(),
         })
+    }
+}
+
+impl AppState {
+    /// A new connection's allowance of adds and removes
+    /// (`--write-rate`, `--write-burst`).
+    pub fn write_limit(&self) -> limits::TokenBucket {
+        let config = &self.config;
+        limits::TokenBucket::new(
+            config.write_rate,
+            config.write_burst,
+            std::time::Instant::now(),
+        )
     }
 }
 
@@ -162,16 +185,15 @@ pub async fn serve(
     let router = http::router(state.clone());
     let token = state.shutdown.clone();
     tokio::spawn(Arc::clone(&state.presence).publish(token.clone()));
-    if state.durability.is_some() {
-        tokio::spawn(Arc::clone(&state.roster).follow_feed(token.clone()));
-        // With Redis, demo users go through the feed like any add.
-        let demo_users = state.config.demo_users;
-        state
-            .roster
-            .blocking(move |roster| roster.fill_with_demo_users(demo_users))
-            .await
-            .map_err(|err| std::io::Error::other(err.message))?;
-    }
+    tokio::spawn(Arc::clone(&state.roster).follow_feed(token.clone()));
+    // Demo users not added yet: with Redis, through the feed just started
+    // (none are missing when `AppState::open` added them).
+    let demo_users = state.config.demo_users;
+    state
+        .roster
+        .blocking(move |roster| roster.fill_with_demo_users(demo_users))
+        .await
+        .map_err(|err| std::io::Error::other(err.message))?;
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(
             %addr,

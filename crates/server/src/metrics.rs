@@ -118,8 +118,8 @@ pub struct Metrics {
     adds: Counter,
     removes: Counter,
     replays: Counter,
-    /// One per `ErrorCode::KNOWN`, in its order.
-    errors: Vec<Counter>,
+    /// One per known `ErrorCode`; any other counts as `other`.
+    errors: std::collections::HashMap<ErrorCode, Counter>,
     errors_other: Counter,
     store_commit: Histogram,
     /// 1 while the store answers; 0 while the shared store (Redis) cannot
@@ -194,9 +194,11 @@ impl Default for Metrics {
             error_family.clone(),
         );
         let by_code = |code: String| error_family.get_or_create(&ByCode { code }).clone();
-        let errors = ErrorCode::KNOWN
-            .iter()
-            .map(|code| by_code(code.to_string()))
+        let errors = ErrorCode::known()
+            .map(|code| {
+                let counter = by_code(code.to_string());
+                (code, counter)
+            })
             .collect();
         let errors_other = by_code("other".into());
         let store_commit = Histogram::new(LATENCY_BUCKETS);
@@ -288,8 +290,8 @@ impl Metrics {
     }
 
     pub fn error(&self, code: &ErrorCode) {
-        match ErrorCode::KNOWN.iter().position(|known| known == code) {
-            Some(index) => self.errors[index].inc(),
+        match self.errors.get(code) {
+            Some(counter) => counter.inc(),
             None => self.errors_other.inc(),
         };
     }

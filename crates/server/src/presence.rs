@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::ws::Text;
+use crate::text::Text;
 use roster_protocol::v1::ServerMessage;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;

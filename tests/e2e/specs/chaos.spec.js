@@ -7,14 +7,11 @@
 // ROSTER_CHAOS_KILLS sets how many kills (20 by default; the long run,
 // scripts/reliability.sh --long, uses more). The Redis test also kills
 // and restarts Redis, and kills one instance of three.
-const { spawn } = require('node:child_process');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
 const { test, expect } = require('@playwright/test');
-const { RosterServer, freePort, waitUntil } = require('../support/server');
+const { RosterServer } = require('../support/server');
 const { RosterPage } = require('../support/roster-page');
 const { record } = require('../support/reliability');
+const { RedisServer } = require('../support/redis');
 
 const KILLS = Number(process.env.ROSTER_CHAOS_KILLS || 20);
 const SUITE = 'chaos';
@@ -212,47 +209,9 @@ test('the server killed with SIGKILL and restarted at random while two pages add
 });
 
 /** A `redis-server` with `appendfsync always`, restartable on its port. */
-class Redis {
-  constructor(port) {
-    this.port = port;
-    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-chaos-redis-'));
-  }
-
-  get url() {
-    return `redis://127.0.0.1:${this.port}/0`;
-  }
-
-  async start() {
-    this.child = spawn('redis-server', [
-      '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '',
-      '--appendonly', 'yes', '--appendfsync', 'always', '--protected-mode', 'no',
-    ], { stdio: 'ignore' });
-    await waitUntil(`redis-server on ${this.port}`, () => new Promise((resolve) => {
-      const socket = require('node:net').connect(this.port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.write('PING\r\n');
-        socket.once('data', (d) => { socket.destroy(); resolve(String(d).startsWith('+PONG')); });
-      });
-      socket.once('error', () => resolve(false));
-    }));
-  }
-
-  async kill() {
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.kill('SIGKILL');
-    await exited;
-  }
-
-  async dispose() {
-    if (this.child?.exitCode === null && this.child.signalCode === null) await this.kill();
-    fs.rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
 test('with Redis: Redis and one instance of three killed at random while pages on two instances add', async ({ browser }) => {
   test.setTimeout(90_000 + KILLS * 6_000);
-  const redis = new Redis(await freePort());
-  await redis.start();
+  const redis = await RedisServer.start();
   const instances = [];
   try {
     for (let i = 0; i < 3; i++) instances.push(await RosterServer.start(undefined, { args: ['--redis', redis.url] }));

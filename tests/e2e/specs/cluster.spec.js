@@ -9,6 +9,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { test, expect } = require('@playwright/test');
 const { freePort, waitUntil, DIST } = require('../support/server');
+const { v1Connections } = require('../support/metrics');
 
 const ROOT = path.resolve(__dirname, '../../..');
 let cluster;
@@ -18,11 +19,7 @@ let instancePorts;
 let log = '';
 
 /** Open v1 connections on the instance at `instancePort`. */
-async function connectionsOn(instancePort) {
-  const text = await (await fetch(`http://127.0.0.1:${instancePort}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('roster_connections{protocol="roster.v1"} '));
-  return Number(line.split(' ')[1]);
-}
+const connectionsOn = (instancePort) => v1Connections(`http://127.0.0.1:${instancePort}`);
 
 /** The instance whose connection count went up from `before`. */
 async function instanceGaining(before) {

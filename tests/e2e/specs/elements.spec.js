@@ -4,6 +4,7 @@
 const { test, expect } = require('@playwright/test');
 const { RosterServer, DIST, waitUntil } = require('../support/server');
 const { StaticServer } = require('../support/static-server');
+const { v1Connections } = require('../support/metrics');
 const { TIMER_COUNTER, measureLeaks } = require('../support/leaks');
 
 let servers = [];
@@ -31,7 +32,7 @@ ${body}
 </script>
 </body></html>`;
 
-const connections = (server) => server.metric('roster_connections{protocol="roster.v1"}');
+const connections = (server) => v1Connections(server.origin);
 
 test('two <roster-users> with two servers each see their own list; removing one leaves the other', async ({ page }) => {
   const a = await RosterServer.start();

@@ -5,6 +5,7 @@
 // Lines starting with "[measure]" are the figures the closing notes quote.
 const { test, expect } = require('@playwright/test');
 const { RosterServer, waitUntil } = require('../support/server');
+const { v1Connections } = require('../support/metrics');
 const { RosterPage } = require('../support/roster-page');
 const { TIMER_COUNTER, measureLeaks } = require('../support/leaks');
 
@@ -85,13 +86,13 @@ test('pagehide closes the socket and pageshow opens a new one', async ({ page })
   server = await RosterServer.start();
   const roster = await new RosterPage(page).open(server.origin);
   await roster.expectState('connected');
-  const v1Connections = () => server.metric('roster_connections{protocol="roster.v1"}');
+  const sockets = () => v1Connections(server.origin);
 
   await page.evaluate(() => dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true })));
-  await waitUntil('the server to see the socket close', async () => (await v1Connections()) === 0);
+  await waitUntil('the server to see the socket close', async () => (await sockets()) === 0);
   await page.evaluate(() => dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true })));
   await roster.expectState('connected');
-  await waitUntil('one socket again', async () => (await v1Connections()) === 1);
+  await waitUntil('one socket again', async () => (await sockets()) === 1);
   await roster.addUser();
   await roster.expectUserIds(['1']);
 });
@@ -172,7 +173,7 @@ test('200 disconnect and connect cycles leave no listeners, timers or heap behin
   for (let i = 0; i < 50; i++) await cycle();
   const before = await measure();
   for (let i = 0; i < 200; i++) await cycle();
-  await waitUntil('server to see one connection', async () => (await server.metric('roster_connections{protocol="roster.v1"}')) === 1);
+  await waitUntil('server to see one connection', async () => (await v1Connections(server.origin)) === 1);
   const after = await measure();
   console.log(`[measure] 200 cycles: before ${JSON.stringify(before)}, after ${JSON.stringify(after)}`);
 

@@ -1,26 +1,17 @@
 // The list is live: what one page adds, every page shows.
-const { test, expect } = require('@playwright/test');
-const { RosterServer } = require('../support/server');
+const { test, expect } = require('../support/fixtures');
 const { RosterPage } = require('../support/roster-page');
 
-let server;
-test.beforeEach(async () => {
-  server = await RosterServer.start();
-});
-test.afterEach(async () => {
-  await server.dispose();
-});
-
-async function openPage(browser) {
+async function openPage(browser, server) {
   const roster = new RosterPage(await browser.newPage());
   await roster.open(server.origin);
   await roster.expectState('connected');
   return roster;
 }
 
-test('an add in one page appears in both open pages', async ({ browser }) => {
-  const first = await openPage(browser);
-  const second = await openPage(browser);
+test('an add in one page appears in both open pages', async ({ browser, server }) => {
+  const first = await openPage(browser, server);
+  const second = await openPage(browser, server);
   await first.expectUserIds([]);
   await second.expectUserIds([]);
 
@@ -34,8 +25,8 @@ test('an add in one page appears in both open pages', async ({ browser }) => {
   expect((await server.users()).map((u) => u.id)).toEqual(['1', '2']);
 });
 
-test('each row shows the name and email the server holds', async ({ browser }) => {
-  const roster = await openPage(browser);
+test('each row shows the name and email the server holds', async ({ browser, server }) => {
+  const roster = await openPage(browser, server);
   await roster.addUser();
   await roster.addUser();
   await roster.expectUserIds(['1', '2']);
@@ -46,16 +37,16 @@ test('each row shows the name and email the server holds', async ({ browser }) =
   }
 });
 
-test('a page opened later shows the list as it is now', async ({ browser }) => {
-  const first = await openPage(browser);
+test('a page opened later shows the list as it is now', async ({ browser, server }) => {
+  const first = await openPage(browser, server);
   for (let i = 0; i < 3; i++) await first.addUser();
   await first.expectUserIds(['1', '2', '3']);
 
-  const late = await openPage(browser);
+  const late = await openPage(browser, server);
   await late.expectUserIds(['1', '2', '3']);
 });
 
-test('the page connects to the server that served it, with no build-time address', async ({ page }) => {
+test('the page connects to the server that served it, with no build-time address', async ({ page, server }) => {
   const roster = await new RosterPage(page).open(server.origin);
   await roster.expectState('connected');
   await expect(roster.lastError).toHaveCount(0);

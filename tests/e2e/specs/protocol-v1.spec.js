@@ -1,20 +1,14 @@
 // Against a Roster server the page speaks roster.v1; seed clients on the
 // same server see the same list.
-const { test, expect } = require('@playwright/test');
+const { test, expect } = require('../support/fixtures');
 const WebSocket = require('ws');
-const { RosterServer, waitUntil } = require('../support/server');
+const { waitUntil } = require('../support/server');
+const { v1Connections } = require('../support/metrics');
 const { RosterPage } = require('../support/roster-page');
 
-let server;
-test.beforeEach(async () => {
-  server = await RosterServer.start();
-});
-test.afterEach(async () => {
-  await server.dispose();
-});
-
 /** A seed (legacy) client: offers no subprotocol, reads whole lists. */
-async function legacyClient(url) {
+async function legacyClient(server) {
+  const url = server.wsUrl;
   const socket = new WebSocket(url, { origin: server.origin });
   const lists = [];
   socket.on('message', (data) => lists.push(JSON.parse(data.toString())));
@@ -29,10 +23,10 @@ async function legacyClient(url) {
   };
 }
 
-test('the page negotiates roster.v1 and every add is acknowledged', async ({ page }) => {
+test('the page negotiates roster.v1 and every add is acknowledged', async ({ page, server }) => {
   const roster = await new RosterPage(page).open(server.origin);
   await roster.expectState('connected');
-  await waitUntil('a v1 connection', async () => (await server.metric('roster_connections{protocol="roster.v1"}')) === 1);
+  await waitUntil('a v1 connection', async () => (await v1Connections(server.origin)) === 1);
   expect(await server.metric('roster_connections{protocol="seed"}')).toBe(0);
 
   for (let i = 0; i < 3; i++) await roster.addUser();
@@ -42,10 +36,10 @@ test('the page negotiates roster.v1 and every add is acknowledged', async ({ pag
   expect(await server.metric('roster_adds_total')).toBe(3);
 });
 
-test('a seed client and a v1 page see the same adds, both ways', async ({ page }) => {
+test('a seed client and a v1 page see the same adds, both ways', async ({ page, server }) => {
   const roster = await new RosterPage(page).open(server.origin);
   await roster.expectState('connected');
-  const legacy = await legacyClient(server.wsUrl);
+  const legacy = await legacyClient(server);
 
   await roster.addUser();
   await waitUntil('the legacy client to see the page\'s add', () => legacy.latest()?.join() === '1');
@@ -59,7 +53,7 @@ test('a seed client and a v1 page see the same adds, both ways', async ({ page }
   legacy.socket.close();
 });
 
-test('the page shows how many viewers the list has', async ({ page, browser }) => {
+test('the page shows how many viewers the list has', async ({ page, browser, server }) => {
   const roster = await new RosterPage(page).open(server.origin);
   await expect(roster.viewers).toHaveText('1');
   const other = await browser.newPage();
@@ -69,7 +63,7 @@ test('the page shows how many viewers the list has', async ({ page, browser }) =
   await expect(roster.viewers).toHaveText('1');
 });
 
-test('the page sees changes made over HTTP', async ({ page }) => {
+test('the page sees changes made over HTTP', async ({ page, server }) => {
   const roster = await new RosterPage(page).open(server.origin);
   await roster.expectState('connected');
   const response = await fetch(`${server.origin}/api/v1/users`, {

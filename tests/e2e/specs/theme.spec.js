@@ -1,6 +1,5 @@
 // Light and dark: the browser's preference unless the theme setting says
 // otherwise; and the compact view for iframes and dashboards.
-const path = require('node:path');
 const { test, expect } = require('@playwright/test');
 const { RosterServer } = require('../support/server');
 const { RosterPage } = require('../support/roster-page');
@@ -66,11 +65,5 @@ test('the dark page, as a person sees it', async ({ browser }) => {
   for (let i = 0; i < 5; i++) await roster.addUser();
   await expect(roster.rows).toHaveCount(5);
   await expect(roster.status).toContainText('Live');
-  const repo = path.resolve(__dirname, '../../..');
-  const shot = await page.screenshot({ path: path.join(repo, 'target/e2e/screenshot-dark.png') });
-  expect(shot.length).toBeGreaterThan(1000);
-  if (process.env.UPDATE_SCREENSHOT === '1') {
-    await page.screenshot({ path: path.join(repo, 'docs/screenshot-dark.png') });
-  }
   await page.close();
 });

@@ -4,6 +4,7 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const { metricAt } = require('./metrics');
 
 const REPO = path.resolve(__dirname, '../../..');
 const SERVER_BIN = process.env.ROSTER_SERVER_BIN || path.join(REPO, 'target/debug/roster-server');
@@ -94,12 +95,9 @@ class RosterServer {
     return response.json();
   }
 
-  /** The value of one line of `/metrics`, e.g. `roster_connections{protocol="seed"}`. */
+  /** The value of one series of `/metrics`, e.g. `roster_connections{protocol="seed"}`. */
   async metric(series) {
-    const text = await (await fetch(`${this.origin}/metrics`)).text();
-    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-    if (!line) throw new Error(`no ${series} in /metrics`);
-    return Number(line.slice(series.length + 1));
+    return metricAt(this.origin, series);
   }
 
   /** Freezes the process (SIGSTOP): its sockets stay open and silent. */

@@ -10,25 +10,27 @@ use crate::query::query_param;
 /// name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EngineConfig {
-    /// How often an open v1 connection sends a ping.
+    /// How often an open v1 connection sends a ping. Default 25,000 (25 s:
+    /// below the 30–60 s idle timeouts of common proxies).
     pub ping_ms: u64,
     /// How long after a ping some frame must arrive before the connection
-    /// is declared dead (closed with 4000 and replaced).
+    /// is declared dead (closed with 4000 and replaced). Default 10,000.
     pub pong_timeout_ms: u64,
-    /// How long a socket may take to open.
+    /// How long a socket may take to open. Default 10,000.
     pub connect_timeout_ms: u64,
-    /// The first retry waits up to this long (full jitter)...
+    /// The first retry waits up to this long (full jitter)... Default 500.
     pub backoff_base_ms: u64,
-    /// ...and no retry waits longer than this.
+    /// ...and no retry waits longer than this. Default 30,000.
     pub backoff_cap_ms: u64,
     /// How long a connection must stay open before the attempt counter
-    /// resets (a v1 snapshot resets it at once).
+    /// resets (a v1 snapshot resets it at once). Default 5,000.
     pub healthy_after_ms: u64,
-    /// How many adds may wait to be done at once.
+    /// How many adds may wait to be done at once. Default 100.
     pub outbox_max: usize,
     /// How long an add may wait for a connection before it is dropped
     /// with an error. An add already handed to a v1 server is kept until
-    /// acknowledged instead, since the server may have done it.
+    /// acknowledged instead, since the server may have done it. Default
+    /// 60,000.
     pub outbox_ttl_ms: u64,
 }
 

@@ -1,36 +1,15 @@
 //! What crosses between the engine and its driver: the events the driver
-//! reports, the actions it carries out, the clock's unit and the close
-//! codes.
+//! reports, the actions it carries out and the clock's unit. (The close
+//! codes are [`crate::close_code`], shared with the server.)
 
+use super::outbox::SavedAdd;
 use crate::connection::{ConnectionStatus, Protocol};
 use crate::list::ListEdit;
 
 /// Wall-clock time in milliseconds since the Unix epoch (`Date.now()`).
 pub type Millis = u64;
 
-/// Close codes the engine sends or acts on.
-pub mod close_code {
-    /// The user disconnected, or the browser went offline.
-    pub const NORMAL: u16 = 1000;
-    /// The page is going into the back/forward cache.
-    pub const GOING_AWAY: u16 = 1001;
-    /// The server refuses this client by policy.
-    pub const POLICY: u16 = 1008;
-    /// The server stopped answering (no frame after a ping), or a socket
-    /// never opened.
-    pub const DEAD: u16 = 4000;
-    /// The server wants credentials this client does not have.
-    pub const UNAUTHORIZED: u16 = 4401;
-    /// The server forbids this client.
-    pub const FORBIDDEN: u16 = 4403;
-
-    /// Whether a close with `code` means "do not come back on your own".
-    pub fn is_refusal(code: u16) -> bool {
-        matches!(code, POLICY | UNAUTHORIZED | FORBIDDEN)
-    }
-}
-
-/// Something that happened, told to [`Engine::handle`].
+/// Something that happened, told to `Engine::handle`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     /// The driver is ready; `online` is `navigator.onLine`.
@@ -103,6 +82,6 @@ pub enum Action {
     ShowViewers(Option<u64>),
     /// Keep these adds, and only these, where a reload finds them (the
     /// browser's `localStorage`), to give back with
-    /// [`super::Engine::restore_adds`].
-    SaveAdds(Vec<super::SavedAdd>),
+    /// `Engine::restore_adds`.
+    SaveAdds(Vec<SavedAdd>),
 }

@@ -1,7 +1,7 @@
 //! The connection engine: everything the client decides about its socket,
 //! as a state machine with no I/O.
 //!
-//! The browser driver (`src/socket.rs`) owns the socket, one timer and the
+//! The browser driver (`src/socket/`) owns the socket, one timer and the
 //! window's listeners. It feeds each [`Event`] in with the wall-clock time
 //! and carries out the [`Action`]s that come back, in order. Nothing here
 //! reads a clock, a random source or a socket, so every rule below is
@@ -53,74 +53,41 @@
 //! This file holds the phases and the rules between them. Each part with
 //! state of its own has its module: `backoff` (the waits), `heartbeat` (pings
 //! and the wait for life), `sync` (the list's version, held changes, gaps),
-//! `outbox` (adds waiting for their acks), `problem` (what the status reports,
-//! typed) and `events` (what goes in and comes out).
+//! `outbox` (adds waiting for their acks) and `events` (what goes in and
+//! comes out). What the status reports is [`crate::problem`].
 
 mod backoff;
 mod config;
 mod events;
 mod heartbeat;
 mod outbox;
-mod problem;
+mod phase;
+mod shown;
 mod sync;
 #[cfg(test)]
 mod tests;
 
+pub use crate::problem::{Close, Problem};
 pub use backoff::{ceiling, retry_delay, retry_window, Rng, CROWD_CONNECTS_PER_S};
 pub use config::{EngineConfig, QUERY_PARAMETERS};
-pub use events::{close_code, Action, Event, Millis};
+pub use events::{Action, Event, Millis};
 pub use outbox::{Entry, Outbox, OutboxFull, SavedAdd};
-pub use problem::{Close, Problem};
 
 use heartbeat::Heartbeat;
+use phase::{Link, Phase};
+use shown::{Showing, Shown};
 use sync::ListSync;
 
-use crate::connection::{ConnectionState, ConnectionStatus, Protocol};
+use crate::close_code;
+use crate::connection::{ConnectionStatus, Protocol};
 use crate::list::ListEdit;
 use crate::seed::{decode_user_list, SeedCommand};
-use crate::v1::{ClientMessage, ErrorCode, ServerMessage};
+use crate::v1::{ClientMessage, ServerMessage};
 use crate::validate::RequestId;
 
-/// How long to hold an add back after a `rate_limited` ack that names no
-/// wait (`retry_after_ms`).
-const DEFAULT_RATE_LIMIT_WAIT_MS: u64 = 1_000;
 /// How many failed tries on a known v1 server before the seed fallback is
 /// tried again (the server may have been replaced by a seed server).
 const FALLBACK_AFTER_ATTEMPTS: u32 = 3;
-
-/// Where the engine stands.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Phase {
-    /// Before [`Event::Start`].
-    Idle,
-    Opening {
-        offer_v1: bool,
-        deadline: Millis,
-    },
-    Open(Link),
-    /// Waiting to try again.
-    Waiting {
-        retry_at: Millis,
-    },
-    /// The browser has no network.
-    Offline,
-    /// The page is hidden in the back/forward cache.
-    Suspended,
-    /// Closed by the user or refused by the server: nothing happens until
-    /// [`Event::Retry`].
-    Closed,
-}
-
-/// One open socket.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Link {
-    protocol: Protocol,
-    opened_at: Millis,
-    /// Counted as a healthy connection (the attempt counter was reset).
-    healthy: bool,
-    /// Used with v1 servers only.
-    heartbeat: Heartbeat,
-}
 
 /// The connection engine. See the [module docs](self) for its rules.
 #[derive(Clone, Debug)]
@@ -150,16 +117,6 @@ pub struct Engine {
     shown: Shown,
 }
 
-/// What the driver was last told, so only differences are sent.
-#[derive(Clone, Debug, Default)]
-struct Shown {
-    status: Option<ConnectionStatus>,
-    pending: Option<usize>,
-    saved: Option<Vec<SavedAdd>>,
-    viewers: Option<Option<u64>>,
-    timer: Option<Millis>,
-}
-
 impl Engine {
     /// An engine for `url` (used in messages only), with randomness from
     /// `seed`.
@@ -186,7 +143,7 @@ impl Engine {
     /// The status as it would be shown now.
     pub fn status(&self) -> ConnectionStatus {
         ConnectionStatus {
-            state: self.state(),
+            state: self.phase.state(self.attempt),
             attempt: self.attempt,
             next_retry_at: match self.phase {
                 Phase::Waiting { retry_at } => Some(retry_at),
@@ -258,7 +215,7 @@ impl Engine {
             }
             // The timer is spent (and may have fired early): arm it again
             // for whatever is still ahead.
-            Event::Tick => self.shown.timer = None,
+            Event::Tick => self.shown.timer_fired(),
             Event::Hidden => {}
             Event::Offline => {
                 if !matches!(self.phase, Phase::Closed) {
@@ -307,17 +264,6 @@ impl Engine {
         self.check_deadlines(now, &mut out);
         self.publish(&mut out);
         out
-    }
-
-    fn state(&self) -> ConnectionState {
-        match self.phase {
-            Phase::Idle | Phase::Suspended => ConnectionState::Connecting,
-            Phase::Opening { .. } if self.attempt == 0 => ConnectionState::Connecting,
-            Phase::Opening { .. } | Phase::Waiting { .. } => ConnectionState::Reconnecting,
-            Phase::Open(_) => ConnectionState::Connected,
-            Phase::Offline => ConnectionState::Offline,
-            Phase::Closed => ConnectionState::Closed,
-        }
     }
 
     fn open(&mut self, now: Millis, offer_v1: bool, out: &mut Vec<Action>) {
@@ -532,27 +478,11 @@ impl Engine {
                 self.mark_healthy();
             }
             ServerMessage::Change(change) => self.sync.change(change, out),
-            ServerMessage::Ack(ack) => match ack.outcome() {
-                Ok(_) => {
-                    self.outbox.settle(&ack.request_id);
+            ServerMessage::Ack(ack) => {
+                if let Some(problem) = self.outbox.acknowledged(&ack, now) {
+                    self.last_error = Some(problem);
                 }
-                Err(error) if error.code == ErrorCode::StoreUnavailable => {
-                    let base = error.retry_after_ms.unwrap_or(DEFAULT_RATE_LIMIT_WAIT_MS);
-                    if let Some(wait_ms) = self.outbox.hold_unsaved(&ack.request_id, now, base) {
-                        self.last_error = Some(Problem::StoreUnavailable { wait_ms });
-                    }
-                }
-                Err(error) if error.code == ErrorCode::RateLimited => {
-                    let wait_ms = error.retry_after_ms.unwrap_or(DEFAULT_RATE_LIMIT_WAIT_MS);
-                    self.outbox
-                        .hold(&ack.request_id, now.saturating_add(wait_ms));
-                    self.last_error = Some(Problem::SlowedDown { wait_ms });
-                }
-                Err(error) => {
-                    self.outbox.settle(&ack.request_id);
-                    self.last_error = Some(Problem::RequestRefused(error));
-                }
-            },
+            }
             ServerMessage::Pong { nonce } => {
                 let rtt = self
                     .link_mut()
@@ -631,23 +561,7 @@ impl Engine {
     /// When something is next due, if anything is: the driver's timer must
     /// always be armed for exactly this (the engine fuzz target checks it).
     pub fn next_deadline(&self) -> Option<Millis> {
-        let phase = match &self.phase {
-            Phase::Opening { deadline, .. } => Some(*deadline),
-            Phase::Waiting { retry_at } => Some(*retry_at),
-            Phase::Open(link) => {
-                let healthy = (!link.healthy)
-                    .then(|| link.opened_at.saturating_add(self.config.healthy_after_ms));
-                let (heartbeat, release) = match link.protocol {
-                    Protocol::V1 => (
-                        Some(link.heartbeat.next_deadline()),
-                        self.outbox.next_release(),
-                    ),
-                    Protocol::Seed => (None, None),
-                };
-                [healthy, heartbeat, release].into_iter().flatten().min()
-            }
-            Phase::Idle | Phase::Offline | Phase::Suspended | Phase::Closed => None,
-        };
+        let phase = self.phase.next_deadline(&self.config, &self.outbox);
         [phase, self.outbox.next_expiry()]
             .into_iter()
             .flatten()
@@ -656,35 +570,13 @@ impl Engine {
 
     /// Tells the driver what changed since it was last told.
     fn publish(&mut self, out: &mut Vec<Action>) {
-        let status = self.status();
-        if self.shown.status.as_ref() != Some(&status) {
-            self.shown.status = Some(status.clone());
-            out.push(Action::ShowStatus(status));
-        }
-        let pending = self.outbox.len();
-        if self.shown.pending != Some(pending) {
-            self.shown.pending = Some(pending);
-            out.push(Action::ShowPending(pending));
-        }
-        let saved_already =
-            (self.shown.saved.as_deref()).is_some_and(|shown| self.outbox.is_saved_as(shown));
-        if !saved_already {
-            let saved = self.outbox.saved();
-            self.shown.saved = Some(saved.clone());
-            out.push(Action::SaveAdds(saved));
-        }
-        if self.shown.viewers != Some(self.viewers) {
-            self.shown.viewers = Some(self.viewers);
-            out.push(Action::ShowViewers(self.viewers));
-        }
-        let timer = self.next_deadline();
-        if self.shown.timer != timer {
-            self.shown.timer = timer;
-            out.push(match timer {
-                Some(at) => Action::ArmTimer { at },
-                None => Action::DisarmTimer,
-            });
-        }
+        let showing = Showing {
+            status: self.status(),
+            pending: self.outbox.len(),
+            viewers: self.viewers,
+            timer: self.next_deadline(),
+        };
+        self.shown.tell(showing, &self.outbox, out);
     }
 }
 

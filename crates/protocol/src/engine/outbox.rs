@@ -3,10 +3,17 @@
 
 use std::collections::VecDeque;
 
+use crate::error::ErrorCode;
+use crate::problem::Problem;
+use crate::v1::Ack;
 use crate::validate::RequestId;
 
 /// The longest wait between tries of an add the server could not save.
 pub const MAX_UNSAVED_WAIT_MS: u64 = 10_000;
+
+/// How long to hold an add back after a `rate_limited` or
+/// `store_unavailable` ack that names no wait (`retry_after_ms`).
+const DEFAULT_WAIT_MS: u64 = 1_000;
 
 /// One add, from the click until the server has done it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -136,6 +143,35 @@ impl Outbox {
     }
 
     /// Removes the add with this id (acknowledged); `false` if unknown.
+    /// What the server's `ack` means for its add: done or refused
+    /// settles it; `rate_limited` holds it for the wait named, and
+    /// `store_unavailable` for a wait that doubles with each refusal, after
+    /// which it is sent again under the same id. Returns the problem to
+    /// show, if any.
+    pub fn acknowledged(&mut self, ack: &Ack, now: u64) -> Option<Problem> {
+        let error = match ack.outcome() {
+            Ok(_) => {
+                self.settle(&ack.request_id);
+                return None;
+            }
+            Err(error) => error,
+        };
+        let wait_ms = error.retry_after_ms.unwrap_or(DEFAULT_WAIT_MS);
+        match error.code {
+            ErrorCode::StoreUnavailable => self
+                .hold_unsaved(&ack.request_id, now, wait_ms)
+                .map(|wait_ms| Problem::StoreUnavailable { wait_ms }),
+            ErrorCode::RateLimited => {
+                self.hold(&ack.request_id, now.saturating_add(wait_ms));
+                Some(Problem::SlowedDown { wait_ms })
+            }
+            _ => {
+                self.settle(&ack.request_id);
+                Some(Problem::RequestRefused(error))
+            }
+        }
+    }
+
     pub fn settle(&mut self, request_id: &RequestId) -> bool {
         let before = self.entries.len();
         self.entries.retain(|entry| entry.request_id != *request_id);

@@ -7,13 +7,67 @@
 //! to do to them ([`Action::EditUsers`]).
 
 use super::events::Action;
-use crate::list::{Applied, ListEdit, ListVersion};
+use crate::list::ListEdit;
 use crate::v1::{Change, ClientMessage};
 use crate::User;
 
 /// Changes held while waiting for the first snapshot, at most; the
 /// snapshot makes older ones stale anyway.
 const MAX_HELD_CHANGES: usize = 1_000;
+
+/// What checking a change's version found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Applied {
+    /// The change is the next version: apply it.
+    Changed,
+    /// An old or repeated change (version not above ours): ignore it.
+    Stale,
+    /// A version was skipped: the caller must ask for the missing changes
+    /// (a `hello` with `since`).
+    Gap { have: u64, got: u64 },
+    /// No snapshot yet, so there is nothing to apply the change to.
+    NoBase,
+}
+
+/// Which history (epoch) and version a v1 list is at; `None` until the
+/// first snapshot. The users themselves live in the view's `UserList`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(super) struct ListVersion {
+    position: Option<(String, u64)>,
+}
+
+impl ListVersion {
+    pub(super) fn version(&self) -> Option<u64> {
+        self.position.as_ref().map(|(_, version)| *version)
+    }
+
+    pub(super) fn epoch(&self) -> Option<&str> {
+        self.position.as_ref().map(|(epoch, _)| epoch.as_str())
+    }
+
+    /// A snapshot puts the list at `version` of `epoch`.
+    pub(super) fn reset(&mut self, epoch: String, version: u64) {
+        self.position = Some((epoch, version));
+    }
+
+    /// Moves to `version` if it is the next one.
+    pub(super) fn advance(&mut self, version: u64) -> Applied {
+        let Some((_, have)) = self.position.as_mut() else {
+            return Applied::NoBase;
+        };
+        if version <= *have {
+            return Applied::Stale;
+        }
+        if version != *have + 1 {
+            return Applied::Gap {
+                have: *have,
+                got: version,
+            };
+        }
+        *have = version;
+        Applied::Changed
+    }
+}
 
 #[derive(Clone, Debug, Default)]
 pub(super) struct ListSync {
@@ -81,5 +135,23 @@ impl ListSync {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_apply_in_order_and_gaps_are_reported() {
+        let mut version = ListVersion::default();
+        assert_eq!(version.advance(1), Applied::NoBase);
+        version.reset("e".into(), 4);
+        assert_eq!(version.advance(4), Applied::Stale);
+        assert_eq!(version.advance(6), Applied::Gap { have: 4, got: 6 });
+        assert_eq!(version.version(), Some(4));
+        assert_eq!(version.advance(5), Applied::Changed);
+        assert_eq!(version.version(), Some(5));
+        assert_eq!(version.epoch(), Some("e"));
     }
 }

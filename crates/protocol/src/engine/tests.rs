@@ -2,6 +2,8 @@
 //! the module docs, event by event.
 
 use super::*;
+use crate::connection::ConnectionState;
+use crate::error::ErrorCode;
 use crate::fixtures::user;
 use crate::list::{ListEdit, UserList};
 use crate::user::User;

@@ -18,7 +18,7 @@ pub mod wire;
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use roster_protocol::SUBPROTOCOL;
+use roster_protocol::{close_code, SUBPROTOCOL};
 use tokio::sync::OwnedSemaphorePermit;
 
 use crate::limits::origin_allowed;
@@ -26,7 +26,6 @@ use crate::metrics::{Protocol, Refusal};
 use crate::AppState;
 pub use socket::Ending;
 use socket::{Limits, Socket};
-pub use wire::Text;
 
 /// Checks the limits, answers the handshake and hands the socket to its
 /// protocol.
@@ -100,7 +99,7 @@ async fn serve(
         Protocol::V1 => v1::serve(&mut socket, &state).await,
     };
     match ending {
-        Ending::Close(wire::close_code::SIZE, _) => {
+        Ending::Close(close_code::TOO_BIG, _) => {
             state.metrics.refused(Refusal::FrameTooLarge);
             state
                 .metrics

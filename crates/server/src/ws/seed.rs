@@ -6,23 +6,18 @@
 use std::time::Instant;
 
 use roster_protocol::v1::ErrorCode;
-use roster_protocol::SeedCommand;
+use roster_protocol::{close_code, SeedCommand};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use super::socket::{Ending, Socket};
-use super::wire::{close_code, Incoming};
-use crate::limits::TokenBucket;
+use super::wire::Incoming;
 use crate::metrics::Protocol;
 use crate::AppState;
 
 pub async fn serve(socket: &mut Socket, state: &AppState) -> Ending {
     let mut events = state.roster.subscribe();
     socket.send(state.roster.seed_frame());
-    let mut writes = TokenBucket::new(
-        state.config.write_rate,
-        state.config.write_burst,
-        Instant::now(),
-    );
+    let mut writes = state.write_limit();
     // Made once: a new one each turn takes the token's lock twice.
     let shutdown = state.shutdown.cancelled();
     tokio::pin!(shutdown);
@@ -31,7 +26,7 @@ pub async fn serve(socket: &mut Socket, state: &AppState) -> Ending {
         tokio::select! {
             biased;
             () = &mut shutdown => {
-                return Ending::Close(close_code::AWAY, "server shutting down");
+                return Ending::Close(close_code::GOING_AWAY, "server shutting down");
             }
             incoming = socket.next() => match incoming {
                 Ok(Some(Incoming::Text(text))) => {

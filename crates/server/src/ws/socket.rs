@@ -33,8 +33,9 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Sleep;
 
-use super::wire::{self, close_payload, Decoded, Header, Incoming, Reader, Text};
+use super::wire::{self, close_payload, Decoded, Header, Incoming, Reader};
 use crate::metrics::{Metrics, Protocol};
+use crate::text::Text;
 
 /// Bytes read from the socket per call, into a buffer on the stack.
 const READ_CHUNK: usize = 4096;

@@ -9,12 +9,13 @@
 
 use std::time::Instant;
 
+use roster_protocol::close_code;
 use roster_protocol::v1::{Ack, ClientMessage, ErrorBody, ErrorCode, FrameError, ServerMessage};
 use roster_protocol::validate::RequestId;
 use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 
 use super::socket::{Ending, Socket};
-use super::wire::{close_code, Incoming};
+use super::wire::Incoming;
 use crate::limits::TokenBucket;
 use crate::metrics::Protocol;
 use crate::roster::{Greeting, Outcome, Published};
@@ -44,11 +45,7 @@ pub async fn serve(socket: &mut Socket, state: &AppState) -> Ending {
         state,
         events: None,
         sent_version: 0,
-        writes: TokenBucket::new(
-            state.config.write_rate,
-            state.config.write_burst,
-            Instant::now(),
-        ),
+        writes: state.write_limit(),
     };
     // Made once: a new one each turn takes the token's lock twice.
     let shutdown = state.shutdown.cancelled();
@@ -66,7 +63,7 @@ pub async fn serve(socket: &mut Socket, state: &AppState) -> Ending {
         tokio::select! {
             biased;
             () = &mut shutdown => {
-                return Ending::Close(close_code::AWAY, "server shutting down");
+                return Ending::Close(close_code::GOING_AWAY, "server shutting down");
             }
             incoming = session.socket.next() => {
                 if let Some(ending) = session.receive(incoming).await {

@@ -15,6 +15,7 @@
 //! protocol error, 1007 invalid UTF-8, 1009 too big).
 
 use bytes::Bytes;
+use roster_protocol::close_code;
 
 pub const CONTINUATION: u8 = 0x0;
 pub const TEXT: u8 = 0x1;
@@ -23,45 +24,8 @@ pub const CLOSE: u8 = 0x8;
 pub const PING: u8 = 0x9;
 pub const PONG: u8 = 0xA;
 
-/// Close codes this server sends (RFC 6455 §7.4.1).
-pub mod close_code {
-    pub const NORMAL: u16 = 1000;
-    pub const AWAY: u16 = 1001;
-    pub const PROTOCOL: u16 = 1002;
-    pub const INVALID_DATA: u16 = 1007;
-    pub const SIZE: u16 = 1009;
-}
-
 /// The longest payload a control frame may carry.
 const CONTROL_MAX: usize = 125;
-
-/// A text frame's payload, encoded once and shared by every connection it
-/// is sent to (cloning is a reference count).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Text(Bytes);
-
-impl Text {
-    pub fn as_str(&self) -> &str {
-        // Only built from `String` and `&'static str`.
-        std::str::from_utf8(&self.0).expect("Text holds UTF-8")
-    }
-
-    pub fn bytes(&self) -> &Bytes {
-        &self.0
-    }
-}
-
-impl From<String> for Text {
-    fn from(text: String) -> Self {
-        Self(Bytes::from(text))
-    }
-}
-
-impl From<&'static str> for Text {
-    fn from(text: &'static str) -> Self {
-        Self(Bytes::from_static(text.as_bytes()))
-    }
-}
 
 /// A server frame's header: FIN set, no mask, the shortest length form.
 #[derive(Clone, Copy, Debug)]
@@ -127,7 +91,7 @@ pub struct Violation {
 
 const fn protocol(reason: &'static str) -> Violation {
     Violation {
-        code: close_code::PROTOCOL,
+        code: close_code::PROTOCOL_ERROR,
         reason,
     }
 }
@@ -138,7 +102,7 @@ const NOT_UTF8: Violation = Violation {
 };
 
 const TOO_BIG: Violation = Violation {
-    code: close_code::SIZE,
+    code: close_code::TOO_BIG,
     reason: "frame too large",
 };
 
@@ -413,25 +377,34 @@ mod tests {
     #[test]
     fn each_violation_gets_the_close_code_the_rfc_names() {
         let cases: Vec<(Vec<u8>, u16)> = vec![
-            (vec![0x81, 0x00], close_code::PROTOCOL), // unmasked
+            (vec![0x81, 0x00], close_code::PROTOCOL_ERROR), // unmasked
             (
                 {
                     let mut f = client_frame(true, TEXT, b"x", MASK);
                     f[0] |= 0x40; // RSV1
                     f
                 },
-                close_code::PROTOCOL,
+                close_code::PROTOCOL_ERROR,
             ),
-            (client_frame(true, 0x3, b"", MASK), close_code::PROTOCOL),
-            (client_frame(true, 0xB, b"", MASK), close_code::PROTOCOL),
-            (client_frame(false, PING, b"", MASK), close_code::PROTOCOL),
+            (
+                client_frame(true, 0x3, b"", MASK),
+                close_code::PROTOCOL_ERROR,
+            ),
+            (
+                client_frame(true, 0xB, b"", MASK),
+                close_code::PROTOCOL_ERROR,
+            ),
+            (
+                client_frame(false, PING, b"", MASK),
+                close_code::PROTOCOL_ERROR,
+            ),
             (
                 client_frame(true, PING, &[0; 126], MASK),
-                close_code::PROTOCOL,
+                close_code::PROTOCOL_ERROR,
             ),
             (
                 client_frame(true, CONTINUATION, b"x", MASK),
-                close_code::PROTOCOL,
+                close_code::PROTOCOL_ERROR,
             ),
             (
                 {
@@ -439,15 +412,15 @@ mod tests {
                     f.extend(client_frame(true, TEXT, b"b", MASK));
                     f
                 },
-                close_code::PROTOCOL,
+                close_code::PROTOCOL_ERROR,
             ),
             (
                 client_frame(true, CLOSE, b"\x03", MASK),
-                close_code::PROTOCOL,
+                close_code::PROTOCOL_ERROR,
             ),
             (
                 client_frame(true, CLOSE, b"\x03\xed", MASK),
-                close_code::PROTOCOL,
+                close_code::PROTOCOL_ERROR,
             ), // 1005
             (
                 client_frame(true, CLOSE, b"\x03\xe8\xff", MASK),

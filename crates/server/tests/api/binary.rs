@@ -11,12 +11,7 @@ use crate::process::ServerProcess;
 #[tokio::test]
 async fn the_binary_serves_on_its_addr_flag_and_exits_cleanly_on_sigterm() {
     let mut server = ServerProcess::start(":memory:").await;
-    let body = reqwest::get(server.url("/api/v1/users"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = server.get_text("/api/v1/users").await;
     assert_eq!(body, "[]");
     server.signal("-TERM");
     let status = server.exited().await;

@@ -1,21 +1,17 @@
+//! The real server in this process on a free port (`TestApp`), and the
+//! waits the tests share.
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
-use roster_protocol::seed::decode_user_list;
-use roster_protocol::v1::{Ack, ClientMessage, ServerMessage};
 use roster_protocol::validate::RequestId;
 use roster_protocol::User;
 use roster_server::{run, Config};
-use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
+
+pub use crate::clients::{connect_v1_to, greeted_at, SeedClient, V1Client};
 
 /// How long a test waits for something that should happen at once. Only
 /// reached when the test fails.
@@ -132,11 +128,7 @@ impl TestApp {
     }
 
     pub async fn connect(&self) -> SeedClient {
-        let (ws, _) = tokio::time::timeout(PATIENCE, connect_async(self.ws_url()))
-            .await
-            .expect("connect in time")
-            .expect("websocket handshake");
-        SeedClient { ws }
+        SeedClient::connect(&self.ws_url()).await
     }
 
     /// Connects and reads the list sent on connect.
@@ -165,220 +157,10 @@ impl Drop for TestApp {
     }
 }
 
-/// A client that speaks the seed protocol, as the seed's Flutter client does.
-pub struct SeedClient {
-    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
-}
-
-impl SeedClient {
-    pub async fn send_text(&mut self, text: &str) {
-        self.ws.send(Message::text(text)).await.expect("send");
-    }
-
-    pub async fn send(&mut self, message: Message) {
-        self.ws.send(message).await.expect("send");
-    }
-
-    /// The next text frame, as sent.
-    pub async fn next_text(&mut self) -> String {
-        loop {
-            match self.next_message().await {
-                Some(Message::Text(text)) => return text.to_string(),
-                Some(Message::Ping(_) | Message::Pong(_)) => continue,
-                other => panic!("expected a text frame, got {other:?}"),
-            }
-        }
-    }
-
-    /// The next list frame, decoded.
-    pub async fn next_list(&mut self) -> Vec<User> {
-        let text = self.next_text().await;
-        decode_user_list(&text).unwrap_or_else(|err| panic!("{err}: {text}"))
-    }
-
-    /// Reads lists until one has `len` users, and returns it.
-    pub async fn wait_for_len(&mut self, len: usize) -> Vec<User> {
-        loop {
-            let users = self.next_list().await;
-            if users.len() == len {
-                return users;
-            }
-        }
-    }
-
-    /// Reads until the server ends the connection; returns its close frame.
-    pub async fn closed(&mut self) -> Option<CloseFrame> {
-        loop {
-            match self.next_message().await {
-                Some(Message::Close(frame)) => return frame,
-                None => return None,
-                Some(_) => continue,
-            }
-        }
-    }
-
-    async fn next_message(&mut self) -> Option<Message> {
-        match tokio::time::timeout(PATIENCE, self.ws.next())
-            .await
-            .expect("a frame in time")
-        {
-            Some(Ok(message)) => Some(message),
-            Some(Err(_)) | None => None,
-        }
-    }
-}
-
 pub fn ids(users: &[User]) -> Vec<String> {
     users.iter().map(|user| user.id.to_string()).collect()
 }
 
-/// A client that speaks Roster protocol v1.
-pub struct V1Client {
-    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
-}
-
 pub fn rid(id: &str) -> RequestId {
     RequestId::parse(id).unwrap()
-}
-
-impl V1Client {
-    pub async fn send(&mut self, message: &ClientMessage) {
-        self.send_raw(Message::text(message.to_frame())).await;
-    }
-
-    pub async fn send_raw(&mut self, message: Message) {
-        self.ws.send(message).await.expect("send");
-    }
-
-    pub async fn add(&mut self, request_id: &str) {
-        self.send(&ClientMessage::Add {
-            request_id: rid(request_id),
-            name: None,
-            email: None,
-        })
-        .await;
-    }
-
-    /// The next v1 message (pings and pongs of the WebSocket layer skipped).
-    pub async fn next(&mut self) -> ServerMessage {
-        self.next_or_close()
-            .await
-            .unwrap_or_else(|close| panic!("expected a v1 frame, the connection ended: {close:?}"))
-    }
-
-    /// The next v1 message, or the close frame (if any) once the server
-    /// ends the connection.
-    pub async fn next_or_close(&mut self) -> Result<ServerMessage, Option<CloseFrame>> {
-        loop {
-            let message = tokio::time::timeout(PATIENCE, self.ws.next())
-                .await
-                .expect("a frame in time");
-            match message {
-                Some(Ok(Message::Text(text))) => {
-                    return Ok(ServerMessage::decode(text.as_str())
-                        .unwrap_or_else(|err| panic!("{err}: {text}")))
-                }
-                Some(Ok(Message::Close(frame))) => return Err(frame),
-                Some(Ok(_)) => continue,
-                Some(Err(_)) | None => return Err(None),
-            }
-        }
-    }
-
-    /// Reads until a message `pick` accepts, skipping others (presence,
-    /// changes, …) that may interleave.
-    pub async fn next_matching<T>(
-        &mut self,
-        mut pick: impl FnMut(ServerMessage) -> Option<T>,
-    ) -> T {
-        loop {
-            if let Some(found) = pick(self.next().await) {
-                return found;
-            }
-        }
-    }
-
-    pub async fn next_snapshot(&mut self) -> (u64, Vec<User>) {
-        self.next_matching(|message| match message {
-            ServerMessage::Snapshot { version, users, .. } => Some((version, users)),
-            _ => None,
-        })
-        .await
-    }
-
-    pub async fn next_ack(&mut self) -> Ack {
-        self.next_matching(|message| match message {
-            ServerMessage::Ack(ack) => Some(ack),
-            _ => None,
-        })
-        .await
-    }
-
-    pub async fn next_change(&mut self) -> roster_protocol::v1::Change {
-        self.next_matching(|message| match message {
-            ServerMessage::Change(change) => Some(change),
-            _ => None,
-        })
-        .await
-    }
-
-    pub async fn next_error(&mut self) -> roster_protocol::v1::ErrorBody {
-        self.next_matching(|message| match message {
-            ServerMessage::Error(error) => Some(error),
-            _ => None,
-        })
-        .await
-    }
-
-    /// Reads until the server ends the connection; returns its close frame.
-    pub async fn closed(&mut self) -> Option<CloseFrame> {
-        loop {
-            let message = tokio::time::timeout(PATIENCE, self.ws.next())
-                .await
-                .expect("the server ends the connection in time");
-            match message {
-                Some(Ok(Message::Close(frame))) => return frame,
-                Some(Ok(_)) => continue,
-                Some(Err(_)) | None => return None,
-            }
-        }
-    }
-}
-
-/// Connects to `url` with v1 and says hello; returns the client and its
-/// snapshot's epoch, version and users.
-pub async fn greeted_at(url: &str) -> (V1Client, String, u64, Vec<User>) {
-    let mut client = connect_v1_to(url).await;
-    client
-        .send(&ClientMessage::Hello {
-            since: None,
-            epoch: None,
-        })
-        .await;
-    match client.next().await {
-        ServerMessage::Snapshot {
-            epoch,
-            version,
-            users,
-        } => (client, epoch, version, users),
-        other => panic!("expected a snapshot first, got {other:?}"),
-    }
-}
-
-/// Connects to `url` offering `roster.v1` and checks the server chose it.
-pub async fn connect_v1_to(url: &str) -> V1Client {
-    let mut request = url.into_client_request().unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        HeaderValue::from_static(roster_protocol::SUBPROTOCOL),
-    );
-    let (ws, response) = tokio::time::timeout(PATIENCE, connect_async(request))
-        .await
-        .expect("connect in time")
-        .expect("websocket handshake");
-    assert_eq!(
-        response.headers().get("sec-websocket-protocol").unwrap(),
-        roster_protocol::SUBPROTOCOL
-    );
-    V1Client { ws }
 }

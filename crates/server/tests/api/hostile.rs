@@ -108,12 +108,7 @@ async fn deaf_client(addr: &str, receive_buffer: u32) -> TcpStream {
 
 /// The value of one `/metrics` line.
 async fn metric(server: &ServerProcess, series: &str) -> f64 {
-    let text = reqwest::get(server.url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = server.get_text("/metrics").await;
     text.lines()
         .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
         .unwrap_or_else(|| panic!("no {series} in:\n{text}"))
@@ -205,13 +200,7 @@ async fn a_flood_of_adds_is_rate_limited_and_every_acked_add_is_stored_once() {
             let (mut client, _, _, _) = greeted_at(&url).await;
             // Everything at once, then the answers.
             for a in 0..ADDS {
-                client
-                    .send(&ClientMessage::Add {
-                        request_id: rid(&format!("c{c}-a{a}")),
-                        name: None,
-                        email: None,
-                    })
-                    .await;
+                client.add(&format!("c{c}-a{a}")).await;
             }
             let (mut done, mut limited) = (0, 0);
             for _ in 0..ADDS {
@@ -392,7 +381,10 @@ async fn clients_that_never_read_are_dropped_and_memory_stays_bounded() {
             _ => {}
         }
     }
-    assert_eq!(list, acked, "the reading client's list is not the users acked");
+    assert_eq!(
+        list, acked,
+        "the reading client's list is not the users acked"
+    );
     served_well(&server, "after").await;
     // The users themselves take room: SQLite, the list, the change log and
     // the request ids remembered, about 3 KiB each with these long fields.

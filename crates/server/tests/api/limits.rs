@@ -257,7 +257,7 @@ async fn a_client_that_pauses_reading_is_sent_everything_once_it_reads_again() {
     let (ws, _) = tokio_tungstenite::client_async(request, stream)
         .await
         .unwrap();
-    let mut reader = crate::helpers::V1Client { ws };
+    let mut reader = crate::helpers::V1Client::on(ws);
     reader
         .send(&roster_protocol::v1::ClientMessage::Hello {
             since: None,

@@ -1,6 +1,7 @@
 //! Integration tests: the real server on port 0, real WebSocket and HTTP
 //! clients on loopback.
 
+mod clients;
 mod helpers;
 mod process;
 mod reliability;

@@ -1,12 +1,15 @@
 //! The real `roster-server` binary as a child process, for tests that
 //! kill it or measure it from outside: its memory and open files are its
-//! own, not shared with the test's clients.
+//! own, not shared with the test's clients. Also the free-port helper
+//! every child process here (servers, Redis) starts on.
 
 use std::process::{Child, Command, ExitStatus, Stdio};
 
 use roster_protocol::User;
 
-use crate::helpers::{eventually, V1Client};
+use crate::clients::{connect_v1_to, V1Client};
+use crate::helpers::eventually;
+use crate::redis_support::RedisServer;
 
 /// A free loopback port: bound, then released for the child to take.
 pub fn free_port() -> u16 {
@@ -20,7 +23,8 @@ pub fn free_port() -> u16 {
 /// The real binary on a free port, killed when dropped.
 pub struct ServerProcess {
     pub addr: String,
-    child: Child,
+    flags: Vec<String>,
+    child: Option<Child>,
 }
 
 impl ServerProcess {
@@ -29,21 +33,48 @@ impl ServerProcess {
         Self::start_with(&["--db", db]).await
     }
 
+    /// Starts the binary on the list in `redis`.
+    pub async fn on_redis(redis: &RedisServer) -> Self {
+        Self::start_with(&["--redis", &redis.url()]).await
+    }
+
     /// Starts the binary with these flags (after `--addr` and `--dist`)
     /// and waits until it answers.
     pub async fn start_with(flags: &[&str]) -> Self {
-        let addr = format!("127.0.0.1:{}", free_port());
+        let mut server = Self {
+            addr: format!("127.0.0.1:{}", free_port()),
+            flags: flags.iter().map(|flag| (*flag).to_owned()).collect(),
+            child: None,
+        };
+        server.run().await;
+        server
+    }
+
+    /// Starts the process (again, after [`ServerProcess::kill`]: on the
+    /// same address with the same flags) and waits until `/healthz`
+    /// says it is ready.
+    pub async fn run(&mut self) {
         let child = Command::new(env!("CARGO_BIN_EXE_roster-server"))
-            .args(["--addr", &addr, "--dist", "/nonexistent"])
-            .args(flags)
+            .args(["--addr", &self.addr, "--dist", "/nonexistent"])
+            .args(&self.flags)
+            .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap();
-        let server = Self { addr, child };
-        let answered = eventually(async || reqwest::get(server.url("/healthz")).await.ok());
-        assert!(answered.await.is_some(), "server never answered");
-        server
+            .expect("start roster-server");
+        self.child = Some(child);
+        let health = self.url("/healthz");
+        let ready = eventually(async || {
+            reqwest::get(&health)
+                .await
+                .ok()
+                .filter(|answer| answer.status().is_success())
+        });
+        assert!(
+            ready.await.is_some(),
+            "roster-server never answered on {}",
+            self.addr
+        );
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -54,46 +85,58 @@ impl ServerProcess {
         format!("ws://{}/api/v1/users/ws", self.addr)
     }
 
+    /// `GET path` as text.
+    pub async fn get_text(&self, path: &str) -> String {
+        let answer = reqwest::get(self.url(path)).await.expect("GET");
+        answer.text().await.expect("a text body")
+    }
+
+    /// The list, from `GET /api/v1/users`.
     pub async fn users(&self) -> Vec<User> {
-        reqwest::get(self.url("/api/v1/users"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        let answer = reqwest::get(self.url("/api/v1/users")).await.expect("GET");
+        answer.json().await.expect("a JSON list")
     }
 
     pub async fn connect_v1(&self) -> V1Client {
-        crate::helpers::connect_v1_to(&self.ws_url()).await
+        connect_v1_to(&self.ws_url()).await
     }
 
     pub fn signal(&self, signal: &str) {
         let sent = Command::new("kill")
-            .args([signal, &self.child.id().to_string()])
+            .args([signal, &self.pid().to_string()])
             .status()
             .unwrap();
         assert!(sent.success());
     }
 
+    /// `kill -9`: no shutdown, nothing flushed; waits until it is gone.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
     /// Waits for the process to exit.
     pub async fn exited(&mut self) -> ExitStatus {
-        eventually(async || self.child.try_wait().unwrap())
+        let child = self.child.as_mut().expect("a running server");
+        eventually(async || child.try_wait().unwrap())
             .await
             .expect("server did not exit")
     }
 
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.child.as_ref().expect("a running server").id()
     }
 
     /// Its resident memory now, in KiB (`VmRSS`).
     pub fn rss_kib(&self) -> u64 {
-        rss_kib_of(self.child.id()).expect("VmRSS in /proc/PID/status")
+        rss_kib_of(self.pid()).expect("VmRSS in /proc/PID/status")
     }
 
     /// How many files (sockets included) it has open.
     pub fn open_files(&self) -> usize {
-        std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
+        std::fs::read_dir(format!("/proc/{}/fd", self.pid()))
             .unwrap()
             .count()
     }
@@ -110,7 +153,6 @@ pub fn rss_kib_of(pid: u32) -> Option<u64> {
 
 impl Drop for ServerProcess {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
     }
 }

@@ -1,23 +1,13 @@
 //! A real `redis-server` for the shared-store tests, on a free loopback
-//! port with AOF on (`appendfsync always`), and roster-server processes
-//! that can be killed with SIGKILL.
+//! port with AOF on (`appendfsync always`), and instances on it.
+//! (`process::ServerProcess::on_redis` runs one as its own process.)
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use roster_server::Config;
 
 use crate::helpers::{eventually, TestApp};
-
-/// A free loopback port (free when asked; the caller binds it soon).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::process::free_port;
 
 /// A `redis-server` process with its own data directory.
 pub struct RedisServer {
@@ -137,74 +127,4 @@ pub async fn unlimited_instance(redis: &RedisServer) -> TestApp {
         ..shared_config(redis)
     })
     .await
-}
-
-/// A roster-server process on `redis`, which a test can `kill -9`.
-pub struct ServerProcess {
-    pub port: u16,
-    redis_url: String,
-    child: Option<Child>,
-}
-
-fn server_binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_roster-server"))
-}
-
-impl ServerProcess {
-    pub async fn start(redis: &RedisServer) -> Self {
-        let mut server = Self {
-            port: free_port(),
-            redis_url: redis.url(),
-            child: None,
-        };
-        server.run().await;
-        server
-    }
-
-    pub async fn run(&mut self) {
-        let child = Command::new(server_binary())
-            .args(["--addr", &format!("127.0.0.1:{}", self.port)])
-            .args(["--redis", &self.redis_url])
-            .args([
-                "--dist",
-                Path::new("/nonexistent/roster-dist").to_str().unwrap(),
-            ])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start roster-server");
-        self.child = Some(child);
-        let health = format!("http://127.0.0.1:{}/healthz", self.port);
-        let up = eventually(async || {
-            reqwest::get(&health)
-                .await
-                .ok()
-                .filter(|r| r.status().is_success())
-        })
-        .await;
-        assert!(up.is_some(), "roster-server answers on port {}", self.port);
-    }
-
-    pub fn ws_url(&self) -> String {
-        format!("ws://127.0.0.1:{}/api/v1/users/ws", self.port)
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    /// `kill -9`.
-    pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        self.kill();
-    }
 }

@@ -1,7 +1,7 @@
 //! What a restart keeps: the list, the versions, the change log and the
 //! request ids; and what a graceful shutdown finishes.
 
-use roster_protocol::v1::{ClientMessage, ServerMessage};
+use roster_protocol::v1::ServerMessage;
 
 use crate::helpers::{ids, TestApp};
 
@@ -23,11 +23,7 @@ async fn resume_with_since_works_across_a_restart() {
     writer.next_ack().await;
 
     let mut back = app.connect_v1().await;
-    back.send(&ClientMessage::Hello {
-        since: Some(seen),
-        epoch: Some(epoch),
-    })
-    .await;
+    back.resume(seen, &epoch).await;
     match back.next().await {
         ServerMessage::Change(change) => assert_eq!(change.version, seen + 1),
         other => panic!("expected the one missed change, got {other:?}"),

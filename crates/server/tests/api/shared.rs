@@ -5,13 +5,12 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use roster_protocol::v1::{Ack, ClientMessage, ErrorCode, ServerMessage};
+use roster_protocol::v1::{Ack, ErrorCode, ServerMessage};
 use roster_protocol::User;
 
 use crate::helpers::{connect_v1_to, eventually, greeted_at, TestApp, V1Client};
-use crate::redis_support::{
-    instance, shared_config, unlimited_instance, RedisServer, ServerProcess,
-};
+use crate::process::ServerProcess;
+use crate::redis_support::{instance, shared_config, unlimited_instance, RedisServer};
 
 /// What one watching client saw: the versions of the changes, in order.
 async fn versions_until(client: &mut V1Client, last: u64) -> Vec<u64> {
@@ -137,11 +136,7 @@ async fn a_client_moved_to_another_instance_resumes_without_a_gap_or_a_duplicate
         let (mut writer, _, _) = b.greeted().await;
         add_many(&mut writer, &format!("missed-{last}"), missed).await;
         let mut back = connect_v1_to(&b.ws_url()).await;
-        back.send(&ClientMessage::Hello {
-            since: Some(3),
-            epoch: Some(epoch.clone()),
-        })
-        .await;
+        back.resume(3, &epoch).await;
         let resumed = versions_until(&mut back, last).await;
         assert_eq!(
             resumed,
@@ -291,7 +286,7 @@ async fn a_redis_that_lost_its_data_is_reloaded_and_clients_get_a_snapshot() {
 async fn an_instance_killed_and_restarted_loses_nothing_and_its_clients_move_on() {
     let redis = RedisServer::start().await;
     let other = instance(&redis).await;
-    let mut server = ServerProcess::start(&redis).await;
+    let mut server = ServerProcess::on_redis(&redis).await;
     let (mut client, epoch, _, _) = greeted_at(&server.ws_url()).await;
     let acks = add_many(&mut client, "k", 5).await;
     assert!(acks.iter().all(|ack| ack.error.is_none()));
@@ -303,18 +298,9 @@ async fn an_instance_killed_and_restarted_loses_nothing_and_its_clients_move_on(
     server.run().await;
 
     let mut back = connect_v1_to(&server.ws_url()).await;
-    back.send(&ClientMessage::Hello {
-        since: Some(5),
-        epoch: Some(epoch),
-    })
-    .await;
+    back.resume(5, &epoch).await;
     assert_eq!(versions_until(&mut back, 7).await, [6, 7]);
-    let users: Vec<User> = reqwest::get(server.url("/api/v1/users"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let users = server.users().await;
     assert_eq!(users.len(), 7);
     assert_eq!(users, other.users().await);
 }

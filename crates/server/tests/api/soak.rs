@@ -68,13 +68,7 @@ async fn a_thousand_clients_with_steady_changes_and_churn_keep_memory_and_files_
     let mut changes = 0u64;
     for tick in 0..seconds * ADDS_PER_SECOND {
         ticks.tick().await;
-        writer
-            .send(&ClientMessage::Add {
-                request_id: rid(&format!("add-{tick}")),
-                name: None,
-                email: None,
-            })
-            .await;
+        writer.add(&format!("add-{tick}")).await;
         let ack = writer.next_ack().await;
         live.push_back(ack.user.expect("the add was done").id);
         changes += 1;

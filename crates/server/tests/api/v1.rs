@@ -239,11 +239,7 @@ async fn resume_with_since_returns_exactly_the_missed_changes() {
     }
 
     let mut back = app.connect_v1().await;
-    back.send(&ClientMessage::Hello {
-        since: Some(seen),
-        epoch: Some(epoch),
-    })
-    .await;
+    back.resume(seen, &epoch).await;
     let mut versions = Vec::new();
     for _ in 0..3 {
         match back.next().await {

@@ -9,14 +9,17 @@
 //! reuses them, writes only the text and attributes that changed, and moves
 //! nodes only where the order changed. Measured in BENCHMARKS.md.
 
-use leptos::prelude::document;
 use roster_protocol::list::UserList;
 use roster_protocol::{User, UserId};
 use rustc_hash::FxHashMap;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement, Node};
 
-use super::user_list::ROW_HEIGHT_PX;
+use crate::dom::{create, set, style};
+
+/// The height of one row, in CSS pixels. Rows get it inline, so the list's
+/// arithmetic (`window.rs`) holds whatever the stylesheet says.
+pub const ROW_HEIGHT_PX: f64 = 56.0;
 
 /// The `<ul>` of a windowed list and the rows drawn in it.
 pub(crate) struct Rows {
@@ -223,7 +226,7 @@ impl Row {
 }
 
 /// Up to two capital letters from a name, for the avatar circle.
-pub(crate) fn initials(name: &str) -> String {
+fn initials(name: &str) -> String {
     name.split_whitespace()
         .filter_map(|word| word.chars().next())
         .take(2)
@@ -237,16 +240,23 @@ fn pixels(rows: usize) -> usize {
     rows.saturating_mul(ROW_HEIGHT_PX as usize)
 }
 
-pub(super) fn create(tag: &str) -> Element {
-    document()
-        .create_element(tag)
-        .expect("the document creates elements")
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-pub(super) fn set(element: &Element, name: &str, value: &str) {
-    let _ = element.set_attribute(name, value);
-}
+    #[test]
+    fn initials_are_up_to_two_capitals_from_the_first_words() {
+        assert_eq!(initials("ada lovelace"), "AL");
+        assert_eq!(initials("Grace Brewster Murray Hopper"), "GB");
+        assert_eq!(initials("  Cher  "), "C");
+        assert_eq!(initials(""), "");
+        assert_eq!(initials("émilie du châtelet"), "ÉD");
+    }
 
-fn style(element: &HtmlElement, name: &str, value: &str) {
-    let _ = element.style().set_property(name, value);
+    #[test]
+    fn rows_are_whole_pixels_tall() {
+        assert_eq!(pixels(0), 0);
+        assert_eq!(pixels(3), 3 * ROW_HEIGHT_PX as usize);
+        assert_eq!(pixels(usize::MAX), usize::MAX, "saturates");
+    }
 }

@@ -1,8 +1,8 @@
 //! How a 100,000-user snapshot (about 7 MB of JSON) best gets from the
 //! socket into wasm, measured in headless Chromium. A benchmark, not a
-//! test: it is ignored by the test command and run by `scripts/bench.sh`
-//! (`--include-ignored`), which copies its `DECODE_BENCH` line into
-//! BENCHMARKS.md. Three paths, each from the JS string the socket delivers:
+//! test: `scripts/bench.sh` runs it (`cargo test --bench decode` in the
+//! shipped profile, in Chromium) and copies its `DECODE_BENCH` line into
+//! BENCHMARKS.md; the test command never builds it. Three paths, each from the JS string the socket delivers:
 //! - the client's path: the string is copied into wasm and read by
 //!   `ServerMessage::decode` (one typed pass for a snapshot that starts
 //!   with its type);
@@ -86,7 +86,6 @@ fn text(value: &JsValue, key: &str) -> String {
 }
 
 #[wasm_bindgen_test]
-#[ignore = "a benchmark: scripts/bench.sh runs it"]
 fn decode_paths() {
     let frame = snapshot_frame();
     let arrived: JsValue = JsString::from(frame.as_str()).into();

@@ -7,8 +7,9 @@
 
 use std::fmt;
 
+use crate::error::ErrorBody;
 use crate::seed::DecodeError;
-use crate::v1::{ErrorBody, FrameError};
+use crate::v1::FrameError;
 
 /// How a socket closed: its code and the server's reason, if it gave one.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,7 +28,13 @@ impl fmt::Display for Close {
 }
 
 /// One problem the client met, most recent first in the status.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+///
+/// Its kinds are the variants' names in `snake_case`, derived, so no table
+/// can fall out of step with the variants.
+#[derive(
+    Clone, Debug, PartialEq, Eq, thiserror::Error, strum::IntoStaticStr, strum::VariantNames,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum Problem {
     /// The socket failed before it opened.
     #[error("could not connect to {url}")]
@@ -63,12 +70,6 @@ pub enum Problem {
     /// A `rate_limited` ack: the add waits and is sent again.
     #[error("the server asked to slow down; sending again in {wait_ms} ms")]
     SlowedDown { wait_ms: u64 },
-    /// A `store_unavailable` ack: the server cannot save right now; the add
-    /// waits and is sent again under the same request id.
-    #[error(
-        "the server cannot save changes right now; your add is kept and sent again in {wait_ms} ms"
-    )]
-    StoreUnavailable { wait_ms: u64 },
     /// An add or remove the server refused, with its reason.
     #[error("the server refused a request: {}", .0.message)]
     RequestRefused(ErrorBody),
@@ -92,29 +93,18 @@ pub enum Problem {
     /// defaults); shown whenever there is no other problem.
     #[error("{}", .0.join("; "))]
     Settings(Vec<String>),
+    /// A `store_unavailable` ack: the server cannot save right now; the add
+    /// waits and is sent again under the same request id.
+    #[error(
+        "the server cannot save changes right now; your add is kept and sent again in {wait_ms} ms"
+    )]
+    StoreUnavailable { wait_ms: u64 },
 }
 
 impl Problem {
-    /// Every [`Problem::kind`], for documentation and tests.
-    pub const KINDS: [&'static str; 17] = [
-        "cannot_connect",
-        "connect_timeout",
-        "connection_lost",
-        "refused",
-        "v1_expected",
-        "stopped_answering",
-        "binary_frame",
-        "unreadable_frame",
-        "unreadable_list",
-        "slowed_down",
-        "request_refused",
-        "server_reported",
-        "outbox_full",
-        "adds_expired",
-        "unusable",
-        "settings",
-        "store_unavailable",
-    ];
+    /// Every [`Problem::kind`], in the order declared, for documentation
+    /// and tests.
+    pub const KINDS: &'static [&'static str] = <Self as strum::VariantNames>::VARIANTS;
 
     /// A heading in plain words for the error view.
     pub fn title(&self) -> &'static str {
@@ -156,33 +146,14 @@ impl Problem {
 
     /// A stable, machine-readable name for the kind of problem.
     pub fn kind(&self) -> &'static str {
-        let index = match self {
-            Self::CannotConnect { .. } => 0,
-            Self::ConnectTimeout { .. } => 1,
-            Self::ConnectionLost { .. } => 2,
-            Self::Refused { .. } => 3,
-            Self::V1Expected => 4,
-            Self::StoppedAnswering { .. } => 5,
-            Self::BinaryFrame => 6,
-            Self::UnreadableFrame(_) => 7,
-            Self::UnreadableList(_) => 8,
-            Self::SlowedDown { .. } => 9,
-            Self::RequestRefused(_) => 10,
-            Self::ServerReported(_) => 11,
-            Self::OutboxFull { .. } => 12,
-            Self::AddsExpired { .. } => 13,
-            Self::Unusable { .. } => 14,
-            Self::Settings(_) => 15,
-            Self::StoreUnavailable { .. } => 16,
-        };
-        Self::KINDS[index]
+        self.into()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::v1::ErrorCode;
+    use crate::error::ErrorCode;
 
     fn close(code: u16, reason: &str) -> Close {
         Close {
@@ -201,6 +172,7 @@ mod tests {
             (
                 Problem::CannotConnect { url: "ws://h/".into() },
                 "could not connect to ws://h/",
+                "cannot_connect",
             ),
             (
                 Problem::ConnectTimeout {
@@ -208,54 +180,66 @@ mod tests {
                     timeout_ms: 10,
                 },
                 "ws://h/ did not answer within 10 ms",
+                "connect_timeout",
             ),
             (
                 Problem::ConnectionLost {
                     close: close(1006, ""),
                 },
                 "the server closed the connection (code 1006)",
+                "connection_lost",
             ),
             (
                 Problem::Refused {
                     close: close(4403, "go away"),
                 },
                 "the server refused this client (code 4403: go away); press retry to try again",
+                "refused",
             ),
             (
                 Problem::V1Expected,
                 "the server answered without roster.v1; adds are waiting for it, so Roster tries again",
+                "v1_expected",
             ),
             (
                 Problem::StoppedAnswering { timeout_ms: 5 },
                 "the server stopped answering (nothing within 5 ms of a ping)",
+                "stopped_answering",
             ),
             (
                 Problem::BinaryFrame,
                 "the server sent a binary frame; Roster expects text",
+                "binary_frame",
             ),
             (
                 Problem::UnreadableFrame(FrameError::binary()),
                 "the server sent a frame Roster cannot read: binary frames are not part of roster.v1; send JSON text (binary_frame)",
+                "unreadable_frame",
             ),
             (
                 Problem::UnreadableList(DecodeError::DuplicateId("7".into())),
                 "the server sent a list in which user 7 appears twice",
+                "unreadable_list",
             ),
             (
                 Problem::SlowedDown { wait_ms: 250 },
                 "the server asked to slow down; sending again in 250 ms",
+                "slowed_down",
             ),
             (
                 Problem::RequestRefused(refused.clone()),
                 "the server refused a request: a name may have at most 64 characters",
+                "request_refused",
             ),
             (
                 Problem::ServerReported(refused),
                 "the server reported: a name may have at most 64 characters",
+                "server_reported",
             ),
             (
                 Problem::OutboxFull { max: 3 },
                 "3 adds are already waiting to be sent; this one was not queued",
+                "outbox_full",
             ),
             (
                 Problem::AddsExpired {
@@ -263,31 +247,38 @@ mod tests {
                     ttl_ms: 9,
                 },
                 "1 add waited more than 9 ms for a connection and was dropped",
+                "adds_expired",
             ),
             (
                 Problem::Unusable {
                     reason: "no host".into(),
                 },
                 "no host",
+                "unusable",
             ),
             (
                 Problem::Settings(vec!["a".into(), "b".into()]),
                 "a; b",
+                "settings",
             ),
             (
                 Problem::StoreUnavailable { wait_ms: 2000 },
                 "the server cannot save changes right now; your add is kept and sent again in 2000 ms",
+                "store_unavailable",
             ),
         ];
-        for (index, (problem, words)) in cases.iter().enumerate() {
+        let kinds: Vec<_> = cases.iter().map(|(_, _, kind)| *kind).collect();
+        assert_eq!(Problem::KINDS, kinds, "the documented kinds, in order");
+        for (index, (problem, words, kind)) in cases.iter().enumerate() {
             assert_eq!(problem.to_string(), *words);
+            assert_eq!(problem.kind(), *kind);
             assert_eq!(problem.kind(), Problem::KINDS[index]);
             assert!(!problem.title().is_empty());
         }
         let alerts: Vec<_> = cases
             .iter()
-            .filter(|(problem, _)| problem.is_alert())
-            .map(|(problem, _)| problem.kind())
+            .filter(|(problem, _, _)| problem.is_alert())
+            .map(|(problem, _, _)| problem.kind())
             .collect();
         assert_eq!(
             alerts,
