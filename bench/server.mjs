@@ -7,8 +7,10 @@
 // scripts/bench.sh builds everything, raises the open-file limit, runs it,
 // and puts its table into BENCHMARKS.md.
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,8 +31,8 @@ const ROSTER = path.join(ROOT, 'target/release/roster-server');
 const SERVERS = {
   roster: {
     label: 'Roster',
-    command: (port, demoUsers) => [ROSTER, ['--addr', `127.0.0.1:${port}`, '--db', ':memory:', '--dist', '/nonexistent',
-      '--write-rate', '1000000', '--write-burst', '100000', '--max-connections', '30000', '--demo-users', String(demoUsers)]],
+    command: (port, demoUsers, extra = []) => [ROSTER, ['--addr', `127.0.0.1:${port}`, '--db', ':memory:', '--dist', '/nonexistent',
+      '--write-rate', '1000000', '--write-burst', '100000', '--max-connections', '30000', '--demo-users', String(demoUsers), ...extra]],
   },
   node: {
     label: 'Node ws',
@@ -49,8 +51,8 @@ function freePort() {
   });
 }
 
-async function startServer(kind, port, demoUsers = 0) {
-  const [command, argv] = SERVERS[kind].command(port, demoUsers);
+async function startServer(kind, port, demoUsers = 0, extra = []) {
+  const [command, argv] = SERVERS[kind].command(port, demoUsers, extra);
   const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' } });
   let log = '';
   child.stderr.on('data', (d) => (log += d));
@@ -129,6 +131,37 @@ async function measure(kind, clients) {
   return results;
 }
 
+/** How many connect storms with and without tokens, taken in turn. */
+const TOKEN_PAIRS = 3;
+
+/**
+ * The connect storm against Roster's server checking HS256 tokens (each
+ * client its own), in turn with the same storm on a server without keys:
+ * `TOKEN_PAIRS` pairs, each on a fresh server.
+ */
+async function tokenStorms(clients) {
+  const secret = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'roster-bench-')), 'hs256.secret');
+  fs.writeFileSync(secret, crypto.randomBytes(48).toString('base64'));
+  const port = await freePort();
+  const common = ['--url', `ws://127.0.0.1:${port}/api/v1/users/ws`, '--clients', String(clients)];
+  const storm = async (extra, flags) => {
+    const server = await startServer('roster', port, 0, extra);
+    try {
+      return await loadgen(['connect-storm', ...common, ...flags]);
+    } finally {
+      await stopServer(server);
+    }
+  };
+  const pairs = [];
+  for (let i = 0; i < TOKEN_PAIRS; i++) {
+    const plain = await storm([], []);
+    const tokens = await storm(['--auth-hs256-secret-file', secret], ['--token-secret-file', secret]);
+    if (tokens.failed > 0 || plain.failed > 0) throw new Error(`connect storm failed: ${JSON.stringify({ plain, tokens })}`);
+    pairs.push({ plain: plain.all_in_step_ms, tokens: tokens.all_in_step_ms });
+  }
+  return pairs;
+}
+
 async function main() {
   const results = { when: new Date().toISOString(), sizes: {} };
   for (const clients of SIZES) {
@@ -138,6 +171,9 @@ async function main() {
       results.sizes[clients][kind] = await measure(kind, clients);
       console.error(JSON.stringify(results.sizes[clients][kind]));
     }
+    console.error(`${clients} clients, roster with tokens …`);
+    results.sizes[clients].token_storms = await tokenStorms(clients);
+    console.error(JSON.stringify(results.sizes[clients].token_storms));
   }
   fs.mkdirSync(path.dirname(JSON_OUT), { recursive: true });
   fs.writeFileSync(JSON_OUT, `${JSON.stringify(results, null, 2)}\n`);
@@ -157,6 +193,14 @@ function markdown(r) {
     const n = Number(clients).toLocaleString('en');
     const row = (figure, x, y, fmt = ms) => lines.push(`| ${n} | ${figure} | ${fmt(x)} | ${fmt(y)} | ${ratio(x, y)} |`);
     row('connect storm: all in step', a.connect.all_in_step_ms, b.connect.all_in_step_ms);
+    const pairs = r.sizes[n].token_storms;
+    if (pairs) {
+      const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+      const withTokens = median(pairs.map((p) => p.tokens));
+      const without = median(pairs.map((p) => p.plain));
+      const ratios = pairs.map((p) => (p.tokens / p.plain).toFixed(2)).join(', ');
+      lines.push(`| ${n} | Roster's server, connect storm with an HS256 token each ÷ without (goal ≤ 1.2; median of ${pairs.length} pairs, each ${ratios}) | ${ms(withTokens)} | ${ms(without)} | ${ratio(median(pairs.map((p) => p.tokens / p.plain)), 1)} |`);
+    }
     row('idle memory per connection', a.idle.bytes_per_connection, b.idle.bytes_per_connection, (v) => `${(v / 1024).toFixed(2)} KiB`);
     row('fan-out: all delivered, p50', a.fanout.all_delivered_ms.p50, b.fanout.all_delivered_ms.p50);
     row('fan-out: all delivered, p99', a.fanout.all_delivered_ms.p99, b.fanout.all_delivered_ms.p99);

@@ -22,8 +22,11 @@ const dist = option('--dist', path.join(ROOT, 'dist'));
 // +5.9 KB; public/embed-example.html: +2.0 KB; the retry window widened by
 // the server's viewer count (issue 12): +0.1 KB (148,486 bytes, 6 over 145);
 // one layout in every connection state, so that the Add button never moves
-// (issue 13's chaos test): +67 bytes (148,616).
-const budgetKb = Number(option('--budget-kb', '145.2'));
+// (issue 13's chaos test): +67 bytes (148,616); the restructuring of issue
+// 21: -0.3 KB (148,297: strum's derived names cost nothing, the problem
+// kinds' table was bytes); tokens, sessions, refreshes, the read-only view
+// and removes through the outbox (issue 22): +8.0 KB (156,572).
+const budgetKb = Number(option('--budget-kb', '153.0'));
 
 // Every file, subfolders included (wasm-bindgen's snippets/).
 const rows = fs.readdirSync(dist, { recursive: true }).sort()

@@ -1,8 +1,9 @@
 use std::rc::Rc;
 
 use leptos::prelude::*;
+use roster_protocol::auth::Access;
 use roster_protocol::settings::Theme;
-use roster_protocol::ConnectionStatus;
+use roster_protocol::{ConnectionStatus, Protocol, UserId};
 use web_sys::Element;
 
 use crate::components::{
@@ -10,7 +11,7 @@ use crate::components::{
     UserFilter, UserList, ViewerCount,
 };
 use crate::settings::{self, PageSettings, Source};
-use crate::socket::use_roster_socket;
+use crate::socket::{use_roster_socket_with, RosterSocket, TokenSupply};
 
 /// Roster's own page: its settings from the query string, `<body>`'s
 /// `data-*` attributes and meta tags; the theme and background set on the
@@ -48,13 +49,37 @@ pub fn apply_theme(target: &Element, page: &PageSettings) {
 /// A host page's function, called with what changed.
 pub type Listener<T> = Option<Rc<dyn Fn(T)>>;
 
-/// What a host page hears from a Roster it mounted (see `crate::mount`).
+/// What a host page hears from a Roster it mounted, and gives it (see
+/// `crate::mount`).
 #[derive(Clone, Default)]
 pub struct Listeners {
     /// Called with the number of users, whenever it changes.
     pub on_users: Listener<usize>,
     /// Called with the connection's status, whenever it changes.
     pub on_status: Listener<ConnectionStatus>,
+    /// The host's `getToken`, asked before each connect and before the
+    /// token expires.
+    pub get_token: Option<js_sys::Function>,
+    /// Called once with the socket, so the host's handle can reach it.
+    pub on_socket: Listener<RosterSocket>,
+}
+
+/// Where this Roster's token comes from: the host's `getToken`, then (in
+/// an iframe that names its parent's origin) the parent page, then the
+/// `token` setting.
+fn token_supply(page: &PageSettings, listeners: &Listeners) -> TokenSupply {
+    if let Some(get_token) = &listeners.get_token {
+        return TokenSupply::Function(get_token.clone());
+    }
+    if let (true, Some(origin)) = (page.settings.embed, &page.settings.parent_origin) {
+        return TokenSupply::Parent {
+            origin: origin.clone(),
+        };
+    }
+    match &page.settings.token {
+        Some(token) => TokenSupply::Fixed(token.clone()),
+        None => TokenSupply::None,
+    }
 }
 
 /// One Roster: the connection's state, the count, the add and pause
@@ -71,7 +96,11 @@ pub fn Roster(
     } else {
         "roster"
     };
-    let socket = use_roster_socket(page.url, page.settings.engine, page.problems);
+    let tokens = token_supply(&page, &listeners);
+    let socket = use_roster_socket_with(page.url, page.settings.engine, page.problems, tokens);
+    if let Some(on_socket) = &listeners.on_socket {
+        on_socket(socket);
+    }
     let users = socket.users;
     let count = Signal::derive(move || users.with(|users| users.len()));
     let shown =
@@ -89,6 +118,14 @@ pub fn Roster(
     let toggle_pause = Callback::new(move |()| socket.toggle_pause());
     let filter = Callback::new(move |text: String| socket.set_filter(&text));
     let seen = Callback::new(move |()| socket.mark_seen());
+    let remove = Callback::new(move |id: UserId| socket.remove_user(id));
+    let status = socket.status;
+    // Readers see neither Add nor Remove; seed servers remove only their
+    // latest user, not a chosen one.
+    let writable = Signal::derive(move || status.with(|s| s.access == Access::Write));
+    let removable = Signal::derive(move || {
+        status.with(|s| s.access == Access::Write && s.protocol != Some(Protocol::Seed))
+    });
     view! {
         <main class=class>
             <header class="roster-header">
@@ -103,13 +140,20 @@ pub fn Roster(
                 <UserCount count shown />
                 <div class="roster-actions">
                     <PauseToggle paused=socket.paused held=socket.held on_toggle=toggle_pause />
-                    <AddUserButton on_add=add_user pending=socket.pending />
+                    <Show
+                        when=move || writable.get()
+                        fallback=|| view! {
+                            <span class="read-only" data-testid="read-only">"Read-only"</span>
+                        }
+                    >
+                        <AddUserButton on_add=add_user pending=socket.pending />
+                    </Show>
                 </div>
             </section>
 
             <UserFilter on_filter=filter />
             <ErrorBanner status=socket.status />
-            <UserList users on_seen=seen />
+            <UserList users on_seen=seen on_remove=remove removable />
         </main>
     }
 }

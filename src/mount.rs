@@ -6,10 +6,12 @@
 //! handle's `unmount()` (or removing the element) releases all of them.
 
 use std::any::Any;
+use std::cell::Cell;
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Reflect};
 use leptos::prelude::*;
+use roster_protocol::auth::{Access, Token};
 use roster_protocol::settings::{all_names, attribute_name};
 use roster_protocol::ConnectionStatus;
 use wasm_bindgen::prelude::*;
@@ -17,11 +19,13 @@ use web_sys::HtmlElement;
 
 use crate::app::{apply_theme, Listeners, Roster};
 use crate::settings::{self, PageSettings, Source};
+use crate::socket::RosterSocket;
 
 /// A mounted Roster; `unmount()` removes it and everything it holds.
 #[wasm_bindgen]
 pub struct RosterHandle {
     mounted: Option<Box<dyn Any>>,
+    socket: Rc<Cell<Option<RosterSocket>>>,
 }
 
 #[wasm_bindgen]
@@ -29,14 +33,35 @@ impl RosterHandle {
     /// Removes the list and closes its socket, timer and listeners.
     /// Calling it again does nothing.
     pub fn unmount(&mut self) {
+        self.socket.set(None);
         self.mounted = None;
+    }
+
+    /// Gets a fresh token from `getToken` now: on a live connection it
+    /// replaces the old one; after a close (`getToken` failed or gave
+    /// nothing) it connects again.
+    pub fn refresh(&self) {
+        if let Some(socket) = self.socket.get() {
+            socket.refresh();
+        }
+    }
+
+    /// Presents `token` in place of the one before, on the live
+    /// connection (the `token` attribute of `<roster-users>` changed).
+    #[wasm_bindgen(js_name = setToken)]
+    pub fn set_token(&self, token: String) {
+        if let Some(socket) = self.socket.get() {
+            socket.give_token(Token::new(token));
+        }
     }
 }
 
 /// `mount(element, options)`: Roster inside `element`. `options` holds
-/// settings by name (`server`, `theme`, `ping_ms`, …, as in the README),
-/// which win over the element's `data-*` attributes and the page's meta
-/// tags, and may hold `onUsers(count)` and `onStatus(status)`.
+/// settings by name (`server`, `theme`, `ping_ms`, `token`, …, as in the
+/// README), which win over the element's `data-*` attributes and the
+/// page's meta tags, and may hold `onUsers(count)`, `onStatus(status)` and
+/// `getToken()` (a token, or a promise of one, asked before each connect
+/// and before the token expires).
 #[wasm_bindgen(js_name = mount)]
 pub fn mount_js(element: HtmlElement, options: JsValue) -> RosterHandle {
     let page = settings::read(&[
@@ -54,17 +79,26 @@ pub fn mount_js(element: HtmlElement, options: JsValue) -> RosterHandle {
                 let _ = f.call1(&JsValue::NULL, &status_object(&status));
             })
         }),
+        get_token: function(&options, "getToken"),
+        on_socket: None,
     };
     mount_into(element, page, listeners)
 }
 
 fn mount_into(element: HtmlElement, page: PageSettings, listeners: Listeners) -> RosterHandle {
     apply_theme(&element, &page);
+    let socket = Rc::new(Cell::new(None));
+    let keep = Rc::clone(&socket);
+    let listeners = Listeners {
+        on_socket: Some(Rc::new(move |mounted| keep.set(Some(mounted)))),
+        ..listeners
+    };
     let handle = leptos::mount::mount_to(element, move || {
         view! { <Roster page compact=true listeners /> }
     });
     RosterHandle {
         mounted: Some(Box::new(handle)),
+        socket,
     }
 }
 
@@ -76,7 +110,7 @@ fn function(options: &JsValue, name: &str) -> Option<Function> {
 }
 
 /// The status as a plain object: `state`, `attempt`, `protocol`,
-/// `problem` (words) and `problemKind`.
+/// `access` (`read` or `write`), `problem` (words) and `problemKind`.
 fn status_object(status: &ConnectionStatus) -> JsValue {
     let object = Object::new();
     let set = |key: &str, value: JsValue| {
@@ -85,6 +119,11 @@ fn status_object(status: &ConnectionStatus) -> JsValue {
     set("state", status.state.as_str().into());
     set("attempt", f64::from(status.attempt).into());
     set("protocol", status.protocol.map(|p| p.as_str()).into());
+    let access = match status.access {
+        Access::Write => "write",
+        Access::Read => "read",
+    };
+    set("access", access.into());
     set(
         "problem",
         status.last_error.as_ref().map(ToString::to_string).into(),
@@ -126,6 +165,19 @@ export function defineRosterUsers(mount, names) {
     }
     attributeChangedCallback(name, before, after) {
       if (!this.handle || before === after) return;
+      // A new token goes to the live socket; anything else remounts.
+      if (name === 'token' && after) return this.handle.setToken(after);
+      this.remount();
+    }
+    // `getToken`: a function giving a token (or a promise of one).
+    get getToken() { return this.tokenSource; }
+    set getToken(source) {
+      this.tokenSource = source;
+      if (this.handle) this.remount();
+    }
+    // Asks getToken for a fresh token now (or connects again after a close).
+    refresh() { this.handle?.refresh(); }
+    remount() {
       this.handle.unmount();
       this.target.removeAttribute('data-theme');
       this.handle = mount(this.target, this);
@@ -147,7 +199,11 @@ pub fn define_element() {
     let mount = Closure::<dyn Fn(HtmlElement, HtmlElement) -> JsValue>::new(
         |target: HtmlElement, host: HtmlElement| {
             let page = settings::read(&[Source::Attributes(&host, "")]);
-            mount_into(target, page, Listeners::default()).into()
+            let listeners = Listeners {
+                get_token: function(&host, "getToken"),
+                ..Listeners::default()
+            };
+            mount_into(target, page, listeners).into()
         },
     );
     let names: Array = all_names()

@@ -6,9 +6,11 @@
 //!   sends or closes only on the one it has;
 //! - the timer the driver holds is exactly the engine's next deadline, so
 //!   no deadline is ever left without a timer;
-//! - the outbox never holds more than `outbox_max` adds, an add the
-//!   server acknowledged is never sent again, and once the server has
-//!   spoken v1 no add goes as an unacknowledged seed command;
+//! - the outbox never holds more than `outbox_max` writes, an add or
+//!   remove the server acknowledged is never sent again, and once the
+//!   server has spoken v1 no add goes as an unacknowledged seed command;
+//! - at most one token request is in flight, and `hello` and `auth`
+//!   carry only tokens the page gave;
 //! - v1 changes reach the list in version order, each the next one after
 //!   the snapshot or change before it.
 #![no_main]
@@ -17,10 +19,12 @@ use std::collections::HashSet;
 
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use roster_protocol::engine::{Action, Engine, EngineConfig, Event};
+use roster_protocol::auth::Token;
+use roster_protocol::engine::{Action, Engine, EngineConfig, Event, TokenSource};
 use roster_protocol::list::ListEdit;
 use roster_protocol::v1::{ClientMessage, ServerMessage};
 use roster_protocol::Protocol;
+use roster_protocol::UserId;
 
 /// Short timers, so that a few hundred events cross every deadline.
 const CONFIG: EngineConfig = EngineConfig {
@@ -58,6 +62,10 @@ struct Driver {
     acknowledged: HashSet<String>,
     /// The server has spoken v1 (on this page, or remembered).
     spoke_v1: bool,
+    /// The token request waiting for the page's answer.
+    asking: Option<u64>,
+    /// Every token the page gave, which alone may go to the server.
+    given: HashSet<String>,
 }
 
 impl Driver {
@@ -82,11 +90,25 @@ impl Driver {
                         !(self.spoke_v1 && frame == "__addUser__"),
                         "a seed add, which nothing acknowledges, went to a server that speaks v1"
                     );
-                    if let Ok(ClientMessage::Add { request_id, .. }) = ClientMessage::decode(&frame)
-                    {
-                        let id = request_id.as_str().to_owned();
-                        assert!(!self.acknowledged.contains(&id), "acknowledged add {id} sent again");
-                        self.sent.push(id);
+                    match ClientMessage::decode(&frame) {
+                        Ok(
+                            ClientMessage::Add { request_id, .. }
+                            | ClientMessage::Remove { request_id, .. },
+                        ) => {
+                            let id = request_id.as_str().to_owned();
+                            assert!(
+                                !self.acknowledged.contains(&id),
+                                "acknowledged write {id} sent again"
+                            );
+                            self.sent.push(id);
+                        }
+                        Ok(
+                            ClientMessage::Hello {
+                                token: Some(token), ..
+                            }
+                            | ClientMessage::Auth { token },
+                        ) => assert!(self.given.contains(token.as_str()), "a token nobody gave"),
+                        _ => {}
                     }
                 }
                 Action::Close { .. } => {
@@ -96,10 +118,17 @@ impl Driver {
                 Action::ArmTimer { at } => self.timer = Some(at),
                 Action::DisarmTimer => self.timer = None,
                 Action::EditUsers(edit) => self.edit(edit),
+                Action::AskToken { request } => {
+                    assert_eq!(
+                        self.asking, None,
+                        "a second token request while one is in flight"
+                    );
+                    self.asking = Some(request);
+                }
                 Action::ShowStatus(_)
                 | Action::ShowPending(_)
                 | Action::ShowViewers(_)
-                | Action::SaveAdds(_) => {}
+                | Action::SaveWrites(_) => {}
             }
         }
         assert_eq!(
@@ -107,7 +136,10 @@ impl Driver {
             self.engine.next_deadline(),
             "the timer is not the next deadline"
         );
-        assert!(self.engine.pending() <= CONFIG.outbox_max, "the outbox outgrew its bound");
+        assert!(
+            self.engine.pending() <= CONFIG.outbox_max,
+            "the outbox outgrew its bound"
+        );
     }
 
     fn edit(&mut self, edit: ListEdit) {
@@ -129,8 +161,20 @@ impl Driver {
         let Some(have) = self.list_version else {
             panic!("change {version} applied with no snapshot");
         };
-        assert_eq!(version, have + 1, "change {version} applied at version {have}");
+        assert_eq!(
+            version,
+            have + 1,
+            "change {version} applied at version {have}"
+        );
         self.list_version = Some(version);
+    }
+}
+
+impl Driver {
+    /// A token the page gives, noted as given.
+    fn give(&mut self, token: &str) -> Token {
+        self.given.insert(token.to_owned());
+        Token::new(token)
     }
 }
 
@@ -159,12 +203,17 @@ fn v1_frame(u: &mut Unstructured, driver: &Driver) -> Result<String> {
             )
         }
         1..=3 => {
-            let version = near.saturating_add(u.int_in_range(0..=3)?).saturating_sub(1);
+            let version = near
+                .saturating_add(u.int_in_range(0..=3)?)
+                .saturating_sub(1);
             change(u, version)?
         }
         4 => match u.choose(&driver.sent).ok() {
             Some(id) if u.arbitrary()? => {
-                format!(r#"{{"type":"ack","request_id":"{id}","version":1,"user":{}}}"#, user("x"))
+                format!(
+                    r#"{{"type":"ack","request_id":"{id}","version":1,"user":{}}}"#,
+                    user("x")
+                )
             }
             Some(id) => {
                 let code = u.choose(&["rate_limited", "store_unavailable", "invalid_message"])?;
@@ -175,9 +224,24 @@ fn v1_frame(u: &mut Unstructured, driver: &Driver) -> Result<String> {
             }
             None => r#"{"type":"ack","request_id":"00000000000000000000000000000000"}"#.into(),
         },
-        5 => format!(r#"{{"type":"pong","nonce":{}}}"#, u.int_in_range(0..=20u64)?),
-        6 => format!(r#"{{"type":"presence","viewers":{}}}"#, u.arbitrary::<u64>()?),
+        5 => format!(
+            r#"{{"type":"pong","nonce":{}}}"#,
+            u.int_in_range(0..=20u64)?
+        ),
+        6 => format!(
+            r#"{{"type":"presence","viewers":{}}}"#,
+            u.arbitrary::<u64>()?
+        ),
         7 => r#"{"type":"error","error":{"code":"invalid_message","message":"m"}}"#.into(),
+        8 => {
+            let expires_at = driver.now + u.int_in_range(0..=20_000u64)?;
+            let scope = if u.arbitrary()? {
+                r#"["read","write"]"#
+            } else {
+                r#"["read"]"#
+            };
+            format!(r#"{{"type":"session","sub":"s","scope":{scope},"expires_at":{expires_at}}}"#)
+        }
         _ => garbage(u)?,
     })
 }
@@ -199,10 +263,14 @@ fn seed_frame(u: &mut Unstructured) -> Result<String> {
 
 fn step(u: &mut Unstructured, driver: &mut Driver) -> Result<()> {
     driver.now += u.int_in_range(0..=1_500u64)?;
-    let event = match u.int_in_range(0..=15)? {
+    let event = match u.int_in_range(0..=18)? {
         0 => match driver.socket {
             Socket::Opening => {
-                let protocol = if u.int_in_range(0..=3)? == 0 { Protocol::Seed } else { Protocol::V1 };
+                let protocol = if u.int_in_range(0..=3)? == 0 {
+                    Protocol::Seed
+                } else {
+                    Protocol::V1
+                };
                 driver.socket = Socket::Open(protocol);
                 driver.spoke_v1 |= protocol == Protocol::V1;
                 Event::Opened { protocol }
@@ -214,7 +282,9 @@ fn step(u: &mut Unstructured, driver: &mut Driver) -> Result<()> {
                 let frame = v1_frame(u, driver)?;
                 if let Ok(ServerMessage::Ack(ack)) = ServerMessage::decode(&frame) {
                     if ack.outcome().is_ok() {
-                        driver.acknowledged.insert(ack.request_id.as_str().to_owned());
+                        driver
+                            .acknowledged
+                            .insert(ack.request_id.as_str().to_owned());
                     }
                 }
                 Event::Frame(frame)
@@ -231,7 +301,10 @@ fn step(u: &mut Unstructured, driver: &mut Driver) -> Result<()> {
             _ => {
                 driver.socket = Socket::None;
                 let code = *u.choose(&[1000u16, 1001, 1006, 1008, 1011, 1012, 4000, 4401, 4403])?;
-                Event::Closed { code, reason: String::new() }
+                Event::Closed {
+                    code,
+                    reason: String::new(),
+                }
             }
         },
         7..=8 => match driver.timer {
@@ -249,6 +322,20 @@ fn step(u: &mut Unstructured, driver: &mut Driver) -> Result<()> {
         12 => u.choose(&[Event::PageHide, Event::PageShow])?.clone(),
         13 => Event::Retry,
         14 => Event::Disconnect,
+        15 => match driver.asking.take() {
+            Some(request) => {
+                let answer = match u.int_in_range(0..=3)? {
+                    0 => Ok(None),
+                    1 => Err("the host failed".to_owned()),
+                    n => Ok(Some(driver.give(&format!("asked-{request}-{n}")))),
+                };
+                Event::TokenAnswered { request, answer }
+            }
+            None => return Ok(()),
+        },
+        16 => Event::Remove(UserId::new(u.int_in_range(0..=9u8)?.to_string())),
+        17 => Event::Refresh,
+        18 => Event::TokenGiven(driver.give(&format!("page-{}", driver.now))),
         _ => Event::Add,
     };
     driver.handle(event);
@@ -257,7 +344,9 @@ fn step(u: &mut Unstructured, driver: &mut Driver) -> Result<()> {
 
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
-    let Ok(seed) = u.arbitrary::<u64>() else { return };
+    let Ok(seed) = u.arbitrary::<u64>() else {
+        return;
+    };
     let mut driver = Driver {
         engine: Engine::new(CONFIG, "ws://fuzz", seed),
         now: 1_000_000,
@@ -267,12 +356,22 @@ fuzz_target!(|data: &[u8]| {
         sent: Vec::new(),
         acknowledged: HashSet::new(),
         spoke_v1: false,
+        asking: None,
+        given: HashSet::new(),
     };
     if u.arbitrary().unwrap_or(false) {
         driver.engine.remember_v1();
         driver.spoke_v1 = true;
     }
-    driver.handle(Event::Start { online: u.arbitrary().unwrap_or(true) });
+    let source = match u.int_in_range(0..=2u8).unwrap_or(0) {
+        0 => TokenSource::None,
+        1 => TokenSource::Fixed(driver.give("fixed")),
+        _ => TokenSource::Asked,
+    };
+    driver.engine.use_tokens(source);
+    driver.handle(Event::Start {
+        online: u.arbitrary().unwrap_or(true),
+    });
     while !u.is_empty() {
         if step(&mut u, &mut driver).is_err() {
             break;

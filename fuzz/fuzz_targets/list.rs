@@ -48,19 +48,25 @@ impl Naive {
             None => true,
             Some(text) => {
                 let needle = text.to_lowercase();
-                user.name.to_lowercase().contains(&needle) || user.email.to_lowercase().contains(&needle)
+                user.name.to_lowercase().contains(&needle)
+                    || user.email.to_lowercase().contains(&needle)
             }
         }
     }
 
     fn shown(&self) -> Vec<&(User, u64)> {
-        self.users.iter().filter(|(user, _)| self.shows(user)).collect()
+        self.users
+            .iter()
+            .filter(|(user, _)| self.shows(user))
+            .collect()
     }
 }
 
 fn text(u: &mut Unstructured, max: usize) -> Result<String> {
     let len = u.int_in_range(0..=max)?;
-    (0..len).map(|_| u.choose(LETTERS).map(|s| s.to_string())).collect()
+    (0..len)
+        .map(|_| u.choose(LETTERS).map(|s| s.to_string()))
+        .collect()
 }
 
 fn user(u: &mut Unstructured) -> Result<User> {
@@ -74,7 +80,9 @@ fn user(u: &mut Unstructured) -> Result<User> {
 fn step(u: &mut Unstructured, list: &mut UserList, naive: &mut Naive) -> Result<()> {
     match u.int_in_range(0..=9)? {
         0 => {
-            let users = (0..u.int_in_range(0..=30)?).map(|_| user(u)).collect::<Result<Vec<_>>>()?;
+            let users = (0..u.int_in_range(0..=30)?)
+                .map(|_| user(u))
+                .collect::<Result<Vec<_>>>()?;
             naive.replace(users.clone());
             list.edit(ListEdit::Replace(users));
         }
@@ -130,10 +138,17 @@ fn check(list: &UserList, naive: &Naive) {
     }
     for (user, _) in &naive.users {
         if !naive.shows(user) {
-            assert_eq!(list.shown_position(&user.id), None, "a hidden user has a row");
+            assert_eq!(
+                list.shown_position(&user.id),
+                None,
+                "a hidden user has a row"
+            );
         }
     }
-    let new = shown.iter().filter(|(_, arrived)| *arrived >= naive.seen).count();
+    let new = shown
+        .iter()
+        .filter(|(_, arrived)| *arrived >= naive.seen)
+        .count();
     assert_eq!(list.new_since_seen(), new, "the new count");
     assert_eq!(list.filter(), naive.filter.as_deref());
     assert_eq!(list.replaced(), naive.replaced);

@@ -9,8 +9,12 @@ use roster_protocol::seed::{decode_user_list, encode_user_list};
 use roster_protocol::{SeedCommand, User};
 
 fuzz_target!(|data: &[u8]| {
-    round_trips(data, decode_user_list, |users: &Vec<User>| encode_user_list(users));
-    let Ok(frame) = std::str::from_utf8(data) else { return };
+    round_trips(data, decode_user_list, |users: &Vec<User>| {
+        encode_user_list(users)
+    });
+    let Ok(frame) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Some(command) = SeedCommand::parse(frame) {
         assert_eq!(SeedCommand::parse(command.as_frame()), Some(command));
     }

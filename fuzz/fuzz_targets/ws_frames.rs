@@ -10,7 +10,9 @@ use roster_server::ws::wire::{Decoded, Incoming, Reader};
 const LIMIT: usize = 1024;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&split, bytes)) = data.split_first() else { return };
+    let Some((&split, bytes)) = data.split_first() else {
+        return;
+    };
     let split = usize::from(split).min(bytes.len());
     let mut reader = Reader::new(LIMIT);
     let mut buf = bytes[..split].to_vec();

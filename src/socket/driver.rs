@@ -15,8 +15,9 @@ use roster_protocol::close_code;
 use roster_protocol::engine::{Action, Engine, Event, Millis};
 use roster_protocol::{ConnectionStatus, Protocol, SUBPROTOCOL};
 
-use super::kept_adds::KeptAdds;
+use super::kept_writes::KeptWrites;
 use super::pause::Pause;
+use super::token_supply::TokenAsker;
 
 /// The socket the engine asked for.
 struct Socket {
@@ -41,8 +42,9 @@ pub struct Driver {
     timer: Option<TimeoutFuture>,
     /// Actions to carry out before waiting again.
     backlog: VecDeque<Action>,
-    kept: KeptAdds,
+    kept: KeptWrites,
     screen: Screen,
+    tokens: TokenAsker,
 }
 
 /// Where the driver shows what the engine decides.
@@ -62,9 +64,10 @@ impl Driver {
         url: String,
         engine: Engine,
         actions: VecDeque<Action>,
-        kept: KeptAdds,
+        kept: KeptWrites,
         events: UnboundedReceiver<Event>,
         screen: Screen,
+        tokens: TokenAsker,
     ) -> Self {
         Self {
             url,
@@ -75,6 +78,7 @@ impl Driver {
             backlog: actions,
             kept,
             screen,
+            tokens,
         }
     }
 
@@ -179,7 +183,8 @@ impl Driver {
             }
             Action::ShowPending(pending) => self.screen.pending.set(pending),
             Action::ShowViewers(viewers) => self.screen.viewers.set(viewers),
-            Action::SaveAdds(adds) => self.kept.save(&adds),
+            Action::SaveWrites(writes) => self.kept.save(&writes),
+            Action::AskToken { request } => self.tokens.ask(request),
         }
     }
 }

@@ -15,12 +15,13 @@
 //! # Layout
 //! This file is the hook and the handle the components hold; `driver.rs`
 //! is the task that owns the socket, `pause.rs` holds edits back while
-//! paused, `kept_adds.rs` keeps waiting adds in `localStorage` and
+//! paused, `kept_writes.rs` keeps waiting adds and removes in `localStorage` and
 //! `window_events.rs` listens to the window.
 
 mod driver;
-mod kept_adds;
+mod kept_writes;
 mod pause;
+mod token_supply;
 mod window_events;
 
 use std::collections::VecDeque;
@@ -29,13 +30,16 @@ use futures::channel::mpsc::{self, UnboundedSender};
 use futures::future::{AbortHandle, Abortable};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use roster_protocol::auth::Token;
 use roster_protocol::engine::{Engine, EngineConfig, Event};
 use roster_protocol::list::{Filter, UserList};
-use roster_protocol::{ConnectionState, ConnectionStatus, Problem};
+use roster_protocol::{ConnectionState, ConnectionStatus, Problem, UserId};
 
 use driver::{random_seed, Driver, Screen};
-use kept_adds::KeptAdds;
+use kept_writes::KeptWrites;
 use pause::Pause;
+pub use token_supply::TokenSupply;
+use token_supply::{listen_to_the_parent, TokenAsker};
 use window_events::listen_to_the_window;
 
 /// The live list and its connection, as the components need them.
@@ -74,6 +78,24 @@ impl RosterSocket {
     }
 
     /// Closes the connection and keeps it closed until [`Self::retry`].
+    /// Asks the server to remove user `id`. Queued while disconnected,
+    /// kept across reloads, acknowledged like an add.
+    pub fn remove_user(&self, id: UserId) {
+        self.tell(Event::Remove(id));
+    }
+
+    /// Gets a fresh token now: on a live connection it replaces the old
+    /// one; after a close (say, the host's `getToken` failed) it connects
+    /// again.
+    pub fn refresh(&self) {
+        self.tell(Event::Refresh);
+    }
+
+    /// Presents `token`, the page's own, in place of the one before.
+    pub fn give_token(&self, token: Token) {
+        self.tell(Event::TokenGiven(token));
+    }
+
     pub fn disconnect(&self) {
         self.tell(Event::Disconnect);
     }
@@ -103,7 +125,7 @@ impl RosterSocket {
     fn tell(&self, event: Event) {
         // After unmount nobody is left to care about the click.
         self.events
-            .with_value(|events| events.unbounded_send(event).ok());
+            .try_with_value(|events| events.unbounded_send(event).ok());
     }
 }
 
@@ -128,6 +150,17 @@ pub fn use_roster_socket(
     url: Result<String, impl std::fmt::Display>,
     config: EngineConfig,
     problems: Vec<String>,
+) -> RosterSocket {
+    use_roster_socket_with(url, config, problems, TokenSupply::None)
+}
+
+/// [`use_roster_socket`], presenting tokens from `tokens`: asked for before
+/// each connect and before they expire, when `tokens` can be asked.
+pub fn use_roster_socket_with(
+    url: Result<String, impl std::fmt::Display>,
+    config: EngineConfig,
+    problems: Vec<String>,
+    tokens: TokenSupply,
 ) -> RosterSocket {
     let (users, set_users) = signal(UserList::default());
     let (status, set_status) = signal(ConnectionStatus::default());
@@ -158,14 +191,24 @@ pub fn use_roster_socket(
             return socket;
         }
     };
-    let listeners = listen_to_the_window(event_tx);
     let mut engine = Engine::new(config, url.clone(), random_seed());
+    engine.use_tokens(tokens.source());
+    let asker = TokenAsker::new(tokens.clone(), event_tx.clone());
+    let mut listeners = Vec::new();
+    if let TokenSupply::Parent { origin } = tokens {
+        listeners.push(listen_to_the_parent(
+            origin,
+            asker.waiting(),
+            event_tx.clone(),
+        ));
+    }
+    listeners.extend(listen_to_the_window(event_tx));
     let mut backlog = VecDeque::from(engine.warn_about_settings(&problems));
-    let kept = KeptAdds::new(&url);
+    let kept = KeptWrites::new(&url);
     if kept.spoke_v1() {
         engine.remember_v1();
     }
-    backlog.extend(engine.restore_adds(kept.load()));
+    backlog.extend(engine.restore_writes(kept.load()));
     let screen = Screen {
         status: set_status,
         pending: set_pending,
@@ -173,7 +216,7 @@ pub fn use_roster_socket(
         paused,
         pause,
     };
-    let driver = Driver::new(url, engine, backlog, kept, event_rx, screen);
+    let driver = Driver::new(url, engine, backlog, kept, event_rx, screen, asker);
     let (abort, registration) = AbortHandle::new_pair();
     spawn_local(async move {
         let _ = Abortable::new(driver.run(), registration).await;

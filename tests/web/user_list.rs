@@ -368,3 +368,44 @@ async fn users_arriving_below_the_view_are_counted_and_the_button_goes_to_them()
     scroll_to(&root, 1_000_000, "104").await;
     assert!(eventually(|| button.hidden()).await, "seen at the end");
 }
+
+#[wasm_bindgen_test]
+async fn writers_get_a_remove_button_per_row_named_for_its_user_and_readers_none() {
+    let root = test_root();
+    let users = list(vec![user("1", "Ada Lovelace"), user("2", "Grace Hopper")]);
+    let removable = RwSignal::new(false);
+    let removed = RwSignal::new(Vec::<String>::new());
+    let on_remove = Callback::new(move |id: UserId| removed.update(|ids| ids.push(id.to_string())));
+    let _mounted = mount_to(root.clone(), move || {
+        view! { <UserList users on_remove removable /> }
+    });
+    assert!(
+        select_all(&root, "[data-testid=remove-user]").is_empty(),
+        "a reader has none"
+    );
+
+    removable.set(true);
+    tick().await;
+    let buttons = select_all(&root, "[data-testid=remove-user]");
+    let names: Vec<_> = buttons
+        .iter()
+        .map(|b| b.get_attribute("aria-label").unwrap())
+        .collect();
+    assert_eq!(names, ["Remove Ada Lovelace", "Remove Grace Hopper"]);
+    assert_eq!(buttons[0].tag_name(), "BUTTON", "reachable by keyboard");
+    buttons[1].click();
+    assert_eq!(removed.get_untracked(), ["2"]);
+
+    // A renamed user's button says the new name.
+    users.update(|list| list.edit(ListEdit::Upsert(user("1", "Ada King"))));
+    drawn().await;
+    let first = &select_all(&root, "[data-testid=remove-user]")[0];
+    assert_eq!(
+        first.get_attribute("aria-label").as_deref(),
+        Some("Remove Ada King")
+    );
+
+    removable.set(false);
+    tick().await;
+    assert!(select_all(&root, "[data-testid=remove-user]").is_empty());
+}

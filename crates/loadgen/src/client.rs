@@ -53,6 +53,7 @@ pub async fn connect(url: &str, protocol: Protocol) -> Result<Socket, Failed> {
         let hello = ClientMessage::Hello {
             since: None,
             epoch: None,
+            token: None,
         };
         ws.send(Message::text(hello.to_frame()))
             .await

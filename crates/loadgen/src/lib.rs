@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
+use roster_protocol::auth::Token;
 use roster_protocol::engine::{retry_delay, EngineConfig, Rng};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, Semaphore};
@@ -284,14 +285,22 @@ pub async fn sustained(
 }
 
 /// `clients` connections started at once; the time until every one has
-/// its snapshot.
-pub async fn connect_storm(url: &str, clients: usize) -> Result<Value, String> {
+/// its snapshot. With `tokens`, client `i` presents `tokens[i]` in its
+/// `hello` (made beforehand, as a page has its token before it connects).
+pub async fn connect_storm(
+    url: &str,
+    clients: usize,
+    tokens: Option<Vec<Token>>,
+) -> Result<Value, String> {
+    let mut tokens = tokens.map(Vec::into_iter);
+    let with_tokens = tokens.is_some();
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(clients);
     for _ in 0..clients {
         let url = url.to_owned();
+        let token = tokens.as_mut().and_then(Iterator::next);
         tasks.push(tokio::spawn(async move {
-            let watcher = raw::Watcher::connect(&url, Protocol::V1).await?;
+            let watcher = raw::Watcher::connect_with(&url, Protocol::V1, token).await?;
             Ok::<_, client::Failed>((watcher, Instant::now()))
         }));
     }
@@ -310,6 +319,7 @@ pub async fn connect_storm(url: &str, clients: usize) -> Result<Value, String> {
     Ok(json!({
         "scenario": "connect_storm",
         "clients": clients,
+        "tokens": with_tokens,
         "failed": failed,
         "all_in_step_ms": done.iter().max().map_or(0.0, |d| d.as_secs_f64() * 1e3),
         "in_step_ms": Summary::of(&done).json(),
@@ -480,4 +490,27 @@ pub async fn idle_memory(url: &str, clients: usize, pid: u32) -> Result<Value, S
         "rss_after": after,
         "bytes_per_connection": (after.saturating_sub(before)) as f64 / clients as f64,
     }))
+}
+
+/// One token for each of `clients` (`sub` `client-N`, able to read, for
+/// the default audience), signed with the HS256 `secret`, valid for an
+/// hour: what each page of a dashboard would hold.
+pub fn mint_tokens(secret: &[u8], clients: usize) -> Result<Vec<Token>, String> {
+    let key = jsonwebtoken::EncodingKey::from_secret(secret).map_err(|err| err.to_string())?;
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|err| err.to_string())?
+        .as_secs()
+        + 3_600;
+    let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    (0..clients)
+        .map(|n| {
+            let claims = json!({
+                "sub": format!("client-{n}"), "scope": "roster:read", "aud": "roster", "exp": exp,
+            });
+            jsonwebtoken::encode(&header, &claims, &key)
+                .map(Token::new)
+                .map_err(|err| err.to_string())
+        })
+        .collect()
 }

@@ -47,7 +47,12 @@ enum Scenario {
         seconds: f64,
     },
     /// Every client at once.
-    ConnectStorm,
+    ConnectStorm {
+        /// Each client presents its own HS256 token, signed with the
+        /// secret in this file (the server's --auth-hs256-secret-file).
+        #[arg(long)]
+        token_secret_file: Option<std::path::PathBuf>,
+    },
     /// Clients dropped by a server restart come back. Prints `ready` on
     /// stderr once all are connected: restart the server then.
     ReconnectStorm {
@@ -75,7 +80,17 @@ async fn main() -> std::process::ExitCode {
         Scenario::Sustained { rate, seconds } => {
             roster_loadgen::sustained(url, clients, rate, seconds).await
         }
-        Scenario::ConnectStorm => roster_loadgen::connect_storm(url, clients).await,
+        Scenario::ConnectStorm { token_secret_file } => {
+            let tokens = token_secret_file.map(|file| {
+                let secret =
+                    std::fs::read(&file).map_err(|err| format!("{}: {err}", file.display()))?;
+                roster_loadgen::mint_tokens(secret.trim_ascii(), clients)
+            });
+            match tokens.transpose() {
+                Ok(tokens) => roster_loadgen::connect_storm(url, clients, tokens).await,
+                Err(err) => Err(err),
+            }
+        }
         Scenario::ReconnectStorm { backoff } => {
             roster_loadgen::reconnect_storm(url, clients, backoff, || eprintln!("ready")).await
         }

@@ -12,6 +12,7 @@
 
 use std::time::Instant;
 
+use roster_protocol::auth::Token;
 use roster_protocol::v1::ClientMessage;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -104,6 +105,15 @@ fn text_frame(text: &str) -> Vec<u8> {
 impl Watcher {
     /// Connects, says hello (v1), and reads until the client is in step.
     pub async fn connect(url: &str, protocol: Protocol) -> Result<Self, Failed> {
+        Self::connect_with(url, protocol, None).await
+    }
+
+    /// [`Watcher::connect`], presenting `token` in `hello`.
+    pub async fn connect_with(
+        url: &str,
+        protocol: Protocol,
+        token: Option<Token>,
+    ) -> Result<Self, Failed> {
         let (host, path) = split_url(url)?;
         let mut stream = TcpStream::connect(host).await.map_err(failed)?;
         stream.set_nodelay(true).map_err(failed)?;
@@ -141,6 +151,7 @@ impl Watcher {
             let hello = ClientMessage::Hello {
                 since: None,
                 epoch: None,
+                token,
             };
             let frame = text_frame(&hello.to_frame());
             watcher.stream.write_all(&frame).await.map_err(failed)?;

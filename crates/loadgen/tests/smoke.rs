@@ -59,7 +59,7 @@ async fn fanout_sustained_storms_and_idle_memory_run_against_the_real_server() {
     assert_eq!(sustained["delivered"], 50 * CLIENTS);
     assert!(sustained["delivered_per_s"].as_f64().unwrap() > 0.0);
 
-    let storm = roster_loadgen::connect_storm(&url(addr), CLIENTS)
+    let storm = roster_loadgen::connect_storm(&url(addr), CLIENTS, None)
         .await
         .unwrap();
     assert_eq!(storm["failed"], 0);
@@ -88,4 +88,38 @@ async fn fanout_sustained_storms_and_idle_memory_run_against_the_real_server() {
     assert_eq!(reconnect["away_ms"]["count"], CLIENTS);
     let (_, stop, _) = restarter.await.unwrap();
     let _ = stop.send(());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connect_storm_with_tokens_is_let_in_and_one_without_is_not() {
+    let secret = std::env::temp_dir().join(format!("roster-loadgen-{}.secret", std::process::id()));
+    std::fs::write(&secret, "a-secret-for-the-smoke-test-0123456789").unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut config = Config {
+        addr,
+        dist: "/nonexistent".into(),
+        ..Config::default()
+    };
+    config.auth.auth_hs256_secret_file = Some(secret.clone());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(run(listener, config, async {
+        let _ = stopped.await;
+    }));
+    let tokens =
+        roster_loadgen::mint_tokens(b"a-secret-for-the-smoke-test-0123456789", CLIENTS).unwrap();
+    let storm = roster_loadgen::connect_storm(&url(addr), CLIENTS, Some(tokens))
+        .await
+        .unwrap();
+    assert_eq!(
+        (storm["failed"].as_u64(), storm["tokens"].as_bool()),
+        (Some(0), Some(true))
+    );
+    let refused = roster_loadgen::connect_storm(&url(addr), 10, None)
+        .await
+        .unwrap();
+    assert_eq!(refused["failed"], 10, "no token, no snapshot");
+    let _ = stop.send(());
+    task.await.unwrap().unwrap();
+    std::fs::remove_file(secret).unwrap();
 }

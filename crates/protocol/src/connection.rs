@@ -4,6 +4,7 @@
 //! `data-state` attribute of its `connection-status` element, which tests
 //! and embedding pages select on.
 
+use crate::auth::Access;
 use crate::problem::Problem;
 
 /// Where the client's connection to the server stands. Its names
@@ -85,6 +86,8 @@ pub struct ConnectionStatus {
     pub rtt_ms: Option<u64>,
     /// The protocol of the current connection, or of the last one.
     pub protocol: Option<Protocol>,
+    /// What the server lets this page do, from its last `session`.
+    pub access: Access,
 }
 
 #[cfg(test)]

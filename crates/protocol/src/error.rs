@@ -48,6 +48,12 @@ pub enum ErrorCode {
     StoreUnavailable,
     /// The server is shutting down; retry on another connection.
     ShuttingDown,
+    /// No valid token was presented where one is needed: send `hello` (or
+    /// the HTTP request) with one.
+    Unauthorized,
+    /// The token is valid but does not allow this (a write without
+    /// `roster:write`).
+    Forbidden,
     /// A code this version does not know, kept as it was sent.
     #[strum(default, transparent)]
     Other(String),
@@ -164,6 +170,8 @@ mod tests {
                 "storage_failed",
                 "store_unavailable",
                 "shutting_down",
+                "unauthorized",
+                "forbidden",
             ]
         );
     }

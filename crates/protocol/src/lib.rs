@@ -8,6 +8,7 @@
 //! - [`error`]: the error vocabulary both sides share (codes and bodies).
 //! - [`close_code`]: WebSocket close codes, for the server's framing and
 //!   the client's engine alike.
+//! - [`auth`]: tokens, scopes and the session a server grants.
 //! - [`user`]: the user object and its opaque id, which arrives as a JSON
 //!   string or a JSON number.
 //! - [`seed`]: the seed (legacy) protocol spoken by the Dart Frog servers and
@@ -28,6 +29,7 @@
 //! - `tagged` (private): reading a JSON frame tagged by `type`, once, with
 //!   an error code for each kind of mistake.
 
+pub mod auth;
 pub mod close_code;
 pub mod connection;
 pub mod endpoint;

@@ -99,6 +99,11 @@ pub enum Problem {
         "the server cannot save changes right now; your add is kept and sent again in {wait_ms} ms"
     )]
     StoreUnavailable { wait_ms: u64 },
+    /// The page could not give a token when the connection needed one
+    /// (its `getToken` failed, gave nothing, or did not answer in time).
+    /// Nothing is retried until the user or the page asks.
+    #[error("could not get a token to connect with: {reason}; press retry to try again")]
+    NoToken { reason: String },
 }
 
 impl Problem {
@@ -126,6 +131,7 @@ impl Problem {
             Self::AddsExpired { .. } => "Adds were dropped",
             Self::Unusable { .. } => "No server to connect to",
             Self::Settings(_) => "Some settings were ignored",
+            Self::NoToken { .. } => "Not signed in",
         }
     }
 
@@ -266,6 +272,13 @@ mod tests {
                 "the server cannot save changes right now; your add is kept and sent again in 2000 ms",
                 "store_unavailable",
             ),
+            (
+                Problem::NoToken {
+                    reason: "getToken failed: offline".into(),
+                },
+                "could not get a token to connect with: getToken failed: offline; press retry to try again",
+                "no_token",
+            ),
         ];
         let kinds: Vec<_> = cases.iter().map(|(_, _, kind)| *kind).collect();
         assert_eq!(Problem::KINDS, kinds, "the documented kinds, in order");
@@ -293,7 +306,8 @@ mod tests {
                 "adds_expired",
                 "unusable",
                 "settings",
-                "store_unavailable"
+                "store_unavailable",
+                "no_token"
             ]
         );
         let expired = Problem::AddsExpired {

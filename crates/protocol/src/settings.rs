@@ -14,6 +14,7 @@
 //! that is not valid is named in a problem and replaced by the default,
 //! so a typo never stops the page.
 
+use crate::auth::Token;
 use crate::engine::{EngineConfig, QUERY_PARAMETERS};
 
 /// One place settings can come from: the text given for a setting's name,
@@ -50,7 +51,15 @@ impl Theme {
 }
 
 /// Every setting besides the engine's ([`QUERY_PARAMETERS`]).
-pub const SETTINGS: [&str; 5] = ["server", "theme", "compact", "embed", "bg"];
+pub const SETTINGS: [&str; 7] = [
+    "server",
+    "theme",
+    "compact",
+    "embed",
+    "bg",
+    "token",
+    "parent_origin",
+];
 
 /// Everything a page can be told.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -70,6 +79,12 @@ pub struct Settings {
     pub embed: bool,
     /// `bg=transparent`: no background of its own, so the host's shows.
     pub transparent: bool,
+    /// `token`: presented to the server in `hello`. Kept in memory only.
+    pub token: Option<Token>,
+    /// `parent_origin`: in an iframe, the origin of the page that embeds
+    /// it; the frame asks that page for its token (`postMessage`) and
+    /// takes an answer from no other origin.
+    pub parent_origin: Option<String>,
 }
 
 impl Settings {
@@ -113,6 +128,22 @@ impl Settings {
                 false
             }
         });
+        let token = get("token")
+            .filter(|token| !token.is_empty())
+            .map(Token::new);
+        let parent_origin = get("parent_origin").and_then(|origin| {
+            let origin = origin.trim_end_matches('/').to_owned();
+            let valid = (origin.starts_with("https://") || origin.starts_with("http://"))
+                && !origin["https://".len().min(origin.len())..].contains('/');
+            if valid {
+                Some(origin)
+            } else {
+                problems.push(format!(
+                    "ignored parent_origin={origin:?}: expected an origin like https://dash.example.com"
+                ));
+                None
+            }
+        });
         problems.extend(engine_problems);
         let settings = Self {
             server,
@@ -121,6 +152,8 @@ impl Settings {
             compact,
             embed,
             transparent,
+            token,
+            parent_origin,
         };
         (settings, problems)
     }
@@ -227,6 +260,27 @@ mod tests {
         let (settings, problems) = Settings::resolve(&[&query, &meta]);
         assert_eq!(settings.theme, Theme::Auto);
         assert_eq!(problems.len(), 1);
+    }
+
+    #[test]
+    fn a_token_and_the_parent_origin_are_read_and_a_bad_origin_is_named() {
+        let given = source(&[
+            ("token", "t.k.n"),
+            ("parent_origin", "https://dash.example.com/"),
+        ]);
+        let (settings, problems) = Settings::resolve(&[&given]);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(settings.token, Some(Token::new("t.k.n")));
+        assert_eq!(
+            settings.parent_origin.as_deref(),
+            Some("https://dash.example.com")
+        );
+        assert!(!format!("{settings:?}").contains("t.k.n"), "never printed");
+        for bad in ["dash.example.com", "https://dash.example.com/page", "*"] {
+            let (settings, problems) = Settings::resolve(&[&source(&[("parent_origin", bad)])]);
+            assert_eq!(settings.parent_origin, None, "{bad}");
+            assert_eq!(problems.len(), 1, "{bad}");
+        }
     }
 
     #[test]

@@ -574,9 +574,12 @@ mod tests {
         }
         assert_eq!(
             ServerMessage::TYPES,
-            ["snapshot", "change", "ack", "pong", "presence", "error"]
+            ["snapshot", "change", "ack", "pong", "presence", "error", "session"]
         );
-        assert_eq!(ClientMessage::TYPES, ["hello", "add", "remove", "ping"]);
+        assert_eq!(
+            ClientMessage::TYPES,
+            ["hello", "auth", "add", "remove", "ping"]
+        );
         assert!(ServerMessage::decode_as("hello", "{}").is_none());
         assert!(ClientMessage::decode_as("snapshot", "{}").is_none());
     }

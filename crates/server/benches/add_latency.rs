@@ -180,6 +180,7 @@ async fn greeted(url: &str) -> Socket {
     let hello = ClientMessage::Hello {
         since: None,
         epoch: None,
+        token: None,
     };
     ws.send(Message::text(hello.to_frame())).await.unwrap();
     next_where(&mut ws, |m| matches!(m, ServerMessage::Snapshot { .. })).await;

@@ -2,6 +2,9 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::auth::AuthConfig;
 
 /// roster-server: serves the live user list over WebSocket and HTTP, and the
 /// built browser client.
@@ -91,6 +94,57 @@ pub struct Config {
     /// benchmarks.
     #[arg(long, env = "ROSTER_DEMO_USERS", default_value_t = 0)]
     pub demo_users: usize,
+
+    /// Who may see and change the list (tokens, `--anonymous`).
+    #[command(flatten)]
+    pub auth: AuthConfig,
+
+    /// What to do instead of serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What `roster-server` can do besides serving.
+#[derive(Clone, Debug, clap::Subcommand)]
+pub enum Command {
+    /// Prints a token signed with the HS256 secret
+    /// (`--auth-hs256-secret-file`), for development and scripts.
+    Token(TokenArgs),
+}
+
+/// What `roster-server token` puts in the token.
+#[derive(Clone, Debug, clap::Args)]
+pub struct TokenArgs {
+    /// Whose token it is (`sub`).
+    #[arg(long)]
+    pub sub: String,
+    /// Space-separated scopes: `roster:read`, `roster:write`.
+    #[arg(long, default_value = "roster:read roster:write")]
+    pub scope: String,
+    /// How long it is valid: seconds, or with a unit (`90s`, `10m`, `2h`,
+    /// `1d`).
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    pub ttl: Duration,
+}
+
+/// `90`, `90s`, `10m`, `2h` or `1d`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let count: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 90s, 10m, 2h or 1d"))?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => return Err(format!("{text:?}: the unit is s, m, h or d")),
+    };
+    Ok(Duration::from_secs(count.saturating_mul(seconds)))
 }
 
 impl Default for Config {

@@ -14,23 +14,33 @@
 //! Errors are JSON `{"code","message"}` bodies with the codes of
 //! `roster_protocol::v1::ErrorCode`. Changes made here are broadcast to
 //! every socket like any other.
+//!
+//! The API takes `Authorization: Bearer <token>` with the same tokens and
+//! scopes as the socket ([`crate::auth`]): reads need `roster:read`,
+//! adds and removes `roster:write`, unless the anonymous rule allows them.
+//! A missing or invalid token gets 401 with `WWW-Authenticate: Bearer`, a
+//! token without the scope 403 `forbidden`. Pages of the origins named by
+//! `--allowed-origin` may call it across origins (CORS, no credentials).
 
 use std::path::Path;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, Path as UrlPath, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use roster_protocol::close_code;
 use roster_protocol::v1::{ErrorBody, ErrorCode};
 use roster_protocol::validate::RequestId;
 use roster_protocol::UserId;
 use serde::Deserialize;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::auth::{Grant, Level, Refusal};
 use crate::roster::{Committed, Outcome};
 use crate::{ws, AppState};
 
@@ -43,10 +53,13 @@ const REPLAYED_HEADER: HeaderName = HeaderName::from_static("idempotent-replayed
 
 /// Every route of the server.
 pub fn router(state: AppState) -> Router {
-    let routes = Router::new()
+    let api = Router::new()
         .route("/api/v1/users", get(list_users).post(add_user))
-        .route("/api/v1/users/ws", get(ws::upgrade))
         .route("/api/v1/users/{id}", get(get_user).delete(remove_user))
+        .layer(cors(&state.config.allowed_origins));
+    let routes = Router::new()
+        .merge(api)
+        .route("/api/v1/users/ws", get(ws::upgrade))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(state.config.max_frame_bytes));
@@ -87,12 +100,85 @@ fn with_client(routes: Router<AppState>, dist: &Path) -> Router<AppState> {
     }
 }
 
+/// Cross-origin calls to the API from the pages of `origins` (the
+/// `--allowed-origin` list; `*` for any): with a token in the
+/// `Authorization` header, never with cookies.
+fn cors(origins: &[String]) -> CorsLayer {
+    let allowed = if origins.iter().any(|origin| origin == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|origin| HeaderValue::from_str(origin.trim_end_matches('/')).ok()),
+        )
+    };
+    CorsLayer::new()
+        .allow_origin(allowed)
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, IDEMPOTENCY_KEY])
+        .expose_headers([header::LOCATION, VERSION_HEADER, REPLAYED_HEADER])
+        .max_age(std::time::Duration::from_secs(600))
+}
+
+/// What a request's `Authorization: Bearer` token (or none) allows, if it
+/// allows `need`; the 401 or 403 answer otherwise.
+async fn allowed(state: &AppState, headers: &HeaderMap, need: Level) -> Result<Grant, ApiError> {
+    let token = match headers.get(header::AUTHORIZATION) {
+        None => None,
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .and_then(|value| value.strip_prefix("Bearer "))
+                .map(str::trim)
+                .ok_or_else(|| ApiError::unauthorized(Refusal::Malformed, state, None))?,
+        ),
+    };
+    let grant = state
+        .auth
+        .verify(token)
+        .await
+        .map_err(|denied| ApiError::unauthorized(denied.refusal, state, denied.sub))?;
+    if need == Level::Write && !grant.can_write() {
+        if token.is_none() {
+            return Err(ApiError::unauthorized(Refusal::Missing, state, None));
+        }
+        state.metrics.error(&ErrorCode::Forbidden);
+        return Err(ApiError::from(ErrorBody::new(
+            ErrorCode::Forbidden,
+            "this token may only read the list (it lacks roster:write)",
+        )));
+    }
+    Ok(grant)
+}
+
 /// An error answer: a status and a JSON `{"code","message"}` body.
 struct ApiError(StatusCode, ErrorBody);
+
+impl ApiError {
+    /// 401 (or 403 for a token that cannot read), counted and logged once.
+    fn unauthorized(refusal: Refusal, state: &AppState, sub: Option<String>) -> Self {
+        state.metrics.auth_failed(&refusal);
+        tracing::warn!(
+            reason = refusal.reason(),
+            ?sub,
+            "request refused: {refusal}"
+        );
+        let code = match refusal.close_code() {
+            close_code::FORBIDDEN => ErrorCode::Forbidden,
+            _ => ErrorCode::Unauthorized,
+        };
+        state.metrics.error(&code);
+        Self::from(ErrorBody::new(code, refusal.words()))
+    }
+}
 
 impl From<ErrorBody> for ApiError {
     fn from(error: ErrorBody) -> Self {
         let status = match error.code {
+            ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
             ErrorCode::MalformedJson | ErrorCode::InvalidRequestId => StatusCode::BAD_REQUEST,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::IdempotencyKeyReused => StatusCode::CONFLICT,
@@ -109,7 +195,15 @@ impl From<ErrorBody> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.0, Json(self.1)).into_response()
+        let mut response = (self.0, Json(self.1)).into_response();
+        if self.0 == StatusCode::UNAUTHORIZED {
+            // RFC 6750: how to authenticate.
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Bearer realm="roster""#),
+            );
+        }
+        response
     }
 }
 
@@ -156,11 +250,15 @@ fn outcome_response(status: StatusCode, outcome: Outcome, state: &AppState) -> R
 }
 
 /// `GET /api/v1/users`: the list, exactly as the seed socket sends it.
-async fn list_users(State(state): State<AppState>) -> impl IntoResponse {
+async fn list_users(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(refused) = allowed(&state, &headers, Level::Read).await {
+        return refused.into_response();
+    }
     (
         [(header::CONTENT_TYPE, "application/json")],
         state.roster.seed_frame().bytes().clone(),
     )
+        .into_response()
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -175,6 +273,9 @@ async fn add_user(
     headers: HeaderMap,
     body: Result<Json<NewUser>, JsonRejection>,
 ) -> Response {
+    if let Err(refused) = allowed(&state, &headers, Level::Write).await {
+        return refused.into_response();
+    }
     let request = match idempotency_key(&headers) {
         Ok(request) => request,
         Err(err) => return err.into_response(),
@@ -205,7 +306,14 @@ fn body_rejected(rejection: &JsonRejection, state: &AppState) -> ApiError {
 }
 
 /// `GET /api/v1/users/{id}`.
-async fn get_user(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -> Response {
+async fn get_user(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+) -> Response {
+    if let Err(refused) = allowed(&state, &headers, Level::Read).await {
+        return refused.into_response();
+    }
     let id = UserId::new(id);
     match state.roster.user(&id) {
         Some(user) => Json(user).into_response(),
@@ -226,6 +334,9 @@ async fn remove_user(
     headers: HeaderMap,
     UrlPath(id): UrlPath<String>,
 ) -> Response {
+    if let Err(refused) = allowed(&state, &headers, Level::Write).await {
+        return refused.into_response();
+    }
     let request = match idempotency_key(&headers) {
         Ok(request) => request,
         Err(err) => return err.into_response(),

@@ -4,6 +4,7 @@
 //!
 //! # Layout
 //! - [`config`]: command-line and environment settings.
+//! - [`auth`]: tokens, scopes and what clients without a token may do.
 //! - [`store`]: the durable list: SQLite by default (behind a small
 //!   trait), Redis (`--redis`) for several instances.
 //! - [`directory`]: the list in memory, with id and name generation. Pure.
@@ -25,6 +26,7 @@
 //! [`run`] serves an already bound listener until a shutdown future
 //! resolves, so tests start the real server on port 0 in-process.
 
+pub mod auth;
 pub mod config;
 pub mod connections;
 pub mod csp;
@@ -72,6 +74,17 @@ pub struct AppState {
     pub slots: Arc<Semaphore>,
     /// How many people have the list open (this instance's connections).
     pub presence: Arc<presence::Presence>,
+    /// Who may see and change the list.
+    pub auth: Arc<auth::Auth>,
+}
+
+/// Why the server cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error(transparent)]
+    Access(#[from] auth::SetupError),
 }
 
 impl AppState {
@@ -81,7 +94,8 @@ impl AppState {
     ///
     /// This is the one place that chooses a store: another one is an arm
     /// here and a [`roster::Backend`] of its own.
-    pub async fn open(config: Config) -> Result<Self, store::StoreError> {
+    pub async fn open(config: Config) -> Result<Self, StartError> {
+        let auth = Arc::new(auth::Auth::open(&config.auth, config.addr).await?);
         let metrics = Arc::new(Metrics::default());
         let roster = match &config.redis {
             Some(url) => {
@@ -121,6 +135,7 @@ impl AppState {
             shutdown: CancellationToken::new(),
             sockets: TaskTracker::new(),
             presence: Arc::default(),
+            auth,
         })
     }
 }

@@ -1,7 +1,10 @@
 //! `roster-server`: parses settings and runs the server until Ctrl-C or
-//! SIGTERM. Everything else is in the library.
+//! SIGTERM (or, with `token`, prints a token). Everything else is in the
+//! library.
 
 use clap::Parser;
+use roster_server::auth::{mint_hs256, Mint};
+use roster_server::config::{Command, TokenArgs};
 use roster_server::{serve, shutdown, AppState, Config};
 use tracing_subscriber::EnvFilter;
 
@@ -13,6 +16,9 @@ async fn main() -> std::process::ExitCode {
         )
         .init();
     let config = Config::parse();
+    if let Some(Command::Token(args)) = &config.command {
+        return print_token(&config, args);
+    }
     let addr = config.addr;
     // Open first, then listen: see `roster_server::serve`.
     let state = match AppState::open(config).await {
@@ -33,6 +39,36 @@ async fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             tracing::error!(%err, "server failed");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// `roster-server token`: a token signed with the configured HS256 secret.
+fn print_token(config: &Config, args: &TokenArgs) -> std::process::ExitCode {
+    let Some(path) = &config.auth.auth_hs256_secret_file else {
+        eprintln!("roster-server token needs the secret: --auth-hs256-secret-file FILE (or ROSTER_AUTH_HS256_SECRET_FILE)");
+        return std::process::ExitCode::FAILURE;
+    };
+    let minted = std::fs::read(path)
+        .map_err(|err| format!("cannot read {}: {err}", path.display()))
+        .and_then(|secret| {
+            let mint = Mint {
+                sub: &args.sub,
+                scope: &args.scope,
+                ttl: args.ttl,
+                audience: &config.auth.auth_audience,
+                issuer: config.auth.auth_issuer.as_deref(),
+            };
+            mint_hs256(secret.trim_ascii(), &mint)
+        });
+    match minted {
+        Ok(token) => {
+            println!("{token}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("roster-server token: {err}");
             std::process::ExitCode::FAILURE
         }
     }

@@ -11,9 +11,14 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+use std::collections::HashMap;
 use std::time::Duration;
 
+use strum::IntoEnumIterator;
+
 use roster_protocol::v1::ErrorCode;
+
+use crate::auth;
 /// Which protocol a WebSocket connection speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Protocol {
@@ -37,30 +42,13 @@ impl Protocol {
 }
 
 /// Why a connection was refused or dropped by a limit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
 pub enum Refusal {
     Origin,
     Capacity,
     SlowConsumer,
     FrameTooLarge,
-}
-
-impl Refusal {
-    const ALL: [Refusal; 4] = [
-        Refusal::Origin,
-        Refusal::Capacity,
-        Refusal::SlowConsumer,
-        Refusal::FrameTooLarge,
-    ];
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Origin => "origin",
-            Self::Capacity => "capacity",
-            Self::SlowConsumer => "slow_consumer",
-            Self::FrameTooLarge => "frame_too_large",
-        }
-    }
 }
 
 /// Upper bounds of the store latency histogram, in seconds.
@@ -114,12 +102,14 @@ pub struct Metrics {
     connections_total: [Counter; 2],
     frames_in: [Counter; 2],
     frames_out: [Counter; 2],
-    refusals: [Counter; 4],
+    refusals: HashMap<Refusal, Counter>,
+    /// One per `auth::Refusal` reason, by its name.
+    auth_failures: HashMap<&'static str, Counter>,
     adds: Counter,
     removes: Counter,
     replays: Counter,
     /// One per known `ErrorCode`; any other counts as `other`.
-    errors: std::collections::HashMap<ErrorCode, Counter>,
+    errors: HashMap<ErrorCode, Counter>,
     errors_other: Counter,
     store_commit: Histogram,
     /// 1 while the store answers; 0 while the shared store (Redis) cannot
@@ -173,13 +163,30 @@ impl Default for Metrics {
             "Connections refused or closed by a limit",
             refusal_family.clone(),
         );
-        let refusals = Refusal::ALL.map(|why| {
-            refusal_family
-                .get_or_create(&ByReason {
-                    reason: why.as_str(),
-                })
-                .clone()
-        });
+        let refusals = Refusal::iter()
+            .map(|why| {
+                let reason = why.into();
+                (
+                    why,
+                    refusal_family.get_or_create(&ByReason { reason }).clone(),
+                )
+            })
+            .collect();
+        let auth_family = Family::<ByReason, Counter>::default();
+        registry.register(
+            "roster_auth_failures",
+            "Clients refused by the access rules (no valid token, no scope, foreign origin)",
+            auth_family.clone(),
+        );
+        let auth_failures = auth::Refusal::iter()
+            .map(|why| {
+                let reason = why.reason();
+                (
+                    reason,
+                    auth_family.get_or_create(&ByReason { reason }).clone(),
+                )
+            })
+            .collect();
         let adds = counter(&mut registry, "roster_adds", "Users added");
         let removes = counter(&mut registry, "roster_removes", "Users removed");
         let replays = counter(
@@ -227,6 +234,7 @@ impl Default for Metrics {
             frames_in,
             frames_out,
             refusals,
+            auth_failures,
             adds,
             removes,
             replays,
@@ -274,7 +282,16 @@ impl Metrics {
     }
 
     pub fn refused(&self, why: Refusal) {
-        self.refusals[why as usize].inc();
+        if let Some(counter) = self.refusals.get(&why) {
+            counter.inc();
+        }
+    }
+
+    /// A client refused by the access rules, for `refusal`'s reason.
+    pub fn auth_failed(&self, refusal: &auth::Refusal) {
+        if let Some(counter) = self.auth_failures.get(refusal.reason()) {
+            counter.inc();
+        }
     }
 
     pub fn added(&self) {

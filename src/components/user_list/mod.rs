@@ -36,6 +36,7 @@ mod window;
 use leptos::ev;
 use leptos::prelude::*;
 use roster_protocol::list::UserList as Users;
+use roster_protocol::UserId;
 use wasm_bindgen::JsCast;
 use web_sys::Element;
 
@@ -49,7 +50,13 @@ use view::ListView;
 pub fn UserList(
     #[prop(into)] users: Signal<Users>,
     #[prop(optional)] on_seen: Option<Callback<()>>,
+    /// Asked to remove a user, from the row's "Remove" button. Without it,
+    /// or while `removable` is false, rows have no such button.
+    #[prop(optional)]
+    on_remove: Option<Callback<UserId>>,
+    #[prop(optional, into)] removable: Signal<bool>,
 ) -> impl IntoView {
+    let removable = Signal::derive(move || on_remove.is_some() && removable.get());
     // Filled in when the scroller is created (see `windowed`), so the
     // scroll and resize handlers below can reach it.
     let view = ListSlot::new();
@@ -64,6 +71,9 @@ pub fn UserList(
     // handler fewer to build (see `NewUsers`).
     let on_click = move |event: ev::MouseEvent| {
         let target = event.target();
+        if let (Some(on_remove), Some(id)) = (on_remove, removed_user(target.as_ref())) {
+            return on_remove.run(id);
+        }
         seen(view.with(|view| {
             let clicked = view.is_new_users_button(target.as_ref());
             clicked && users.with_untracked(|list| view.go_to_end(list))
@@ -81,9 +91,17 @@ pub fn UserList(
             tabindex="0"
             on:scroll=on_scroll
             on:click=on_click
-            use:windowed=(users, view, on_seen)
+            use:windowed=(users, view, on_seen, removable)
         ></div>
     }
+}
+
+/// The user whose "Remove" button `target` is, if it is one.
+fn removed_user(target: Option<&web_sys::EventTarget>) -> Option<UserId> {
+    let element = target?.dyn_ref::<Element>()?;
+    let button = element.closest("[data-testid=remove-user]").ok()??;
+    let row = button.closest("[data-user-id]").ok()??;
+    row.get_attribute("data-user-id").map(UserId::new)
 }
 
 /// Tells `on_seen` when a handler found the reader at the end of the list.
@@ -122,10 +140,19 @@ impl ListSlot {
 /// 16 times.
 fn windowed(
     scroller: Element,
-    (users, slot, on_seen): (Signal<Users>, ListSlot, Option<Callback<()>>),
+    (users, slot, on_seen, removable): (
+        Signal<Users>,
+        ListSlot,
+        Option<Callback<()>>,
+        Signal<bool>,
+    ),
 ) {
     let view = users.with_untracked(|list| ListView::new(scroller.unchecked_into(), list));
     slot.0.set_value(Some(view));
+    Effect::new(move |_| {
+        let removable = removable.get();
+        slot.with(|view| users.with_untracked(|list| view.set_removable(removable, list)));
+    });
     let seen = move |at_end| report_seen(on_seen, at_end);
     let frame_ends = move || {
         seen(slot.with(|view| {

@@ -34,6 +34,8 @@ pub(crate) struct Rows {
     /// The `<ul>`'s height and top padding as last set, in pixels.
     height: Option<usize>,
     padding: Option<usize>,
+    /// Rows carry a remove button (the person may write).
+    removable: bool,
 }
 
 impl Rows {
@@ -53,7 +55,14 @@ impl Rows {
             empty: None,
             height: None,
             padding: None,
+            removable: false,
         }
+    }
+
+    /// Gives every row a remove button, or takes them all away; the next
+    /// draw shows it.
+    pub(crate) fn set_removable(&mut self, removable: bool) {
+        self.removable = removable;
     }
 
     /// The `<ul>`, to put into the page.
@@ -101,6 +110,7 @@ impl Rows {
                 .or_else(|| self.spare.pop())
                 .unwrap_or_else(Row::new);
             row.show(user, position, count);
+            row.removable(self.removable, &user.name);
             next.push(row);
         }
         for (_, row) in previous {
@@ -166,6 +176,8 @@ struct Row {
     name: Element,
     email: Element,
     id: Element,
+    /// "Remove", while the person may write.
+    remove: Option<HtmlElement>,
     user: Option<User>,
     position: usize,
     set_size: usize,
@@ -190,6 +202,7 @@ impl Row {
             name: part("user-name"),
             email: part("user-email"),
             id: part("user-id"),
+            remove: None,
             item,
             user: None,
             position: usize::MAX,
@@ -207,6 +220,9 @@ impl Row {
         if shown.map(|u| &u.name) != Some(&user.name) {
             self.avatar.set_text_content(Some(&initials(&user.name)));
             self.name.set_text_content(Some(&user.name));
+            if let Some(remove) = &self.remove {
+                set(remove, "aria-label", &remove_label(&user.name));
+            }
         }
         if shown.map(|u| &u.email) != Some(&user.email) {
             self.email.set_text_content(Some(&user.email));
@@ -223,6 +239,36 @@ impl Row {
             set(&self.item, "aria-setsize", &set_size.to_string());
         }
     }
+}
+
+impl Row {
+    /// Adds the remove button (named for the user, so a screen reader
+    /// says whom it removes) or takes it away. Its clicks are caught by the
+    /// list's scroller, like the "N new" button's.
+    fn removable(&mut self, removable: bool, name: &str) {
+        match (&self.remove, removable) {
+            (None, true) => {
+                let button = create("button").unchecked_into::<HtmlElement>();
+                set(&button, "type", "button");
+                button.set_class_name("remove-user");
+                set(&button, "data-testid", "remove-user");
+                set(&button, "aria-label", &remove_label(name));
+                button.set_text_content(Some("Remove"));
+                let _ = self.item.append_child(&button);
+                self.remove = Some(button);
+            }
+            (Some(button), false) => {
+                button.remove();
+                self.remove = None;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What the remove button says to a screen reader.
+fn remove_label(name: &str) -> String {
+    format!("Remove {name}")
 }
 
 /// Up to two capital letters from a name, for the avatar circle.

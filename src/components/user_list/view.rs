@@ -65,6 +65,12 @@ impl ListView {
         view
     }
 
+    /// Shows or takes away the rows' remove buttons.
+    pub fn set_removable(&mut self, removable: bool, users: &Users) {
+        self.rows.set_removable(removable);
+        self.draw(users);
+    }
+
     /// Whether an event's `target` is the "N new" button.
     pub fn is_new_users_button(&self, target: Option<&EventTarget>) -> bool {
         self.new_users.is(target)

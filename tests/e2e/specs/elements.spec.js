@@ -6,6 +6,7 @@ const { RosterServer, DIST, waitUntil } = require('../support/server');
 const { StaticServer } = require('../support/static-server');
 const { v1Connections } = require('../support/metrics');
 const { TIMER_COUNTER, measureLeaks } = require('../support/leaks');
+const { hostPage } = require('../support/host-page');
 
 let servers = [];
 let host;
@@ -14,23 +15,6 @@ test.afterEach(async () => {
   servers = [];
   await host?.stop();
 });
-
-/**
- * A host page with `body` that loads Roster's module from `assets` (a
- * Roster server's origin: another origin than the page's).
- */
-const hostPage = (body, assets) => `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>A dashboard</title></head>
-<body>
-${body}
-<script type="module">
-  import init, { mount } from '${assets}/roster.js';
-  const wasm = await init({ module_or_path: '${assets}/roster_bg.wasm' });
-  window.__wasmMemory = wasm.memory;
-  window.roster = { mount };
-  window.rosterReady = true;
-</script>
-</body></html>`;
 
 const connections = (server) => v1Connections(server.origin);
 

@@ -27,9 +27,15 @@ class StaticServer {
 
   constructor(dir, prefix, pages) {
     this.requests = [];
+    this.handlers = {};
+    this.pages = pages;
     this.http = http.createServer((request, response) => {
       const url = new URL(request.url, 'http://localhost');
       this.requests.push(url.pathname);
+      if (this.handlers[url.pathname]) {
+        response.writeHead(200, { 'content-type': 'text/plain' }).end(this.handlers[url.pathname]());
+        return;
+      }
       if (pages[url.pathname] !== undefined) {
         response.writeHead(200, { 'content-type': TYPES['.html'] }).end(pages[url.pathname]);
         return;
@@ -47,6 +53,16 @@ class StaticServer {
       response.writeHead(200, { 'content-type': TYPES[path.extname(file)] || 'application/octet-stream' });
       fs.createReadStream(file).pipe(response);
     });
+  }
+
+  /** Serves `html` at `path` from now on. */
+  page(path, html) {
+    this.pages[path] = html;
+  }
+
+  /** Answers `path` with what `answer()` gives at each request (text). */
+  handle(path, answer) {
+    this.handlers[path] = answer;
   }
 
   async stop() {

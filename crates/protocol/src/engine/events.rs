@@ -2,9 +2,11 @@
 //! reports, the actions it carries out and the clock's unit. (The close
 //! codes are [`crate::close_code`], shared with the server.)
 
-use super::outbox::SavedAdd;
+use super::outbox::SavedWrite;
+use crate::auth::Token;
 use crate::connection::{ConnectionStatus, Protocol};
 use crate::list::ListEdit;
+use crate::user::UserId;
 
 /// Wall-clock time in milliseconds since the Unix epoch (`Date.now()`).
 pub type Millis = u64;
@@ -45,6 +47,20 @@ pub enum Event {
     PageShow,
     /// The user asked to add a user.
     Add,
+    /// The user asked to remove this user.
+    Remove(UserId),
+    /// The page's answer to [`Action::AskToken`] with this `request`: a
+    /// token, none, or why it has none.
+    TokenAnswered {
+        request: u64,
+        answer: Result<Option<Token>, String>,
+    },
+    /// The page gave a new token of its own (its `token` setting changed):
+    /// a live connection presents it at once.
+    TokenGiven(Token),
+    /// The page asked to refresh: a fresh token on a live connection, or
+    /// a connect now after a close.
+    Refresh,
     /// The user asked to retry now, or to connect again after a close.
     Retry,
     /// The user asked to disconnect.
@@ -80,8 +96,13 @@ pub enum Action {
     /// Adds not yet done.
     ShowPending(usize),
     ShowViewers(Option<u64>),
-    /// Keep these adds, and only these, where a reload finds them (the
+    /// Keep these writes, and only these, where a reload finds them (the
     /// browser's `localStorage`), to give back with
-    /// `Engine::restore_adds`.
-    SaveAdds(Vec<SavedAdd>),
+    /// `Engine::restore_writes`.
+    SaveWrites(Vec<SavedWrite>),
+    /// Ask the page for a token, and answer with
+    /// [`Event::TokenAnswered`] under this `request` number.
+    AskToken {
+        request: u64,
+    },
 }

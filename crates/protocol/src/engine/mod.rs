@@ -58,32 +58,33 @@
 
 mod backoff;
 mod config;
+mod connecting;
 mod events;
 mod heartbeat;
 mod outbox;
 mod phase;
+mod receiving;
 mod shown;
 mod sync;
 #[cfg(test)]
 mod tests;
+mod token;
 
 pub use crate::problem::{Close, Problem};
 pub use backoff::{ceiling, retry_delay, retry_window, Rng, CROWD_CONNECTS_PER_S};
 pub use config::{EngineConfig, QUERY_PARAMETERS};
 pub use events::{Action, Event, Millis};
-pub use outbox::{Entry, Outbox, OutboxFull, SavedAdd};
+pub use outbox::{Entry, Outbox, OutboxFull, SavedWrite, Write};
+pub use token::TokenSource;
 
-use heartbeat::Heartbeat;
-use phase::{Link, Phase};
+use phase::Phase;
 use shown::{Showing, Shown};
 use sync::ListSync;
+use token::Tokens;
 
+use crate::auth::Access;
 use crate::close_code;
 use crate::connection::{ConnectionStatus, Protocol};
-use crate::list::ListEdit;
-use crate::seed::{decode_user_list, SeedCommand};
-use crate::v1::{ClientMessage, ServerMessage};
-use crate::validate::RequestId;
 
 /// How many failed tries on a known v1 server before the seed fallback is
 /// tried again (the server may have been replaced by a seed server).
@@ -114,6 +115,10 @@ pub struct Engine {
     sync: ListSync,
     outbox: Outbox,
     next_nonce: u64,
+    /// The token `hello` carries, and when to ask for a fresh one.
+    tokens: Tokens,
+    /// What the server's last `session` allows.
+    access: Access,
     shown: Shown,
 }
 
@@ -136,8 +141,16 @@ impl Engine {
             viewers: None,
             sync: ListSync::default(),
             next_nonce: 0,
+            tokens: Tokens::default(),
+            access: Access::default(),
             shown: Shown::default(),
         }
+    }
+
+    /// Says where the page's token comes from (by default nowhere: `hello`
+    /// carries none). Call it before [`Event::Start`].
+    pub fn use_tokens(&mut self, source: TokenSource) {
+        self.tokens = Tokens::new(source);
     }
 
     /// The status as it would be shown now.
@@ -155,10 +168,11 @@ impl Engine {
                 .or_else(|| self.settings_warning.clone()),
             rtt_ms: self.rtt_ms,
             protocol: self.last_protocol,
+            access: self.access,
         }
     }
 
-    /// Adds not yet done.
+    /// Adds and removes not yet done.
     pub fn pending(&self) -> usize {
         self.outbox.len()
     }
@@ -182,10 +196,10 @@ impl Engine {
         self.spoke_v1 = true;
     }
 
-    /// Puts back the adds the page kept from before a reload (see
-    /// [`Action::SaveAdds`]): they are sent again under their ids, so each
-    /// becomes one user however often the server sees it.
-    pub fn restore_adds(&mut self, saved: Vec<SavedAdd>) -> Vec<Action> {
+    /// Puts back the adds and removes the page kept from before a reload
+    /// (see [`Action::SaveWrites`]): they are sent again under their ids,
+    /// so each is one change however often the server sees it.
+    pub fn restore_writes(&mut self, saved: Vec<SavedWrite>) -> Vec<Action> {
         self.outbox.restore(saved);
         let mut out = Vec::new();
         self.publish(&mut out);
@@ -246,14 +260,31 @@ impl Engine {
                     self.open(now, true, &mut out);
                 }
             }
-            Event::Add => self.add(now, &mut out),
+            Event::Add => self.write(now, Write::Add, &mut out),
+            Event::Remove(id) => self.write(now, Write::Remove(id), &mut out),
+            Event::TokenAnswered { request, answer } => {
+                self.token_answered(now, request, answer, &mut out);
+            }
+            Event::TokenGiven(token) => self.token_given(now, token, &mut out),
+            Event::Refresh => match &self.phase {
+                Phase::Open(link) if link.protocol == Protocol::V1 => self.tokens.ask(&mut out),
+                Phase::Open(_) | Phase::Idle | Phase::Opening { .. } => {}
+                Phase::Authorizing { .. } => {}
+                _ => {
+                    self.attempt = 0;
+                    self.open(now, true, &mut out);
+                }
+            },
             Event::Retry => match self.phase {
                 Phase::Closed | Phase::Suspended => {
                     self.attempt = 0;
                     self.open(now, true, &mut out);
                 }
                 Phase::Waiting { .. } | Phase::Offline => self.open(now, true, &mut out),
-                Phase::Idle | Phase::Opening { .. } | Phase::Open(_) => {}
+                Phase::Idle
+                | Phase::Authorizing { .. }
+                | Phase::Opening { .. }
+                | Phase::Open(_) => {}
             },
             Event::Disconnect => {
                 self.drop_socket(close_code::NORMAL, "disconnected by the user", &mut out);
@@ -266,303 +297,15 @@ impl Engine {
         out
     }
 
-    fn open(&mut self, now: Millis, offer_v1: bool, out: &mut Vec<Action>) {
-        self.phase = Phase::Opening {
-            offer_v1,
-            deadline: now.saturating_add(self.config.connect_timeout_ms),
-        };
-        out.push(Action::Open { offer_v1 });
-    }
-
-    /// Closes the socket, if there is one.
-    fn drop_socket(&mut self, code: u16, reason: &str, out: &mut Vec<Action>) {
-        if matches!(self.phase, Phase::Opening { .. } | Phase::Open(_)) {
-            out.push(Action::Close {
-                code,
-                reason: reason.to_owned(),
-            });
-        }
-    }
-
-    fn opened(&mut self, now: Millis, protocol: Protocol, out: &mut Vec<Action>) {
-        if !matches!(self.phase, Phase::Opening { .. }) {
-            return;
-        }
-        self.phase = Phase::Open(Link {
-            protocol,
-            opened_at: now,
-            healthy: false,
-            heartbeat: Heartbeat::new(now, self.config.ping_ms),
-        });
-        self.last_protocol = Some(protocol);
-        self.spoke_v1 |= protocol == Protocol::V1;
-        self.last_error = None;
-        match protocol {
-            Protocol::V1 => {
-                self.sync.connected();
-                out.push(Action::Send(self.sync.hello()));
-                for request_id in self.outbox.send_ready(now) {
-                    out.push(Action::Send(add_frame(request_id)));
-                }
-            }
-            Protocol::Seed => {
-                self.sync.forget();
-                self.viewers = None;
-                if !self.spoke_v1 {
-                    for _ in 0..self.outbox.take_for_seed() {
-                        out.push(Action::Send(SeedCommand::AddUser.as_frame().to_owned()));
-                    }
-                } else if !self.outbox.is_empty() {
-                    // A server that has spoken v1 and now answers without
-                    // it is most likely a Roster server caught restarting
-                    // by the plain open. Its waiting adds need request ids
-                    // to land once, so close and try again, with backoff,
-                    // offering v1.
-                    self.back_to_v1(now, out);
-                }
-            }
-        }
-    }
-
-    fn closed(&mut self, now: Millis, code: u16, reason: &str, out: &mut Vec<Action>) {
-        // A timer throttled in a background tab may not have credited the
-        // uptime yet.
-        self.credit_uptime(now);
-        let close = Close {
-            code,
-            reason: reason.to_owned(),
-        };
-        let problem = match &self.phase {
-            Phase::Opening { offer_v1: true, .. } if self.may_fall_back() => {
-                return self.open(now, false, out);
-            }
-            Phase::Opening { .. } => Problem::CannotConnect {
-                url: self.url.clone(),
-            },
-            Phase::Open(_) => Problem::ConnectionLost {
-                close: close.clone(),
-            },
-            _ => return,
-        };
-        if close_code::is_refusal(code) {
-            self.phase = Phase::Closed;
-            self.last_error = Some(Problem::Refused { close });
-        } else {
-            self.retry_later(now, problem);
-        }
-    }
-
-    /// Leaves a plain connection to a server that has spoken v1, because
-    /// adds wait that need request ids, and tries v1 again with backoff.
-    fn back_to_v1(&mut self, now: Millis, out: &mut Vec<Action>) {
-        out.push(Action::Close {
-            code: close_code::NORMAL,
-            reason: "waiting adds need roster.v1".into(),
-        });
-        self.retry_later(now, Problem::V1Expected);
-    }
-
-    /// Whether a refused v1 offer should be followed by a plain open.
-    fn may_fall_back(&self) -> bool {
-        !self.spoke_v1 || self.attempt >= FALLBACK_AFTER_ATTEMPTS
-    }
-
-    /// Schedules the next try with full jitter, over a window widened by
-    /// the crowd the server last reported (see [`retry_window`]), and
-    /// counts the attempt.
-    fn retry_later(&mut self, now: Millis, problem: Problem) {
-        let delay = retry_delay(
-            &mut self.rng,
-            self.config.backoff_base_ms,
-            self.config.backoff_cap_ms,
-            self.attempt,
-            self.viewers.unwrap_or(0),
-        );
-        self.attempt = self.attempt.saturating_add(1);
-        self.last_error = Some(problem);
-        self.phase = Phase::Waiting {
-            retry_at: now.saturating_add(delay),
-        };
-    }
-
-    fn new_request_id(&mut self) -> RequestId {
-        let id = format!("{:016x}{:016x}", self.rng.next_u64(), self.rng.next_u64());
-        RequestId::parse(&id).expect("32 hex digits are a valid request id")
-    }
-
-    fn add(&mut self, now: Millis, out: &mut Vec<Action>) {
-        let request_id = self.new_request_id();
-        if let Err(OutboxFull { max }) = self.outbox.push(request_id.clone(), now) {
-            self.last_error = Some(Problem::OutboxFull { max });
-            return;
-        }
-        let Phase::Open(link) = &self.phase else {
-            return;
-        };
-        match link.protocol {
-            Protocol::V1 => {
-                self.outbox.mark_sent(&request_id);
-                out.push(Action::Send(add_frame(request_id)));
-            }
-            // The plain open caught a server that has spoken v1, most
-            // likely restarting. A seed add gets no ack, so one sent now
-            // and lost to a crash would vanish silently (the chaos test
-            // lost one in 248 this way). It waits in the outbox instead,
-            // as waiting adds do in `opened`, and v1 is tried again.
-            Protocol::Seed if self.spoke_v1 => self.back_to_v1(now, out),
-            Protocol::Seed => {
-                self.outbox.settle(&request_id);
-                out.push(Action::Send(SeedCommand::AddUser.as_frame().to_owned()));
-            }
-        }
-    }
-
-    fn frame(&mut self, now: Millis, text: Option<&str>, out: &mut Vec<Action>) {
-        let Phase::Open(link) = &mut self.phase else {
-            return;
-        };
-        link.heartbeat.frame_arrived();
-        let protocol = link.protocol;
-        let Some(text) = text else {
-            self.last_error = Some(Problem::BinaryFrame);
-            return;
-        };
-        match protocol {
-            Protocol::Seed => match decode_user_list(text) {
-                Ok(users) => {
-                    out.push(Action::EditUsers(ListEdit::Replace(users)));
-                    self.mark_healthy();
-                }
-                Err(err) => self.last_error = Some(Problem::UnreadableList(err)),
-            },
-            Protocol::V1 => match ServerMessage::decode(text) {
-                Ok(message) => self.receive_v1(now, message, out),
-                Err(err) => self.last_error = Some(Problem::UnreadableFrame(err)),
-            },
-        }
-    }
-
-    fn mark_healthy(&mut self) {
-        if let Phase::Open(link) = &mut self.phase {
-            link.healthy = true;
-            self.attempt = 0;
-        }
-    }
-
-    /// Counts the open connection as healthy once it has stayed up
-    /// `healthy_after_ms`.
-    fn credit_uptime(&mut self, now: Millis) {
-        let healthy_after = self.config.healthy_after_ms;
-        if let Phase::Open(link) = &self.phase {
-            if !link.healthy && now >= link.opened_at.saturating_add(healthy_after) {
-                self.mark_healthy();
-            }
-        }
-    }
-
-    fn link_mut(&mut self) -> Option<&mut Link> {
-        match &mut self.phase {
-            Phase::Open(link) => Some(link),
-            _ => None,
-        }
-    }
-
-    fn receive_v1(&mut self, now: Millis, message: ServerMessage, out: &mut Vec<Action>) {
-        match message {
-            ServerMessage::Snapshot {
-                epoch,
-                version,
-                users,
-            } => {
-                self.sync.snapshot(epoch, version, users, out);
-                self.mark_healthy();
-            }
-            ServerMessage::Change(change) => self.sync.change(change, out),
-            ServerMessage::Ack(ack) => {
-                if let Some(problem) = self.outbox.acknowledged(&ack, now) {
-                    self.last_error = Some(problem);
-                }
-            }
-            ServerMessage::Pong { nonce } => {
-                let rtt = self
-                    .link_mut()
-                    .and_then(|link| link.heartbeat.pong(now, nonce));
-                if rtt.is_some() {
-                    self.rtt_ms = rtt;
-                }
-            }
-            ServerMessage::Presence { viewers } => self.viewers = Some(viewers),
-            ServerMessage::Error(error) => {
-                self.last_error = Some(Problem::ServerReported(error));
-            }
-        }
-    }
-
-    /// Acts on every deadline that has passed by `now`.
-    fn check_deadlines(&mut self, now: Millis, out: &mut Vec<Action>) {
-        let expired = self.outbox.expire(now);
-        if expired > 0 {
-            self.last_error = Some(Problem::AddsExpired {
-                count: expired,
-                ttl_ms: self.config.outbox_ttl_ms,
-            });
-        }
-        self.credit_uptime(now);
-        let config = self.config;
-        match &mut self.phase {
-            Phase::Opening { deadline, .. } if now >= *deadline => {
-                out.push(Action::Close {
-                    code: close_code::DEAD,
-                    reason: "connect timeout".into(),
-                });
-                let problem = Problem::ConnectTimeout {
-                    url: self.url.clone(),
-                    timeout_ms: config.connect_timeout_ms,
-                };
-                self.retry_later(now, problem);
-            }
-            Phase::Waiting { retry_at } if now >= *retry_at => self.open(now, true, out),
-            Phase::Open(link) => {
-                if link.protocol != Protocol::V1 {
-                    return;
-                }
-                if link.heartbeat.is_dead(now) {
-                    out.push(Action::Close {
-                        code: close_code::DEAD,
-                        reason: "no reply to ping".into(),
-                    });
-                    let problem = Problem::StoppedAnswering {
-                        timeout_ms: config.pong_timeout_ms,
-                    };
-                    self.retry_later(now, problem);
-                    return;
-                }
-                let nonce = self.next_nonce + 1;
-                if link
-                    .heartbeat
-                    .ping_due(now, nonce, config.ping_ms, config.pong_timeout_ms)
-                {
-                    self.next_nonce = nonce;
-                    out.push(Action::Send(
-                        ClientMessage::Ping {
-                            nonce: Some(self.next_nonce),
-                        }
-                        .to_frame(),
-                    ));
-                }
-                for request_id in self.outbox.released(now) {
-                    out.push(Action::Send(add_frame(request_id)));
-                }
-            }
-            _ => {}
-        }
-    }
-
     /// When something is next due, if anything is: the driver's timer must
     /// always be armed for exactly this (the engine fuzz target checks it).
     pub fn next_deadline(&self) -> Option<Millis> {
         let phase = self.phase.next_deadline(&self.config, &self.outbox);
-        [phase, self.outbox.next_expiry()]
+        let refresh = match &self.phase {
+            Phase::Open(link) if link.protocol == Protocol::V1 => self.tokens.next_deadline(),
+            _ => None,
+        };
+        [phase, refresh, self.outbox.next_expiry()]
             .into_iter()
             .flatten()
             .min()
@@ -578,13 +321,4 @@ impl Engine {
         };
         self.shown.tell(showing, &self.outbox, out);
     }
-}
-
-fn add_frame(request_id: RequestId) -> String {
-    ClientMessage::Add {
-        request_id,
-        name: None,
-        email: None,
-    }
-    .to_frame()
 }

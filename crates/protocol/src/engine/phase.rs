@@ -13,6 +13,11 @@ use crate::connection::{ConnectionState, Protocol};
 pub(super) enum Phase {
     /// Before `Event::Start`.
     Idle,
+    /// Waiting for the page's token before opening.
+    Authorizing {
+        offer_v1: bool,
+        deadline: Millis,
+    },
     Opening {
         offer_v1: bool,
         deadline: Millis,
@@ -48,8 +53,12 @@ impl Phase {
     pub(super) fn state(&self, attempt: u32) -> ConnectionState {
         match self {
             Self::Idle | Self::Suspended => ConnectionState::Connecting,
-            Self::Opening { .. } if attempt == 0 => ConnectionState::Connecting,
-            Self::Opening { .. } | Self::Waiting { .. } => ConnectionState::Reconnecting,
+            Self::Authorizing { .. } | Self::Opening { .. } if attempt == 0 => {
+                ConnectionState::Connecting
+            }
+            Self::Authorizing { .. } | Self::Opening { .. } | Self::Waiting { .. } => {
+                ConnectionState::Reconnecting
+            }
             Self::Open(_) => ConnectionState::Connected,
             Self::Offline => ConnectionState::Offline,
             Self::Closed => ConnectionState::Closed,
@@ -62,7 +71,7 @@ impl Phase {
     /// engine's to add.)
     pub(super) fn next_deadline(&self, config: &EngineConfig, outbox: &Outbox) -> Option<Millis> {
         match self {
-            Self::Opening { deadline, .. } => Some(*deadline),
+            Self::Authorizing { deadline, .. } | Self::Opening { deadline, .. } => Some(*deadline),
             Self::Waiting { retry_at } => Some(*retry_at),
             Self::Open(link) => {
                 let healthy =

@@ -3,7 +3,7 @@
 //! it shows or keeps has changed.
 
 use super::events::{Action, Millis};
-use super::outbox::{Outbox, SavedAdd};
+use super::outbox::{Outbox, SavedWrite};
 use crate::connection::ConnectionStatus;
 
 /// What the driver should show now.
@@ -20,7 +20,7 @@ pub(super) struct Showing {
 pub(super) struct Shown {
     status: Option<ConnectionStatus>,
     pending: Option<usize>,
-    saved: Option<Vec<SavedAdd>>,
+    saved: Option<Vec<SavedWrite>>,
     viewers: Option<Option<u64>>,
     timer: Option<Millis>,
 }
@@ -47,7 +47,7 @@ impl Shown {
         if !saved_already {
             let saved = outbox.saved();
             self.saved = Some(saved.clone());
-            out.push(Action::SaveAdds(saved));
+            out.push(Action::SaveWrites(saved));
         }
         if self.viewers != Some(viewers) {
             self.viewers = Some(viewers);

@@ -7,6 +7,7 @@
 //! to do to them ([`Action::EditUsers`]).
 
 use super::events::Action;
+use crate::auth::Token;
 use crate::list::ListEdit;
 use crate::v1::{Change, ClientMessage};
 use crate::User;
@@ -80,11 +81,12 @@ pub(super) struct ListSync {
 
 impl ListSync {
     /// The `hello` that resumes from the version held (or asks for a
-    /// snapshot when none is).
-    pub(super) fn hello(&self) -> String {
+    /// snapshot when none is), presenting `token` when there is one.
+    pub(super) fn hello(&self, token: Option<Token>) -> String {
         ClientMessage::Hello {
             since: self.list.version(),
             epoch: self.list.epoch().map(str::to_owned),
+            token,
         }
         .to_frame()
     }
@@ -131,7 +133,7 @@ impl ListSync {
             Applied::Gap { .. } => {
                 if !self.resyncing {
                     self.resyncing = true;
-                    out.push(Action::Send(self.hello()));
+                    out.push(Action::Send(self.hello(None)));
                 }
             }
         }

@@ -17,13 +17,15 @@
 //! ## Client → server
 //! | type | example | answer |
 //! |---|---|---|
-//! | `hello` | `{"type":"hello"}` or `{"type":"hello","since":41,"epoch":"9f2c…"}` | the missed `change`s when the server still has them (and they are few enough to beat a snapshot; Roster's server: 1000), else a `snapshot`; then `presence` |
+//! | `hello` | `{"type":"hello"}`, `{"type":"hello","token":"eyJ…"}` or `{"type":"hello","since":41,"epoch":"9f2c…","token":"eyJ…"}` | a `session`; then the missed `change`s when the server still has them (and they are few enough to beat a snapshot; Roster's server: 1000), else a `snapshot`; then `presence` |
+//! | `auth` | `{"type":"auth","token":"eyJ…"}` (a fresh token for the same subject) | a new `session` |
 //! | `add` | `{"type":"add","request_id":"r-1","name":"Ada","email":"ada@example.com"}` (`name`, `email` optional; the server generates what is missing) | `ack` with the new user; a retried `request_id` gets the original ack, never a second user |
 //! | `remove` | `{"type":"remove","request_id":"r-2","id":"7"}` | `ack` with the removed user, or an error ack `not_found` |
 //! | `ping` | `{"type":"ping","nonce":3}` (`nonce` optional) | `pong` echoing the nonce |
 //!
 //! A client sends `hello` first: the server sends no list and no changes
-//! until it has. Requests before `hello` are still served.
+//! until it has. Requests before `hello` are served only where the server
+//! lets clients without a token write.
 //!
 //! ## Server → client
 //! | type | example |
@@ -34,6 +36,18 @@
 //! | `pong` | `{"type":"pong","nonce":3}` |
 //! | `presence` | `{"type":"presence","viewers":5}` (open connections of both protocols) |
 //! | `error` | `{"type":"error","code":"malformed_json","message":"…"}` for a frame that is not a request (bad JSON, unknown type, binary) |
+//! | `session` | `{"type":"session","sub":"ada","scope":["read","write"],"expires_at":1767225600000}` (`sub` and `expires_at` are `null` without a token) |
+//!
+//! # Access
+//! A token (see [`crate::auth`]) travels in `hello`, never in the URL, and
+//! is replaced on a live connection with `auth` before it expires. The
+//! server closes with **4401** when there is no valid token where one is
+//! needed (missing, bad, expired, or expired on the live connection past
+//! its grace): get a new one and connect again. It closes with **4403**
+//! when it refuses the client outright (a page of a foreign origin, a token
+//! without `roster:read`): do not retry. A write the session may not make
+//! gets an error ack `forbidden` (`unauthorized` before any `hello`), and
+//! the connection stays open.
 //!
 //! # Versions
 //! The list starts at version 0 and every change adds exactly one, so a
@@ -48,6 +62,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::auth::{Session, Token};
 pub use crate::error::{ErrorBody, ErrorCode};
 pub use crate::tagged::FrameError;
 use crate::tagged::{self, body, Tagged};
@@ -191,6 +206,8 @@ pub enum ServerMessage {
         viewers: u64,
     },
     Error(ErrorBody),
+    /// What the connection may do, after an accepted `hello` or `auth`.
+    Session(Session),
 }
 
 /// Everything a client sends in v1. Read with [`ClientMessage::decode`].
@@ -204,6 +221,15 @@ pub enum ClientMessage {
         since: Option<u64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         epoch: Option<String>,
+        /// Who is asking (see [`crate::auth`]); without one, the server's
+        /// rules for anonymous clients apply.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<Token>,
+    },
+    /// Replaces the connection's token with a fresh one (for the same
+    /// subject) before the old one expires.
+    Auth {
+        token: Token,
     },
     Add {
         request_id: RequestId,
@@ -255,6 +281,13 @@ mod bodies {
         pub since: Option<u64>,
         #[serde(default)]
         pub epoch: Option<String>,
+        #[serde(default)]
+        pub token: Option<Token>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Auth {
+        pub token: Token,
     }
 
     #[derive(Deserialize)]
@@ -297,6 +330,7 @@ impl Tagged for ServerMessage {
                 body(frame).map(|bodies::Presence { viewers }| Self::Presence { viewers })
             }
             "error" => body(frame).map(Self::Error),
+            "session" => body(frame).map(Self::Session),
             _ => return None,
         })
     }
@@ -317,9 +351,18 @@ impl Tagged for ClientMessage {
 
     fn decode_as(kind: &str, frame: &str) -> Option<serde_json::Result<Self>> {
         Some(match kind {
-            "hello" => {
-                body(frame).map(|bodies::Hello { since, epoch }| Self::Hello { since, epoch })
-            }
+            "hello" => body(frame).map(
+                |bodies::Hello {
+                     since,
+                     epoch,
+                     token,
+                 }| Self::Hello {
+                    since,
+                    epoch,
+                    token,
+                },
+            ),
+            "auth" => body(frame).map(|bodies::Auth { token }| Self::Auth { token }),
             "add" => body(frame).map(
                 |bodies::Add {
                      request_id,

@@ -45,6 +45,22 @@ fn server_messages_have_the_documented_shapes() {
             ServerMessage::Error(ErrorBody::new(ErrorCode::UnknownType, "x")),
             r#"{"type":"error","code":"unknown_type","message":"x"}"#,
         ),
+        (
+            ServerMessage::Session(Session {
+                sub: Some("ada".into()),
+                scope: vec![crate::auth::Scope::Read, crate::auth::Scope::Write],
+                expires_at: Some(1_767_225_600_000),
+            }),
+            r#"{"type":"session","sub":"ada","scope":["read","write"],"expires_at":1767225600000}"#,
+        ),
+        (
+            ServerMessage::Session(Session {
+                sub: None,
+                scope: vec![crate::auth::Scope::Read],
+                expires_at: None,
+            }),
+            r#"{"type":"session","sub":null,"scope":["read"],"expires_at":null}"#,
+        ),
     ];
     for (message, json) in cases {
         assert_eq!(message.to_frame(), json);
@@ -83,7 +99,22 @@ fn client_messages_decode_with_optional_fields() {
         ClientMessage::decode(r#"{"type":"hello"}"#).unwrap(),
         ClientMessage::Hello {
             since: None,
-            epoch: None
+            epoch: None,
+            token: None
+        }
+    );
+    assert_eq!(
+        ClientMessage::decode(r#"{"type":"hello","token":"t.k.n"}"#).unwrap(),
+        ClientMessage::Hello {
+            since: None,
+            epoch: None,
+            token: Some(Token::new("t.k.n"))
+        }
+    );
+    assert_eq!(
+        ClientMessage::decode(r#"{"type":"auth","token":"fresh"}"#).unwrap(),
+        ClientMessage::Auth {
+            token: Token::new("fresh")
         }
     );
     assert_eq!(
@@ -199,6 +230,22 @@ mod properties {
             proptest::option::of(any::<u64>()).prop_map(|nonce| ServerMessage::Pong { nonce }),
             any::<u64>().prop_map(|viewers| ServerMessage::Presence { viewers }),
             any_error().prop_map(ServerMessage::Error),
+            (
+                proptest::option::of("[a-z0-9@.]{1,20}"),
+                any::<bool>(),
+                proptest::option::of(any::<u64>())
+            )
+                .prop_map(|(sub, write, expires_at)| {
+                    let mut scope = vec![crate::auth::Scope::Read];
+                    if write {
+                        scope.push(crate::auth::Scope::Write);
+                    }
+                    ServerMessage::Session(Session {
+                        sub,
+                        scope,
+                        expires_at,
+                    })
+                }),
         ]
     }
 
@@ -206,9 +253,17 @@ mod properties {
         prop_oneof![
             (
                 proptest::option::of(any::<u64>()),
-                proptest::option::of("[a-f0-9]{1,16}")
+                proptest::option::of("[a-f0-9]{1,16}"),
+                proptest::option::of("[A-Za-z0-9._-]{1,60}")
             )
-                .prop_map(|(since, epoch)| ClientMessage::Hello { since, epoch }),
+                .prop_map(|(since, epoch, token)| ClientMessage::Hello {
+                    since,
+                    epoch,
+                    token: token.map(Token::new)
+                }),
+            "[A-Za-z0-9._-]{0,60}".prop_map(|token| ClientMessage::Auth {
+                token: Token::new(token)
+            }),
             (
                 any_request_id(),
                 proptest::option::of("\\PC{0,70}"),

@@ -1,8 +1,12 @@
 //! The WebSocket endpoint at `/api/v1/users/ws`.
 //!
-//! Before the upgrade: the Origin check (403), the handshake
-//! ([`handshake`]) and the connection limit (503). The subprotocol decides
-//! what is spoken: `roster.v1` when the client offers it ([`v1`]), the seed
+//! Before the upgrade: the handshake ([`handshake`]), the connection limit
+//! (503) and the Origin check. A page of a foreign origin offering
+//! `roster.v1` is upgraded and closed at once with 4403 ("refused: do not
+//! retry"), which a browser can read, unlike a 403; any other client gets
+//! 403. Seed clients cannot present a token, so where a token is needed
+//! they get 401 instead of the upgrade. The subprotocol decides what is
+//! spoken: `roster.v1` when the client offers it ([`v1`]), the seed
 //! protocol otherwise ([`seed`]).
 //!
 //! Each connection is one task: its protocol loop, which writes through
@@ -21,6 +25,7 @@ use axum::response::{IntoResponse, Response};
 use roster_protocol::{close_code, SUBPROTOCOL};
 use tokio::sync::OwnedSemaphorePermit;
 
+use crate::auth;
 use crate::limits::origin_allowed;
 use crate::metrics::{Protocol, Refusal};
 use crate::AppState;
@@ -33,15 +38,32 @@ pub async fn upgrade(State(state): State<AppState>, request: Request) -> Respons
     let headers = request.headers();
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    if !origin_allowed(origin, host, &state.config.allowed_origins) {
+    let offers_v1 = handshake::offers(headers, SUBPROTOCOL);
+    let foreign = !origin_allowed(origin, host, &state.config.allowed_origins);
+    if foreign {
         state.metrics.refused(Refusal::Origin);
+        state.metrics.auth_failed(&auth::Refusal::Origin);
         tracing::warn!(origin, "websocket refused: origin not allowed");
+        if !offers_v1 {
+            return (
+                StatusCode::FORBIDDEN,
+                format!(
+                    "origin {} may not open a Roster socket; start the server with --allowed-origin to allow it\n",
+                    origin.unwrap_or_default()
+                ),
+            )
+                .into_response();
+        }
+    } else if !offers_v1 && state.auth.anonymous_grant().is_none() {
+        state.metrics.auth_failed(&auth::Refusal::Missing);
+        tracing::warn!(
+            reason = auth::Refusal::Missing.reason(),
+            "seed socket refused: a token is needed"
+        );
         return (
-            StatusCode::FORBIDDEN,
-            format!(
-                "origin {} may not open a Roster socket; start the server with --allowed-origin to allow it\n",
-                origin.unwrap_or_default()
-            ),
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            "this server needs a token, which the seed protocol cannot carry; speak roster.v1\n",
         )
             .into_response();
     }
@@ -62,7 +84,7 @@ pub async fn upgrade(State(state): State<AppState>, request: Request) -> Respons
         )
             .into_response();
     };
-    let protocol = if handshake::offers(headers, SUBPROTOCOL) {
+    let protocol = if offers_v1 {
         Protocol::V1
     } else {
         Protocol::Seed
@@ -70,12 +92,36 @@ pub async fn upgrade(State(state): State<AppState>, request: Request) -> Respons
     let upgraded = hyper::upgrade::on(request);
     state.sockets.clone().spawn(async move {
         match upgraded.await {
+            Ok(io) if foreign => refuse(io, state, slot).await,
             Ok(io) => serve(io, state, protocol, slot).await,
             Err(err) => tracing::warn!(%err, "websocket upgrade failed"),
         }
     });
     let subprotocol = (protocol == Protocol::V1).then_some(SUBPROTOCOL);
     handshake::switching(&accept, subprotocol)
+}
+
+/// Closes a foreign page's socket with 4403 as soon as it is upgraded:
+/// nothing of the list is sent.
+async fn refuse(io: hyper::upgrade::Upgraded, state: AppState, _slot: OwnedSemaphorePermit) {
+    let socket = Socket::new(
+        io,
+        socket_limits(&state),
+        state.metrics.clone(),
+        Protocol::V1,
+    );
+    let refusal = auth::Refusal::Origin;
+    socket
+        .finish(Ending::Close(refusal.close_code(), refusal.words()))
+        .await;
+}
+
+fn socket_limits(state: &AppState) -> Limits {
+    Limits {
+        max_message: state.config.max_frame_bytes,
+        queue: state.config.send_queue.max(1),
+        patience: std::time::Duration::from_millis(state.config.send_timeout_ms),
+    }
 }
 
 /// Owns one connection from upgrade to close.
@@ -88,12 +134,7 @@ async fn serve(
     let _gauge = state.metrics.connection_opened(protocol);
     let _viewer = state.presence.join();
     tracing::debug!(protocol = protocol.as_str(), "socket opened");
-    let limits = Limits {
-        max_message: state.config.max_frame_bytes,
-        queue: state.config.send_queue.max(1),
-        patience: std::time::Duration::from_millis(state.config.send_timeout_ms),
-    };
-    let mut socket = Socket::new(io, limits, state.metrics.clone(), protocol);
+    let mut socket = Socket::new(io, socket_limits(&state), state.metrics.clone(), protocol);
     let ending = match protocol {
         Protocol::Seed => seed::serve(&mut socket, &state).await,
         Protocol::V1 => v1::serve(&mut socket, &state).await,

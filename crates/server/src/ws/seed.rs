@@ -11,6 +11,7 @@ use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use super::socket::{Ending, Socket};
 use super::wire::Incoming;
+use crate::auth::Anonymous;
 use crate::metrics::Protocol;
 use crate::AppState;
 
@@ -32,6 +33,13 @@ pub async fn serve(socket: &mut Socket, state: &AppState) -> Ending {
                 Ok(Some(Incoming::Text(text))) => {
                     state.metrics.frame_in(Protocol::Seed);
                     let Some(command) = SeedCommand::parse(&text) else { continue };
+                    // Seed clients cannot present a token: they write only
+                    // where everyone may.
+                    if state.auth.anonymous() != Anonymous::Write {
+                        state.metrics.error(&ErrorCode::Forbidden);
+                        tracing::warn!(?command, "seed command dropped: clients without a token may only read");
+                        continue;
+                    }
                     if !writes.try_take(Instant::now()) {
                         state.metrics.error(&ErrorCode::RateLimited);
                         tracing::warn!(?command, "seed command dropped: write rate limit");

@@ -1,25 +1,41 @@
 //! Roster protocol v1 on one connection (see `roster_protocol::v1` for the
 //! message catalogue).
 //!
-//! Nothing is broadcast to the client until its `hello`; then it gets the
+//! Nothing is broadcast to the client until its `hello`; then, once its
+//! token (or the anonymous rule) is accepted, it gets its `session`, the
 //! missed changes or a snapshot, the viewer count, and every change after.
 //! Each `add`/`remove` is answered with an ack once committed; a bad frame
-//! with an error (or an error ack when it named a request id). Nothing a
-//! client sends closes the connection except an oversize frame (1009).
+//! with an error (or an error ack when it named a request id).
+//!
+//! What closes the connection: an oversize frame (1009); a `hello` or
+//! `auth` whose token is refused (4401, or 4403 when a new token cannot
+//! help); and a token that expires, past the grace, without an `auth`
+//! bringing a fresh one (4401). A write the session may not make is
+//! answered with an error ack, `forbidden` (or `unauthorized` before any
+//! `hello`), and the connection stays.
 
-use std::time::Instant;
+use std::pin::Pin;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use roster_protocol::auth::Token;
 use roster_protocol::close_code;
 use roster_protocol::v1::{Ack, ClientMessage, ErrorBody, ErrorCode, FrameError, ServerMessage};
 use roster_protocol::validate::RequestId;
 use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
+use tokio::time::Sleep;
 
 use super::socket::{Ending, Socket};
 use super::wire::Incoming;
+use crate::auth::{Anonymous, Denied, Grant, Refusal};
 use crate::limits::TokenBucket;
 use crate::metrics::Protocol;
 use crate::roster::{Greeting, Outcome, Published};
 use crate::AppState;
+
+/// Token refreshes (`auth`) a connection may make at once, and then one
+/// every [`REFRESH_EVERY`]: a page refreshes once per token lifetime.
+const REFRESH_BURST: u32 = 3;
+const REFRESH_EVERY: Duration = Duration::from_secs(10);
 
 /// The most requests committed in one trip to the blocking pool.
 const WRITE_BATCH: usize = 64;
@@ -35,6 +51,13 @@ struct Session<'a> {
     /// The last version this client has been sent.
     sent_version: u64,
     writes: TokenBucket,
+    /// What this connection may do; `None` until an accepted `hello`.
+    grant: Option<Grant>,
+    /// Token refreshes (`auth`) allowed.
+    refreshes: TokenBucket,
+    /// When the token runs out, grace included: the connection closes
+    /// with 4401 unless `auth` brings a fresh one first.
+    expiry: Option<Pin<Box<Sleep>>>,
 }
 
 pub async fn serve(socket: &mut Socket, state: &AppState) -> Ending {
@@ -46,6 +69,13 @@ pub async fn serve(socket: &mut Socket, state: &AppState) -> Ending {
         events: None,
         sent_version: 0,
         writes: state.write_limit(),
+        grant: None,
+        refreshes: TokenBucket::new(
+            1.0 / REFRESH_EVERY.as_secs_f64(),
+            REFRESH_BURST,
+            Instant::now(),
+        ),
+        expiry: None,
     };
     // Made once: a new one each turn takes the token's lock twice.
     let shutdown = state.shutdown.cancelled();
@@ -69,6 +99,14 @@ pub async fn serve(socket: &mut Socket, state: &AppState) -> Ending {
                 if let Some(ending) = session.receive(incoming).await {
                     return ending;
                 }
+            }
+            () = expired(&mut session.expiry) => {
+                let refusal = Refusal::Expired;
+                session.refused(&Denied {
+                    refusal: refusal.clone(),
+                    sub: session.grant.as_ref().and_then(|grant| grant.sub.clone()),
+                });
+                return Ending::Close(refusal.close_code(), refusal.words());
             }
             event = next_event(&mut session.events), if room => {
                 session.forward(event);
@@ -111,6 +149,14 @@ impl Write {
     }
 }
 
+/// Resolves when the token has run out, grace included; never without one.
+async fn expired(expiry: &mut Option<Pin<Box<Sleep>>>) {
+    match expiry {
+        Some(sleep) => sleep.as_mut().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// The next broadcast change, or never before `hello`.
 async fn next_event(
     events: &mut Option<broadcast::Receiver<Published>>,
@@ -143,7 +189,7 @@ impl Session<'_> {
         match incoming {
             Ok(Incoming::Text(text)) => {
                 self.state.metrics.frame_in(Protocol::V1);
-                self.handle(&text).await;
+                return self.handle(&text).await;
             }
             Ok(Incoming::Binary(_)) => {
                 self.state.metrics.frame_in(Protocol::V1);
@@ -156,13 +202,32 @@ impl Session<'_> {
         None
     }
 
-    async fn handle(&mut self, frame: &str) {
+    /// Handles one text frame; `Some` when it ends the connection.
+    async fn handle(&mut self, frame: &str) -> Option<Ending> {
         let message = match ClientMessage::decode(frame) {
             Ok(message) => message,
-            Err(err) => return self.reject(err),
+            Err(err) => {
+                self.reject(err);
+                return None;
+            }
         };
         match message {
-            ClientMessage::Hello { since, epoch } => self.greet(since, epoch).await,
+            ClientMessage::Hello {
+                since,
+                epoch,
+                token,
+            } => {
+                // A `hello` without a token on a connection that has a
+                // session (a client catching up after a gap) keeps it.
+                if token.is_some() || self.grant.is_none() {
+                    match self.authorize(token.as_ref()).await {
+                        Ok(grant) => self.grant(grant),
+                        Err(ending) => return Some(ending),
+                    }
+                }
+                self.greet(since, epoch).await;
+            }
+            ClientMessage::Auth { token } => return self.refresh(&token).await,
             ClientMessage::Ping { nonce } => self.send(&ServerMessage::Pong { nonce }),
             ClientMessage::Add {
                 request_id,
@@ -172,6 +237,96 @@ impl Session<'_> {
             ClientMessage::Remove { request_id, id } => {
                 self.write(request_id, Write::Remove { id }).await;
             }
+        }
+        None
+    }
+
+    /// What `token` (or none) allows; the close that refuses it otherwise.
+    async fn authorize(&mut self, token: Option<&Token>) -> Result<Grant, Ending> {
+        let verified = self.state.auth.verify(token.map(Token::as_str)).await;
+        verified.map_err(|denied| {
+            self.refused(&denied);
+            Ending::Close(denied.refusal.close_code(), denied.refusal.words())
+        })
+    }
+
+    /// Counts and logs a refusal, once, with the token's subject when it
+    /// has one (never the token).
+    fn refused(&self, denied: &Denied) {
+        self.state.metrics.auth_failed(&denied.refusal);
+        tracing::warn!(
+            reason = denied.refusal.reason(),
+            sub = ?denied.sub,
+            "socket refused: {}",
+            denied.refusal
+        );
+    }
+
+    /// Takes `grant` for this connection: tells the client its session,
+    /// and closes when its token runs out (grace included).
+    fn grant(&mut self, grant: Grant) {
+        self.expiry = grant.expires_at.map(|expires_at| {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default();
+            let left = Duration::from_secs(expires_at).saturating_sub(now);
+            let deadline = tokio::time::Instant::now() + left + self.state.auth.grace();
+            Box::pin(tokio::time::sleep_until(deadline))
+        });
+        self.send(&ServerMessage::Session(grant.session()));
+        self.grant = Some(grant);
+    }
+
+    /// An `auth`: a fresh token for the same subject replaces the
+    /// session's. A refused token ends the connection as in `hello`; one
+    /// for another subject, or too many refreshes, get an error and the
+    /// session goes on as it was.
+    async fn refresh(&mut self, token: &Token) -> Option<Ending> {
+        if !self.refreshes.try_take(Instant::now()) {
+            let wait_ms = self.refreshes.wait().as_millis().max(1) as u64;
+            let error = ErrorBody::new(
+                ErrorCode::RateLimited,
+                format!("too many token refreshes; the next in {wait_ms} ms"),
+            )
+            .retry_after(wait_ms);
+            self.state.metrics.error(&error.code);
+            self.send(&ServerMessage::Error(error));
+            return None;
+        }
+        let grant = match self.authorize(Some(token)).await {
+            Ok(grant) => grant,
+            Err(ending) => return Some(ending),
+        };
+        let current = self.grant.as_ref().and_then(|grant| grant.sub.as_ref());
+        if current.is_some_and(|sub| grant.sub.as_ref() != Some(sub)) {
+            let refusal = Refusal::OtherSubject;
+            self.refused(&Denied {
+                refusal: refusal.clone(),
+                sub: grant.sub,
+            });
+            let error = ErrorBody::new(ErrorCode::Forbidden, refusal.words());
+            self.state.metrics.error(&error.code);
+            self.send(&ServerMessage::Error(error));
+            return None;
+        }
+        self.grant(grant);
+        None
+    }
+
+    /// Whether this connection may write now: with its session's scope,
+    /// or before `hello` where everyone may.
+    fn may_write(&self) -> Result<(), ErrorBody> {
+        match &self.grant {
+            Some(grant) if grant.can_write() => Ok(()),
+            Some(_) => Err(ErrorBody::new(
+                ErrorCode::Forbidden,
+                "this session may only read the list (its token lacks roster:write)",
+            )),
+            None if self.state.auth.anonymous() == Anonymous::Write => Ok(()),
+            None => Err(ErrorBody::new(
+                ErrorCode::Unauthorized,
+                "send hello (with a token) before adding or removing",
+            )),
         }
     }
 
@@ -239,6 +394,10 @@ impl Session<'_> {
     /// Adds a write to the batch if the rate limit allows it; otherwise
     /// answers it with `rate_limited` at once.
     fn admit(&mut self, request_id: RequestId, write: Write, batch: &mut Vec<(RequestId, Write)>) {
+        if let Err(error) = self.may_write() {
+            tracing::debug!(%request_id, code = %error.code, "write refused: access");
+            return self.ack(request_id, Err(error));
+        }
         if self.writes.try_take(Instant::now()) {
             batch.push((request_id, write));
             return;

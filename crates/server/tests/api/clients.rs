@@ -5,6 +5,7 @@
 use std::ops::{Deref, DerefMut};
 
 use futures_util::{SinkExt, StreamExt};
+use roster_protocol::auth::Token;
 use roster_protocol::seed::decode_user_list;
 use roster_protocol::v1::{Ack, Change, ClientMessage, ErrorBody, ServerMessage};
 use roster_protocol::User;
@@ -130,14 +131,38 @@ impl V1Client {
         self.0.send(message).await;
     }
 
+    /// Says hello presenting `token` (or none), asking for the whole list.
+    pub async fn hello_with(&mut self, token: Option<&str>) {
+        self.send(&ClientMessage::Hello {
+            since: None,
+            epoch: None,
+            token: token.map(Token::new),
+        })
+        .await;
+    }
+
+    /// Presents a fresh token on the live connection (`auth`).
+    pub async fn auth(&mut self, token: &str) {
+        self.send(&ClientMessage::Auth {
+            token: Token::new(token),
+        })
+        .await;
+    }
+
     /// Says hello as a client holding version `since` of history `epoch`,
-    /// so that the server sends only what it missed.
+    /// so that the server sends only what it missed, and reads the
+    /// session that comes first.
     pub async fn resume(&mut self, since: u64, epoch: &str) {
         self.send(&ClientMessage::Hello {
             since: Some(since),
             epoch: Some(epoch.to_owned()),
+            token: None,
         })
         .await;
+        match self.next().await {
+            ServerMessage::Session(_) => {}
+            other => panic!("expected the session first, got {other:?}"),
+        }
     }
 
     pub async fn add(&mut self, request_id: &str) {
@@ -219,15 +244,15 @@ macro_rules! on_a_socket {
 on_a_socket!(SeedClient, V1Client);
 
 /// Connects to `url` with v1 and says hello; returns the client and its
-/// snapshot's epoch, version and users.
+/// snapshot's epoch, version and users (after its session, which comes
+/// first).
 pub async fn greeted_at(url: &str) -> (V1Client, String, u64, Vec<User>) {
     let mut client = connect_v1_to(url).await;
-    client
-        .send(&ClientMessage::Hello {
-            since: None,
-            epoch: None,
-        })
-        .await;
+    client.hello_with(None).await;
+    match client.next().await {
+        ServerMessage::Session(_) => {}
+        other => panic!("expected the session first, got {other:?}"),
+    }
     match client.next().await {
         ServerMessage::Snapshot {
             epoch,
@@ -240,11 +265,21 @@ pub async fn greeted_at(url: &str) -> (V1Client, String, u64, Vec<User>) {
 
 /// Connects to `url` offering `roster.v1` and checks the server chose it.
 pub async fn connect_v1_to(url: &str) -> V1Client {
+    connect_v1_from(url, None).await
+}
+
+/// As [`connect_v1_to`], from a page of `origin` when one is given.
+pub async fn connect_v1_from(url: &str, origin: Option<&str>) -> V1Client {
     let mut request = url.into_client_request().unwrap();
     request.headers_mut().insert(
         "sec-websocket-protocol",
         HeaderValue::from_static(roster_protocol::SUBPROTOCOL),
     );
+    if let Some(origin) = origin {
+        request
+            .headers_mut()
+            .insert("origin", HeaderValue::from_str(origin).unwrap());
+    }
     let (ws, response) = tokio::time::timeout(PATIENCE, connect_async(request))
         .await
         .expect("connect in time")

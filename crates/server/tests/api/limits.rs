@@ -216,12 +216,7 @@ async fn a_burst_bigger_than_the_send_queue_waits_for_a_reading_client() {
     }
     // Resuming from 0 streams 40 changes through a queue of 2.
     let mut reader = app.connect_v1().await;
-    reader
-        .send(&roster_protocol::v1::ClientMessage::Hello {
-            since: Some(0),
-            epoch: Some(epoch),
-        })
-        .await;
+    reader.resume(0, &epoch).await;
     for version in 1..=40 {
         assert_eq!(reader.next_change().await.version, version);
     }
@@ -258,12 +253,7 @@ async fn a_client_that_pauses_reading_is_sent_everything_once_it_reads_again() {
         .await
         .unwrap();
     let mut reader = crate::helpers::V1Client::on(ws);
-    reader
-        .send(&roster_protocol::v1::ClientMessage::Hello {
-            since: None,
-            epoch: None,
-        })
-        .await;
+    reader.hello_with(None).await;
     reader.next_snapshot().await;
 
     let (mut writer, _, _) = app.greeted().await;

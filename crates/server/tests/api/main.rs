@@ -5,7 +5,9 @@ mod clients;
 mod helpers;
 mod process;
 mod reliability;
+mod tokens;
 
+mod auth;
 mod binary;
 mod framing;
 mod hostile;

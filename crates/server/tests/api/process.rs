@@ -24,6 +24,8 @@ pub fn free_port() -> u16 {
 pub struct ServerProcess {
     pub addr: String,
     flags: Vec<String>,
+    /// Where its log goes (every level), when a test reads it.
+    log: Option<std::path::PathBuf>,
     child: Option<Child>,
 }
 
@@ -41,9 +43,16 @@ impl ServerProcess {
     /// Starts the binary with these flags (after `--addr` and `--dist`)
     /// and waits until it answers.
     pub async fn start_with(flags: &[&str]) -> Self {
+        Self::start_logged(flags, None).await
+    }
+
+    /// As [`ServerProcess::start_with`], logging everything (`debug`) to
+    /// `log` when given.
+    pub async fn start_logged(flags: &[&str], log: Option<&std::path::Path>) -> Self {
         let mut server = Self {
             addr: format!("127.0.0.1:{}", free_port()),
             flags: flags.iter().map(|flag| (*flag).to_owned()).collect(),
+            log: log.map(std::path::Path::to_path_buf),
             child: None,
         };
         server.run().await;
@@ -54,11 +63,17 @@ impl ServerProcess {
     /// same address with the same flags) and waits until `/healthz`
     /// says it is ready.
     pub async fn run(&mut self) {
+        // The log goes to standard output (tracing's default).
+        let (level, stdout) = match &self.log {
+            Some(path) => ("debug", Stdio::from(std::fs::File::create(path).unwrap())),
+            None => ("warn", Stdio::null()),
+        };
         let child = Command::new(env!("CARGO_BIN_EXE_roster-server"))
             .args(["--addr", &self.addr, "--dist", "/nonexistent"])
             .args(&self.flags)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
+            .env("RUST_LOG", level)
+            .env("NO_COLOR", "1")
+            .stdout(stdout)
             .stderr(Stdio::null())
             .spawn()
             .expect("start roster-server");

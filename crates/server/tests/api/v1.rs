@@ -259,12 +259,7 @@ async fn resuming_from_another_history_gets_a_snapshot() {
     client.add("1").await;
     client.next_ack().await;
     let mut stranger = app.connect_v1().await;
-    stranger
-        .send(&ClientMessage::Hello {
-            since: Some(0),
-            epoch: Some("someone-else".into()),
-        })
-        .await;
+    stranger.resume(0, "someone-else").await;
     assert_eq!(stranger.next_snapshot().await.0, 1);
 }
 

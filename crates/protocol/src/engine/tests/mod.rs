@@ -1,5 +1,7 @@
 //! The engine driven by a fake clock and seeded randomness: every rule of
-//! the module docs, event by event.
+//! the module docs, event by event. Tokens and removes: `tokens.rs`.
+
+mod tokens;
 
 use super::*;
 use crate::connection::ConnectionState;
@@ -7,7 +9,8 @@ use crate::error::ErrorCode;
 use crate::fixtures::user;
 use crate::list::{ListEdit, UserList};
 use crate::user::User;
-use crate::v1::{Ack, Change, ChangeOp, ErrorBody};
+use crate::v1::{Ack, Change, ChangeOp, ClientMessage, ErrorBody, ServerMessage};
+use crate::validate::RequestId;
 
 const URL: &str = "ws://roster.test/api/v1/users/ws";
 
@@ -663,8 +666,9 @@ fn adds_a_v1_server_may_have_done_or_another_tab_may_send_never_go_to_a_seed_ser
     // A page that has never spoken v1: restored adds (another tab may
     // send them to a v1 server) stay; only its own unsent add goes.
     let mut fresh = Harness::new();
-    fresh.engine.restore_adds(vec![SavedAdd {
+    fresh.engine.restore_writes(vec![SavedWrite {
         request_id: RequestId::parse("kept-by-another-tab").unwrap(),
+        write: Write::Add,
         queued_at: fresh.now,
         sent: false,
     }]);
@@ -758,9 +762,9 @@ fn a_full_outbox_refuses_the_add_with_an_error() {
     assert_eq!(error, Problem::OutboxFull { max: 3 });
 }
 
-fn saved(actions: &[Action]) -> Vec<Vec<SavedAdd>> {
+fn saved(actions: &[Action]) -> Vec<Vec<SavedWrite>> {
     pick(actions, |action| match action {
-        Action::SaveAdds(adds) => Some(adds.clone()),
+        Action::SaveWrites(adds) => Some(adds.clone()),
         _ => None,
     })
 }
@@ -786,7 +790,11 @@ fn every_change_to_the_outbox_is_saved_and_only_then() {
     assert!(in_flight[0][0].sent, "saved as sent once handed over");
     let frame = sent(&opened).remove(1);
     let settled = saved(&h.server(ack_ok(&frame, 1, 1)));
-    assert_eq!(settled, [Vec::<SavedAdd>::new()], "gone once acknowledged");
+    assert_eq!(
+        settled,
+        [Vec::<SavedWrite>::new()],
+        "gone once acknowledged"
+    );
 }
 
 #[test]
@@ -802,7 +810,7 @@ fn adds_saved_before_a_reload_are_sent_again_under_their_ids() {
 
     // The reloaded page: a new engine, given what was kept.
     let mut after = Harness::new();
-    let restored = after.engine.restore_adds(kept.clone());
+    let restored = after.engine.restore_writes(kept.clone());
     assert!(restored.contains(&Action::ShowPending(2)));
     after.event(Event::Start { online: true });
     let frames = sent(&after.event(Event::Opened {

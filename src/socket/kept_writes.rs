@@ -1,17 +1,19 @@
-//! The adds waiting for the server, kept where a reload finds them.
+//! The adds and removes waiting for the server, kept where a reload finds
+//! them.
 
-use roster_protocol::engine::SavedAdd;
+use roster_protocol::engine::SavedWrite;
 
-/// Adds not yet done, kept in `localStorage` so a reload sends them again
-/// under the same request ids: one key per add,
-/// `roster:adds:<server URL> <request id>`, holding
-/// [`SavedAdd::to_stored`]. Every tab on the same server reads them all
-/// after a reload; an add sent by two tabs is still one user, because the
-/// server answers a repeated request id with the first answer.
+/// Adds and removes not yet done, kept in `localStorage` so a reload sends
+/// them again under the same request ids: one key per write,
+/// `roster:adds:<server URL> <request id>` (the name is older than
+/// removes, and kept so a reload after an upgrade finds what was kept),
+/// holding [`SavedWrite::to_stored`]. Every tab on the same server reads
+/// them all after a reload; a write sent by two tabs is still one change,
+/// because the server answers a repeated request id with the first answer.
 ///
 /// Storage that is missing or full (private windows, quotas) only loses
 /// this safety net, never the adds in memory.
-pub struct KeptAdds {
+pub struct KeptWrites {
     prefix: String,
     /// `roster:v1:<server URL>`: present once this server has spoken v1.
     v1_key: String,
@@ -20,7 +22,7 @@ pub struct KeptAdds {
     written: Vec<(String, String)>,
 }
 
-impl KeptAdds {
+impl KeptWrites {
     pub fn new(url: &str) -> Self {
         Self {
             prefix: format!("roster:adds:{url} "),
@@ -45,7 +47,7 @@ impl KeptAdds {
     }
 
     /// Every add kept for this server, by any tab.
-    pub fn load(&self) -> Vec<SavedAdd> {
+    pub fn load(&self) -> Vec<SavedWrite> {
         let Some(storage) = &self.storage else {
             return Vec::new();
         };
@@ -55,13 +57,13 @@ impl KeptAdds {
             .filter_map(|key| {
                 let id = key.strip_prefix(&self.prefix)?;
                 let text = storage.get_item(&key).ok().flatten()?;
-                SavedAdd::from_stored(id, &text)
+                SavedWrite::from_stored(id, &text)
             })
             .collect()
     }
 
     /// Keeps exactly `adds` of those this page is responsible for.
-    pub fn save(&mut self, adds: &[SavedAdd]) {
+    pub fn save(&mut self, adds: &[SavedWrite]) {
         let Some(storage) = &self.storage else {
             return;
         };
