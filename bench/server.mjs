@@ -123,6 +123,12 @@ async function measure(kind, clients) {
     results.seed = await fresh((server) => loadgen(['fanout', ...common, '--rounds', '10', '--watchers', 'seed',
       '--pid', String(server.pid)]), SEED_USERS);
   }
+  if (kind === 'roster') {
+    // Clients that offer permessage-deflate, as every browser does.
+    results.idle_deflate = await fresh((server) => loadgen(['idle-memory', ...common, '--deflate', '--pid', String(server.pid)]));
+    results.fanout_deflate = await fresh(() => loadgen(['fanout', ...common, '--rounds', '100', '--deflate']));
+    if (!results.idle_deflate.deflate) throw new Error('the server did not agree permessage-deflate');
+  }
   for (const backoff of ['roster', 'fixed']) {
     results[`reconnect_${backoff}`] = await fresh((_, restart) => new Promise((resolve, reject) => {
       loadgen(['reconnect-storm', ...common, '--backoff', backoff], () => restart().catch(reject)).then(resolve, reject);
@@ -162,8 +168,31 @@ async function tokenStorms(clients) {
   return pairs;
 }
 
+/** Users in the list whose snapshot is weighed on the wire. */
+const SNAPSHOT_USERS = 10_000;
+
+/**
+ * The snapshot of `SNAPSHOT_USERS` demo users as one client receives it,
+ * plain and with permessage-deflate, from the same server.
+ */
+async function snapshotOnTheWire() {
+  const port = await freePort();
+  const server = await startServer('roster', port, SNAPSHOT_USERS);
+  try {
+    const storm = (flags) => loadgen(['connect-storm', '--url', `ws://127.0.0.1:${port}/api/v1/users/ws`, '--clients', '1', ...flags]);
+    const plain = await storm([]);
+    const deflate = await storm(['--deflate']);
+    if (!deflate.deflate) throw new Error('the server did not agree permessage-deflate');
+    return { plain: plain.snapshot_wire_bytes, deflate: deflate.snapshot_wire_bytes };
+  } finally {
+    await stopServer(server);
+  }
+}
+
 async function main() {
   const results = { when: new Date().toISOString(), sizes: {} };
+  results.snapshot = await snapshotOnTheWire();
+  console.error(`snapshot on the wire: ${JSON.stringify(results.snapshot)}`);
   for (const clients of SIZES) {
     results.sizes[clients] = {};
     for (const kind of Object.keys(SERVERS)) {
@@ -201,10 +230,17 @@ function markdown(r) {
       const ratios = pairs.map((p) => (p.tokens / p.plain).toFixed(2)).join(', ');
       lines.push(`| ${n} | Roster's server, connect storm with an HS256 token each ÷ without (goal ≤ 1.2; median of ${pairs.length} pairs, each ${ratios}) | ${ms(withTokens)} | ${ms(without)} | ${ratio(median(pairs.map((p) => p.tokens / p.plain)), 1)} |`);
     }
-    row('idle memory per connection', a.idle.bytes_per_connection, b.idle.bytes_per_connection, (v) => `${(v / 1024).toFixed(2)} KiB`);
+    const kib = (v) => `${(v / 1024).toFixed(2)} KiB`;
+    row('idle memory per connection', a.idle.bytes_per_connection, b.idle.bytes_per_connection, kib);
+    if (a.idle_deflate) {
+      row('idle memory per connection, Roster with permessage-deflate agreed (goal ≤ 4 KiB)', a.idle_deflate.bytes_per_connection, b.idle.bytes_per_connection, kib);
+    }
     row('fan-out: all delivered, p50', a.fanout.all_delivered_ms.p50, b.fanout.all_delivered_ms.p50);
     row('fan-out: all delivered, p99', a.fanout.all_delivered_ms.p99, b.fanout.all_delivered_ms.p99);
     row('fan-out: per client, p99', a.fanout.per_client_ms.p99, b.fanout.per_client_ms.p99);
+    if (a.fanout_deflate) {
+      row('fan-out: all delivered, p99, Roster with permessage-deflate agreed (goal at 10,000 ≤ 150 ms)', a.fanout_deflate.all_delivered_ms.p99, b.fanout.all_delivered_ms.p99);
+    }
     const perS = (v) => Math.round(v).toLocaleString('en');
     lines.push(`| ${n} | sustained: delivered messages/s (higher is better; ratio Node ÷ Roster) | ${perS(a.sustained.delivered_per_s)} | ${perS(b.sustained.delivered_per_s)} | ${ratio(b.sustained.delivered_per_s, a.sustained.delivered_per_s)} |`);
     row('sustained: lag p99', a.sustained.lag_ms.p99, b.sustained.lag_ms.p99);
@@ -233,6 +269,10 @@ function markdown(r) {
       goal('busiest 100 ms', jitter.peak_connects_per_100ms_x10, fixed.peak_connects_per_100ms_x10);
       lines.push(`| ${n} | Roster's server: longest away, jittered clients (goal ≤ cap ${count0(jitter.backoff_cap_ms)} ms + 5 s) | ${ms(jitter.away_ms.max)} | | |`);
     }
+  }
+  if (r.snapshot) {
+    const kb = (v) => `${v.toLocaleString('en')} bytes`;
+    lines.push('', `**The ${SNAPSHOT_USERS.toLocaleString('en')}-user snapshot on the wire** (one client, the same server): permessage-deflate ${kb(r.snapshot.deflate)}, plain ${kb(r.snapshot.plain)}; ratio **${ratio(r.snapshot.deflate, r.snapshot.plain)}** (goal ≤ 0.17, a sixth).`);
   }
   lines.push('');
   return `${lines.join('\n')}\n`;

@@ -12,7 +12,9 @@
 #   ROSTER_CLUSTER_DIR      data, logs, certificate and config (target/cluster)
 #   ROSTER_SERVER_BIN       roster-server                      (target/release/roster-server,
 #                                                               built if missing)
-#   ROSTER_DIST             the built client                   (dist, built if missing)
+#   ROSTER_DIST             the built client                   (dist, built if missing;
+#                                                               precompressed for nginx)
+#   ROSTER_NGINX_BROTLI_MODULE  nginx's brotli_static module   (Debian's path)
 #
 # The certificate is self-signed (made with openssl on first run, for
 # 127.0.0.1 and localhost): browsers warn once. Use your own with
@@ -33,6 +35,9 @@ KEY="${ROSTER_TLS_KEY:-$DIR/tls/key.pem}"
 command -v redis-server >/dev/null || die "redis-server is missing: apt-get install redis-server"
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || die "nginx is missing: apt-get install nginx"
 NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
+BROTLI_STATIC_MODULE="${ROSTER_NGINX_BROTLI_MODULE:-/usr/lib/nginx/modules/ngx_http_brotli_static_module.so}"
+[ -f "$BROTLI_STATIC_MODULE" ] \
+    || die "nginx's brotli_static module is missing: apt-get install libnginx-mod-http-brotli-static"
 if [ ! -x "$SERVER_BIN" ]; then
     step "Building roster-server (cargo build --release)"
     cargo build --release --locked -p roster-server
@@ -42,6 +47,8 @@ if [ ! -f "$DIST/index.html" ]; then
     step "Building the client"
     build_release_client
 fi
+step "Compressing the client's files for nginx (brotli, gzip)"
+"$SERVER_BIN" precompress --dist "$DIST"
 
 PIDS=()
 stop() {
@@ -83,9 +90,11 @@ fi
 
 step "nginx on https://127.0.0.1:$PORT/"
 mkdir -p "$DIR/nginx-tmp"
-awk -v dir="$DIR" -v listen="127.0.0.1:$PORT" -v cert="$CERT" -v key="$KEY" -v upstreams="$UPSTREAMS" '
+awk -v dir="$DIR" -v listen="127.0.0.1:$PORT" -v cert="$CERT" -v key="$KEY" -v upstreams="$UPSTREAMS" \
+    -v dist="$DIST" -v brotli="$BROTLI_STATIC_MODULE" '
     /^@UPSTREAMS@$/ { printf "%s", upstreams; next }
-    { gsub(/@DIR@/, dir); gsub(/@LISTEN@/, listen); gsub(/@CERT@/, cert); gsub(/@KEY@/, key); print }
+    { gsub(/@DIR@/, dir); gsub(/@LISTEN@/, listen); gsub(/@CERT@/, cert); gsub(/@KEY@/, key);
+      gsub(/@DIST@/, dist); gsub(/@BROTLI_STATIC_MODULE@/, brotli); print }
 ' "$ROSTER_ROOT/deploy/nginx.conf" >"$DIR/nginx.conf"
 "$NGINX" -c "$DIR/nginx.conf" -p "$DIR" -e "$DIR/nginx-error.log" -g "daemon off;" &
 PIDS+=($!)

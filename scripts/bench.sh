@@ -20,6 +20,8 @@ tools_ready --test
 step "Building the release client, server and load generator"
 build_release_client
 cargo build --release --locked -p roster-server -p roster-loadgen
+# As scripts/run.sh serves it: the client's compressed forms made once.
+target/release/roster-server precompress --dist dist
 
 step "Decode paths for a 100,000-user snapshot (wasm, headless Chromium)"
 # The shipped profile (opt-level z), so the figures are the client's own.
@@ -35,6 +37,13 @@ echo "$DECODE" >bench/results/decode.json
 step "Client: Roster against plain-JS pages in headless Chromium"
 node bench/client.mjs "$@" >"$OUT/client.md"
 node scripts/dist-size.mjs --budget-kb 100000 | sed '$d' >"$OUT/size.txt"
+
+step "The floor: Leptos, gloo-net and serde_json with nothing of Roster's (bench/floor)"
+bench/floor/size.sh | tee "$OUT/floor.txt"
+
+step "Cold load on Fast 4G and Slow 4G: Roster, a React widget, a plain-JS page"
+(cd bench/react-widget && npm ci --no-audit --no-fund && node build.mjs)
+node bench/cold-load.mjs >bench/results/cold-load.md
 
 step "Server: add and delivery latency (SQLite, Redis; one and two instances)"
 cargo bench --locked -p roster-server --bench add_latency -- 2000 | tee bench/results/server.txt
@@ -69,11 +78,24 @@ step "Writing BENCHMARKS.md"
     echo '```'
     echo
     [ -f bench/results/server-scale.md ] && cat bench/results/server-scale.md && echo
-    echo "### dist/ (release client), gzip -9"
+    [ -f bench/results/cold-load.md ] && cat bench/results/cold-load.md && echo
+    echo "### dist/ (release client), gzip -9 and brotli 11, against the floor"
     echo
     echo '```'
     sed 's/; budget.*//' "$OUT/size.txt"
+    echo
+    cat "$OUT/floor.txt"
     echo '```'
+    echo
+    node - "$OUT/size.txt" "$OUT/floor.txt" <<'JS'
+const fs = require('node:fs');
+const [size, floor] = process.argv.slice(2).map((f) => fs.readFileSync(f, 'utf8'));
+const ours = size.match(/([\d.]+) KB gzip +([\d.]+) KB brotli +total/);
+const base = floor.match(/floor total: (\d+) bytes gzip, (\d+) bytes brotli/);
+const kb = (n) => (n / 1024).toFixed(1);
+const [gzip, br] = [Number(ours[1]) * 1024, Number(ours[2]) * 1024];
+console.log(`Roster's own bytes over the floor (Leptos + gloo-net + serde_json, \`bench/floor\`, the same build settings): **${kb(gzip - base[1])} KB gzip, ${kb(br - base[2])} KB brotli** (dist/ ${kb(gzip)} KB gzip, ${kb(br)} KB brotli; the floor ${kb(base[1])} KB gzip, ${kb(base[2])} KB brotli).`);
+JS
     echo
     cat bench/analysis.md
 } >BENCHMARKS.md

@@ -151,7 +151,7 @@ install_fuzz_tools() {
 }
 
 install_test_tools() {
-    apt_install chromium chromium-driver redis-server nginx
+    apt_install chromium chromium-driver redis-server nginx libnginx-mod-http-brotli-static
     command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
     local e2e="$ROSTER_ROOT/tests/e2e"
     if [ ! -d "$e2e/node_modules" ] || [ "$e2e/package-lock.json" -nt "$e2e/node_modules/.package-lock.json" ]; then

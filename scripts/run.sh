@@ -14,6 +14,9 @@ build_release_client
 step "Building the server (cargo build --release)"
 cargo build --release --locked -p roster-server
 
+step "Compressing the client once (brotli, gzip; roster-server precompress)"
+"$ROSTER_ROOT/target/release/roster-server" precompress --dist "${ROSTER_DIST:-$ROSTER_ROOT/dist}"
+
 step "Serving Roster; press Ctrl-C to stop"
 # Defaults through the environment, so that flags given to this script win.
 export ROSTER_DIST="${ROSTER_DIST:-$ROSTER_ROOT/dist}"

@@ -1,7 +1,8 @@
 //! The server's WebSocket framing fed arbitrary bytes, split at an
-//! arbitrary point as two reads would be: never a panic, every frame it
-//! takes lies within the bytes given, and a message never exceeds the
-//! limit.
+//! arbitrary point as two reads would be, with permessage-deflate agreed
+//! or not (the first byte's top bit): never a panic, every frame it takes
+//! lies within the bytes given, and a message never exceeds the limit,
+//! inflated or not.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -13,8 +14,9 @@ fuzz_target!(|data: &[u8]| {
     let Some((&split, bytes)) = data.split_first() else {
         return;
     };
-    let split = usize::from(split).min(bytes.len());
-    let mut reader = Reader::new(LIMIT);
+    let inflate = split & 0x80 != 0;
+    let split = usize::from(split & 0x7F).min(bytes.len());
+    let mut reader = Reader::new(LIMIT, inflate);
     let mut buf = bytes[..split].to_vec();
     let mut rest = &bytes[split..];
     loop {

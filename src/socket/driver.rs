@@ -13,8 +13,10 @@ use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use roster_protocol::close_code;
 use roster_protocol::engine::{Action, Engine, Event, Millis};
+use roster_protocol::v1::FRESH_HELLO;
 use roster_protocol::{ConnectionStatus, Protocol, SUBPROTOCOL};
 
+use super::early;
 use super::kept_writes::KeptWrites;
 use super::pause::Pause;
 use super::token_supply::TokenAsker;
@@ -24,6 +26,22 @@ struct Socket {
     ws: WebSocket,
     /// The open event has been reported.
     open: bool,
+    /// Frames that arrived before an early socket was adopted, reported
+    /// after its open event (text, or `None` for binary).
+    held: VecDeque<Option<String>>,
+    /// The page already sent a fresh hello on it (see `early`).
+    hello_sent: bool,
+}
+
+impl Socket {
+    fn new(ws: WebSocket) -> Self {
+        Self {
+            ws,
+            open: false,
+            held: VecDeque::new(),
+            hello_sent: false,
+        }
+    }
 }
 
 /// What woke the driver up.
@@ -45,6 +63,9 @@ pub struct Driver {
     kept: KeptWrites,
     screen: Screen,
     tokens: TokenAsker,
+    /// The first open may adopt the page's early socket (`early`): set
+    /// until then.
+    first_open: bool,
 }
 
 /// Where the driver shows what the engine decides.
@@ -79,6 +100,7 @@ impl Driver {
             kept,
             screen,
             tokens,
+            first_open: true,
         }
     }
 
@@ -140,13 +162,24 @@ impl Driver {
         match action {
             Action::Open { offer_v1 } => {
                 self.socket = None;
+                if std::mem::take(&mut self.first_open) {
+                    let wanted = offer_v1 && !self.tokens.has_tokens();
+                    if let Some(early) = early::adopt(&self.url, wanted) {
+                        self.socket = Some(Socket {
+                            held: early.held,
+                            hello_sent: early.hello_sent,
+                            ..Socket::new(early.ws)
+                        });
+                        return;
+                    }
+                }
                 let opened = if offer_v1 {
                     WebSocket::open_with_protocol(&self.url, SUBPROTOCOL)
                 } else {
                     WebSocket::open(&self.url)
                 };
                 match opened {
-                    Ok(ws) => self.socket = Some(Socket { ws, open: false }),
+                    Ok(ws) => self.socket = Some(Socket::new(ws)),
                     Err(err) => {
                         let reason = format!("cannot open {}: {err}", self.url);
                         self.handle(Event::Unusable { reason });
@@ -158,6 +191,10 @@ impl Driver {
                 // is not open; its close event follows and the engine
                 // resends what needs acknowledging.
                 if let Some(socket) = self.socket.as_mut().filter(|s| s.open) {
+                    // The page said this hello already, before adoption.
+                    if std::mem::take(&mut socket.hello_sent) && frame == FRESH_HELLO {
+                        return;
+                    }
                     if matches!(socket.ws.state(), State::Open) {
                         let _ = Pin::new(&mut socket.ws).start_send(Message::Text(frame));
                     }
@@ -206,6 +243,9 @@ async fn next_socket_event(socket: Option<&mut Socket>) -> Event {
             };
             return Event::Opened { protocol };
         }
+    }
+    if let Some(frame) = socket.held.pop_front() {
+        return frame.map_or(Event::BinaryFrame, Event::Frame);
     }
     loop {
         return match socket.ws.next().await {

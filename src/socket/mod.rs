@@ -14,11 +14,14 @@
 //!
 //! # Layout
 //! This file is the hook and the handle the components hold; `driver.rs`
-//! is the task that owns the socket, `pause.rs` holds edits back while
-//! paused, `kept_writes.rs` keeps waiting adds and removes in `localStorage` and
+//! is the task that owns the socket, `early.rs` adopts the socket the
+//! page opened before its module loaded, `pause.rs` holds edits back while
+//! paused, `kept_writes.rs` keeps waiting adds and removes in `localStorage`,
+//! `token_supply.rs` answers the engine's requests for tokens and
 //! `window_events.rs` listens to the window.
 
 mod driver;
+mod early;
 mod kept_writes;
 mod pause;
 mod token_supply;

@@ -58,6 +58,11 @@ impl TokenAsker {
         }
     }
 
+    /// Whether `hello` carries a token on this page (given or asked).
+    pub fn has_tokens(&self) -> bool {
+        !matches!(self.supply, TokenSupply::None)
+    }
+
     /// The cell the parent frame's answers are matched against (see
     /// [`listen_to_the_parent`]).
     pub fn waiting(&self) -> Rc<Cell<Option<u64>>> {

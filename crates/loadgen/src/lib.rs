@@ -68,11 +68,12 @@ async fn watchers(
     url: &str,
     count: usize,
     protocol: Protocol,
+    deflate: bool,
 ) -> Result<mpsc::UnboundedReceiver<Arrival>, String> {
     let (sender, receiver) = mpsc::unbounded_channel();
     let connect = || {
         let url = url.to_owned();
-        async move { raw::Watcher::connect(&url, protocol).await }
+        async move { raw::Watcher::connect(&url, protocol, deflate).await }
     };
     for watcher in connect_many(count, connect).await? {
         tokio::spawn(watcher.watch(sender.clone()));
@@ -165,16 +166,18 @@ async fn arrivals_of(
 /// watchers: the time until all had it, and each client's delivery time.
 /// Seed watchers get the whole list after each add (one frame each, as
 /// the rounds do not overlap). With `pid`, also the server's resident
-/// memory before the watchers connect and after the last round.
+/// memory before the watchers connect and after the last round. With
+/// `deflate`, the watchers offer permessage-deflate as browsers do.
 pub async fn fanout(
     url: &str,
     clients: usize,
     rounds: usize,
     protocol: Protocol,
     pid: Option<u32>,
+    deflate: bool,
 ) -> Result<Value, String> {
     let rss_before = pid.map(stats::rss_bytes).transpose()?;
-    let mut arrivals = watchers(url, clients, protocol).await?;
+    let mut arrivals = watchers(url, clients, protocol, deflate).await?;
     let mut writer = Writer::connect(url).await?;
     let (mut all, mut each) = (Vec::new(), Vec::new());
     let mut early = HashMap::new();
@@ -201,6 +204,7 @@ pub async fn fanout(
     Ok(json!({
         "scenario": "fanout",
         "watchers": format!("{protocol:?}").to_lowercase(),
+        "deflate": deflate,
         "clients": clients,
         "rounds": rounds,
         "rss_before": rss_before,
@@ -218,7 +222,7 @@ pub async fn sustained(
     rate: f64,
     seconds: f64,
 ) -> Result<Value, String> {
-    let mut arrivals = watchers(url, clients, Protocol::V1).await?;
+    let mut arrivals = watchers(url, clients, Protocol::V1, false).await?;
     let writer = Writer::connect(url).await?;
     let total = (rate * seconds).round().max(1.0) as usize;
     let started = Instant::now();
@@ -285,12 +289,15 @@ pub async fn sustained(
 }
 
 /// `clients` connections started at once; the time until every one has
-/// its snapshot. With `tokens`, client `i` presents `tokens[i]` in its
-/// `hello` (made beforehand, as a page has its token before it connects).
+/// its snapshot, and the snapshot's size on the wire. With `tokens`,
+/// client `i` presents `tokens[i]` in its `hello` (made beforehand, as a
+/// page has its token before it connects). With `deflate`, each offers
+/// permessage-deflate as browsers do.
 pub async fn connect_storm(
     url: &str,
     clients: usize,
     tokens: Option<Vec<Token>>,
+    deflate: bool,
 ) -> Result<Value, String> {
     let mut tokens = tokens.map(Vec::into_iter);
     let with_tokens = tokens.is_some();
@@ -300,11 +307,11 @@ pub async fn connect_storm(
         let url = url.to_owned();
         let token = tokens.as_mut().and_then(Iterator::next);
         tasks.push(tokio::spawn(async move {
-            let watcher = raw::Watcher::connect_with(&url, Protocol::V1, token).await?;
+            let watcher = raw::Watcher::connect_with(&url, Protocol::V1, token, deflate).await?;
             Ok::<_, client::Failed>((watcher, Instant::now()))
         }));
     }
-    let mut held = Vec::with_capacity(clients);
+    let mut held: Vec<raw::Watcher> = Vec::with_capacity(clients);
     let mut failed = 0;
     let mut done = Vec::with_capacity(clients);
     for task in tasks {
@@ -320,6 +327,8 @@ pub async fn connect_storm(
         "scenario": "connect_storm",
         "clients": clients,
         "tokens": with_tokens,
+        "deflate": held.iter().any(|watcher| watcher.deflate),
+        "snapshot_wire_bytes": held.iter().map(|watcher| watcher.snapshot_wire_bytes).max(),
         "failed": failed,
         "all_in_step_ms": done.iter().max().map_or(0.0, |d| d.as_secs_f64() * 1e3),
         "in_step_ms": Summary::of(&done).json(),
@@ -471,21 +480,50 @@ pub async fn reconnect_storm(
 }
 
 /// `clients` idle v1 connections held open; the resident memory of
-/// process `pid` before and after, per connection.
-pub async fn idle_memory(url: &str, clients: usize, pid: u32) -> Result<Value, String> {
+/// process `pid` before and after, per connection. With `deflate`, the
+/// connections agree permessage-deflate as browsers' do.
+pub async fn idle_memory(
+    url: &str,
+    clients: usize,
+    pid: u32,
+    deflate: bool,
+) -> Result<Value, String> {
     let before = stats::rss_bytes(pid)?;
     // Held open (not dropped) until the memory is read.
-    let connect = || {
-        let url = url.to_owned();
-        async move { client::connect(&url, Protocol::V1).await }
+    let (held, agreed): (Vec<Box<dyn Send>>, bool) = if deflate {
+        let connect = || {
+            let url = url.to_owned();
+            async move { raw::Watcher::connect(&url, Protocol::V1, true).await }
+        };
+        let held = connect_many(clients, connect).await?;
+        let agreed = held.iter().all(|watcher| watcher.deflate);
+        (
+            held.into_iter()
+                .map(|w| Box::new(w) as Box<dyn Send>)
+                .collect(),
+            agreed,
+        )
+    } else {
+        let connect = || {
+            let url = url.to_owned();
+            async move { client::connect(&url, Protocol::V1).await }
+        };
+        let held = connect_many(clients, connect).await?;
+        (
+            held.into_iter()
+                .map(|w| Box::new(w) as Box<dyn Send>)
+                .collect(),
+            false,
+        )
     };
-    let _held = connect_many(clients, connect).await?;
     // Let the server finish what the connects started (presence frames).
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = stats::rss_bytes(pid)?;
+    drop(held);
     Ok(json!({
         "scenario": "idle_memory",
         "clients": clients,
+        "deflate": agreed,
         "rss_before": before,
         "rss_after": after,
         "bytes_per_connection": (after.saturating_sub(before)) as f64 / clients as f64,

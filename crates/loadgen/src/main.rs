@@ -19,6 +19,10 @@ struct Cli {
     /// How many clients.
     #[arg(long, global = true, default_value_t = 1_000)]
     clients: usize,
+    /// Offer permessage-deflate, as browsers do (fanout, connect-storm,
+    /// idle-memory).
+    #[arg(long, global = true)]
+    deflate: bool,
     #[command(subcommand)]
     scenario: Scenario,
 }
@@ -70,13 +74,13 @@ enum Scenario {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let (url, clients) = (cli.url.as_str(), cli.clients);
+    let (url, clients, deflate) = (cli.url.as_str(), cli.clients, cli.deflate);
     let result = match cli.scenario {
         Scenario::Fanout {
             rounds,
             watchers,
             pid,
-        } => roster_loadgen::fanout(url, clients, rounds, watchers, pid).await,
+        } => roster_loadgen::fanout(url, clients, rounds, watchers, pid, deflate).await,
         Scenario::Sustained { rate, seconds } => {
             roster_loadgen::sustained(url, clients, rate, seconds).await
         }
@@ -87,14 +91,16 @@ async fn main() -> std::process::ExitCode {
                 roster_loadgen::mint_tokens(secret.trim_ascii(), clients)
             });
             match tokens.transpose() {
-                Ok(tokens) => roster_loadgen::connect_storm(url, clients, tokens).await,
+                Ok(tokens) => roster_loadgen::connect_storm(url, clients, tokens, deflate).await,
                 Err(err) => Err(err),
             }
         }
         Scenario::ReconnectStorm { backoff } => {
             roster_loadgen::reconnect_storm(url, clients, backoff, || eprintln!("ready")).await
         }
-        Scenario::IdleMemory { pid } => roster_loadgen::idle_memory(url, clients, pid).await,
+        Scenario::IdleMemory { pid } => {
+            roster_loadgen::idle_memory(url, clients, pid, deflate).await
+        }
     };
     match result {
         Ok(figures) => {

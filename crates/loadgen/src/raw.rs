@@ -9,6 +9,10 @@
 //! were the load generator's, whichever server ran. Every byte here is
 //! still checked: a frame the server should not send ends the scenario
 //! with an error.
+//!
+//! A watcher may offer permessage-deflate as browsers do; compressed
+//! frames are then inflated (each from an empty window, as the server
+//! agrees to no context takeover) and their size on the wire kept.
 
 use std::time::Instant;
 
@@ -29,11 +33,17 @@ pub struct Watcher {
     /// Bytes read but not yet parsed.
     buf: Vec<u8>,
     protocol: Protocol,
+    /// The server agreed to permessage-deflate.
+    pub deflate: bool,
+    /// The snapshot's (v1) or first list's (seed) payload on the wire.
+    pub snapshot_wire_bytes: usize,
 }
 
 /// A whole server frame: its opcode and payload.
 struct Frame<'a> {
     opcode: u8,
+    /// RSV1: compressed with permessage-deflate.
+    compressed: bool,
     payload: &'a [u8],
 }
 
@@ -60,6 +70,9 @@ fn parse(buf: &[u8]) -> Result<Option<(Frame<'_>, usize)>, Failed> {
     if first & 0x80 == 0 || second & 0x80 != 0 {
         return Err(failed("the server sent a fragmented or masked frame"));
     }
+    if first & 0x30 != 0 {
+        return Err(failed("the server set RSV2 or RSV3"));
+    }
     let (len, start) = match second & 0x7F {
         126 => match buf.get(2..4) {
             Some(b) => (usize::from(u16::from_be_bytes([b[0], b[1]])), 4),
@@ -79,11 +92,37 @@ fn parse(buf: &[u8]) -> Result<Option<(Frame<'_>, usize)>, Failed> {
         (
             Frame {
                 opcode: first & 0x0F,
+                compressed: first & 0x40 != 0,
                 payload,
             },
             start + len,
         )
     }))
+}
+
+/// A compressed message's payload, inflated (RFC 7692 §7.2.2).
+fn inflate(payload: &[u8]) -> Result<Vec<u8>, Failed> {
+    let mut inflater = flate2::Decompress::new(false);
+    let mut out = Vec::with_capacity(payload.len() * 8);
+    for input in [payload, &[0, 0, 0xff, 0xff][..]] {
+        let mut read = 0;
+        loop {
+            if out.len() == out.capacity() {
+                out.reserve(out.len());
+            }
+            let before = inflater.total_in();
+            let status = inflater
+                .decompress_vec(&input[read..], &mut out, flate2::FlushDecompress::Sync)
+                .map_err(|err| failed(format!("a compressed frame does not inflate: {err}")))?;
+            read += usize::try_from(inflater.total_in() - before).map_err(failed)?;
+            if status == flate2::Status::StreamEnd
+                || (read == input.len() && out.len() < out.capacity())
+            {
+                break;
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A masked client text frame.
@@ -104,8 +143,9 @@ fn text_frame(text: &str) -> Vec<u8> {
 
 impl Watcher {
     /// Connects, says hello (v1), and reads until the client is in step.
-    pub async fn connect(url: &str, protocol: Protocol) -> Result<Self, Failed> {
-        Self::connect_with(url, protocol, None).await
+    /// With `deflate`, offers permessage-deflate as browsers do.
+    pub async fn connect(url: &str, protocol: Protocol, deflate: bool) -> Result<Self, Failed> {
+        Self::connect_with(url, protocol, None, deflate).await
     }
 
     /// [`Watcher::connect`], presenting `token` in `hello`.
@@ -113,6 +153,7 @@ impl Watcher {
         url: &str,
         protocol: Protocol,
         token: Option<Token>,
+        deflate: bool,
     ) -> Result<Self, Failed> {
         let (host, path) = split_url(url)?;
         let mut stream = TcpStream::connect(host).await.map_err(failed)?;
@@ -124,15 +165,22 @@ impl Watcher {
             ),
             Protocol::Seed => String::new(),
         };
+        let extension = if deflate {
+            "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+        } else {
+            ""
+        };
         let request = format!(
             "GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{subprotocol}\r\n"
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{subprotocol}{extension}\r\n"
         );
         stream.write_all(request.as_bytes()).await.map_err(failed)?;
         let mut watcher = Self {
             stream,
             buf: Vec::with_capacity(READ_CHUNK),
             protocol,
+            deflate: false,
+            snapshot_wire_bytes: 0,
         };
         let end = loop {
             if let Some(at) = watcher.buf.windows(4).position(|w| w == b"\r\n\r\n") {
@@ -142,10 +190,11 @@ impl Watcher {
                 return Err(failed("closed during the handshake"));
             }
         };
-        if !watcher.buf.starts_with(b"HTTP/1.1 101") {
-            let head = String::from_utf8_lossy(&watcher.buf[..end]).into_owned();
+        let head = String::from_utf8_lossy(&watcher.buf[..end]).to_ascii_lowercase();
+        if !head.starts_with("http/1.1 101") {
             return Err(failed(format!("handshake refused: {head}")));
         }
+        watcher.deflate = head.contains("sec-websocket-extensions: permessage-deflate");
         watcher.buf.drain(..end);
         if protocol == Protocol::V1 {
             let hello = ClientMessage::Hello {
@@ -158,7 +207,8 @@ impl Watcher {
         }
         loop {
             let in_step = match watcher.next_text().await? {
-                Some(text) => {
+                Some((text, wire_bytes)) => {
+                    watcher.snapshot_wire_bytes = wire_bytes;
                     protocol == Protocol::Seed || text.starts_with(br#"{"type":"snapshot""#)
                 }
                 None => return Err(failed("closed before the snapshot")),
@@ -174,7 +224,7 @@ impl Watcher {
     pub async fn watch(mut self, arrivals: mpsc::UnboundedSender<Arrival>) {
         loop {
             let version = match self.next_text().await {
-                Ok(Some(text)) => match self.protocol {
+                Ok(Some((text, _))) => match self.protocol {
                     Protocol::Seed => Some(0),
                     Protocol::V1 => std::str::from_utf8(&text).ok().and_then(change_version),
                 },
@@ -188,11 +238,19 @@ impl Watcher {
         }
     }
 
-    /// The next text frame's payload; `None` once the connection ends.
-    async fn next_text(&mut self) -> Result<Option<Vec<u8>>, Failed> {
+    /// The next text frame's payload (inflated) and its length on the
+    /// wire; `None` once the connection ends.
+    async fn next_text(&mut self) -> Result<Option<(Vec<u8>, usize)>, Failed> {
         loop {
             if let Some((frame, used)) = parse(&self.buf)? {
-                let text = (frame.opcode == 0x1).then(|| frame.payload.to_vec());
+                if frame.compressed && !(self.deflate && frame.opcode == 0x1) {
+                    return Err(failed("RSV1 set on a frame that may not be compressed"));
+                }
+                let text = match (frame.opcode, frame.compressed) {
+                    (0x1, true) => Some((inflate(frame.payload)?, frame.payload.len())),
+                    (0x1, false) => Some((frame.payload.to_vec(), frame.payload.len())),
+                    _ => None,
+                };
                 let close = frame.opcode == 0x8;
                 self.buf.drain(..used);
                 if close {
@@ -230,12 +288,23 @@ mod tests {
         bytes.extend([b'x'; 200]);
         let (frame, used) = parse(&bytes).unwrap().unwrap();
         assert_eq!((frame.opcode, frame.payload, used), (1, &b"abc"[..], 5));
+        assert!(!frame.compressed);
         let (frame, used) = parse(&bytes[5..]).unwrap().unwrap();
         assert_eq!((frame.payload.len(), used), (200, 204));
         assert!(parse(&bytes[5..100]).unwrap().is_none());
         assert!(parse(&bytes[..1]).unwrap().is_none());
         assert!(parse(&[0x01, 0]).is_err(), "fragment");
         assert!(parse(&[0x81, 0x80]).is_err(), "masked");
+        assert!(parse(&[0xA1, 0]).is_err(), "RSV2");
+        assert!(parse(&[0xC1, 0]).unwrap().unwrap().0.compressed);
+    }
+
+    #[test]
+    fn compressed_payloads_inflate_as_the_rfc_example_does() {
+        // RFC 7692 §7.2.3.1: "Hello".
+        let hello = [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
+        assert_eq!(inflate(&hello).unwrap(), b"Hello");
+        assert!(inflate(&[0xff, 0xff]).is_err());
     }
 
     #[test]

@@ -43,11 +43,15 @@ fn url(addr: SocketAddr) -> String {
 async fn fanout_sustained_storms_and_idle_memory_run_against_the_real_server() {
     let (addr, stop, task) = server("127.0.0.1:0".parse().unwrap()).await;
 
-    for watchers in [Protocol::V1, Protocol::Seed] {
-        let fanout =
-            roster_loadgen::fanout(&url(addr), CLIENTS, 3, watchers, Some(std::process::id()))
-                .await
-                .unwrap();
+    for (watchers, deflate) in [
+        (Protocol::V1, false),
+        (Protocol::Seed, false),
+        (Protocol::V1, true),
+    ] {
+        let pid = Some(std::process::id());
+        let fanout = roster_loadgen::fanout(&url(addr), CLIENTS, 3, watchers, pid, deflate)
+            .await
+            .unwrap();
         assert!(fanout["rss_after"].as_u64().unwrap() > 0);
         assert_eq!(fanout["all_delivered_ms"]["count"], 3);
         assert_eq!(fanout["per_client_ms"]["count"], 3 * CLIENTS);
@@ -59,16 +63,29 @@ async fn fanout_sustained_storms_and_idle_memory_run_against_the_real_server() {
     assert_eq!(sustained["delivered"], 50 * CLIENTS);
     assert!(sustained["delivered_per_s"].as_f64().unwrap() > 0.0);
 
-    let storm = roster_loadgen::connect_storm(&url(addr), CLIENTS, None)
+    let storm = roster_loadgen::connect_storm(&url(addr), CLIENTS, None, false)
         .await
         .unwrap();
     assert_eq!(storm["failed"], 0);
     assert_eq!(storm["in_step_ms"]["count"], CLIENTS);
-
-    let idle = roster_loadgen::idle_memory(&url(addr), CLIENTS, std::process::id())
+    // The same list, compressed: the snapshot is smaller on the wire.
+    let packed = roster_loadgen::connect_storm(&url(addr), CLIENTS, None, true)
         .await
         .unwrap();
-    assert!(idle["rss_after"].as_u64().unwrap() > 0);
+    assert_eq!(
+        (packed["failed"].as_u64(), packed["deflate"].as_bool()),
+        (Some(0), Some(true))
+    );
+    let wire = |storm: &serde_json::Value| storm["snapshot_wire_bytes"].as_u64().unwrap();
+    assert!(wire(&packed) * 3 < wire(&storm), "{packed} against {storm}");
+
+    for deflate in [false, true] {
+        let idle = roster_loadgen::idle_memory(&url(addr), CLIENTS, std::process::id(), deflate)
+            .await
+            .unwrap();
+        assert!(idle["rss_after"].as_u64().unwrap() > 0);
+        assert_eq!(idle["deflate"], deflate);
+    }
 
     // A restart on the same port while 200 clients are connected: every
     // one comes back.
@@ -108,14 +125,14 @@ async fn a_connect_storm_with_tokens_is_let_in_and_one_without_is_not() {
     }));
     let tokens =
         roster_loadgen::mint_tokens(b"a-secret-for-the-smoke-test-0123456789", CLIENTS).unwrap();
-    let storm = roster_loadgen::connect_storm(&url(addr), CLIENTS, Some(tokens))
+    let storm = roster_loadgen::connect_storm(&url(addr), CLIENTS, Some(tokens), false)
         .await
         .unwrap();
     assert_eq!(
         (storm["failed"].as_u64(), storm["tokens"].as_bool()),
         (Some(0), Some(true))
     );
-    let refused = roster_loadgen::connect_storm(&url(addr), 10, None)
+    let refused = roster_loadgen::connect_storm(&url(addr), 10, None, false)
         .await
         .unwrap();
     assert_eq!(refused["failed"], 10, "no token, no snapshot");

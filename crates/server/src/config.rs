@@ -16,7 +16,7 @@ pub struct Config {
     pub addr: SocketAddr,
 
     /// Directory of the built client (Trunk's output), served at `/`.
-    #[arg(long, env = "ROSTER_DIST", default_value = "dist")]
+    #[arg(long, env = "ROSTER_DIST", default_value = "dist", global = true)]
     pub dist: PathBuf,
 
     /// SQLite database file; created if missing. `:memory:` keeps
@@ -71,6 +71,18 @@ pub struct Config {
     #[arg(long, env = "ROSTER_HEADER_TIMEOUT_MS", default_value_t = 10_000)]
     pub header_timeout_ms: u64,
 
+    /// Compress WebSocket frames for clients that offer permessage-deflate
+    /// (every browser does): large frames are compressed once and shared,
+    /// small ones go as they are. `false` turns it off, for a proxy that
+    /// compresses, or to compare.
+    #[arg(
+        long,
+        env = "ROSTER_PERMESSAGE_DEFLATE",
+        default_value_t = true,
+        action = clap::ArgAction::Set
+    )]
+    pub permessage_deflate: bool,
+
     /// Changes kept in the log for clients resuming with `since`; older
     /// gaps are answered with a snapshot.
     #[arg(long, env = "ROSTER_CHANGE_LOG", default_value_t = 10_000)]
@@ -110,6 +122,10 @@ pub enum Command {
     /// Prints a token signed with the HS256 secret
     /// (`--auth-hs256-secret-file`), for development and scripts.
     Token(TokenArgs),
+    /// Writes FILE.br and FILE.gz beside each file of `--dist`, for a web
+    /// server that sends them from disk (deploy/nginx.conf); roster-server
+    /// uses them too, instead of compressing at start.
+    Precompress,
 }
 
 /// What `roster-server token` puts in the token.

@@ -23,10 +23,11 @@
 //! `--allowed-origin` may call it across origins (CORS, no credentials).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, Path as UrlPath, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -36,10 +37,10 @@ use roster_protocol::validate::RequestId;
 use roster_protocol::UserId;
 use serde::Deserialize;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::assets::Assets;
 use crate::auth::{Grant, Level, Refusal};
 use crate::roster::{Committed, Outcome};
 use crate::{ws, AppState};
@@ -81,19 +82,35 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves the built client from `dist`, or explains how to build it.
+/// Serves the built client from `dist` (compressed, see
+/// [`crate::assets`]), or explains how to build it.
 fn with_client(routes: Router<AppState>, dist: &Path) -> Router<AppState> {
     if dist.join("index.html").is_file() {
+        let assets = Arc::new(Assets::new(dist));
+        let warming = Arc::clone(&assets);
+        tokio::task::spawn_blocking(move || warming.warm());
+        let client = move |method: Method, uri: Uri, headers: HeaderMap| {
+            let assets = Arc::clone(&assets);
+            async move {
+                let path = uri.path().to_owned();
+                let answer =
+                    tokio::task::spawn_blocking(move || assets.answer(&method, &path, &headers))
+                        .await;
+                match answer {
+                    Ok(Some(response)) => response,
+                    _ => (StatusCode::NOT_FOUND, "not found\n").into_response(),
+                }
+            }
+        };
         // Other sites load Roster's module, wasm and stylesheet from here
         // for <roster-users> and mount(): public files, readable from any
         // origin (module scripts and wasm are fetched with CORS).
-        let client = tower::ServiceBuilder::new()
+        routes
+            .fallback(client)
             .layer(SetResponseHeaderLayer::if_not_present(
                 header::ACCESS_CONTROL_ALLOW_ORIGIN,
                 HeaderValue::from_static("*"),
             ))
-            .service(ServeDir::new(dist));
-        routes.fallback_service(client)
     } else {
         tracing::warn!(dist = %dist.display(), "no built client found; only the API is served");
         routes.fallback(client_not_built)

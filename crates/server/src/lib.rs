@@ -11,9 +11,12 @@
 //! - [`roster`]: commits, applies and publishes changes in one order,
 //!   through one backend per kind of store (`roster::local`,
 //!   `roster::shared`), chosen once in [`AppState::open`].
-//! - [`text`]: a frame's payload, encoded once and shared.
+//! - [`text`]: a frame's payload, encoded once and shared (compressed
+//!   once too, by [`deflate`], permessage-deflate's codec).
 //! - [`ws`]: the WebSocket endpoint: limits, then [`ws`]'s seed or v1 loop.
 //! - [`http`]: the router: JSON API, health, metrics, static files.
+//! - [`assets`]: the built client, compressed once (brotli, gzip), with
+//!   ETags and a cache policy.
 //! - [`connections`]: accepting and serving HTTP/1.1, with a deadline for
 //!   each request head.
 //! - [`limits`]: the Origin rule and the write-rate token bucket. Pure.
@@ -26,10 +29,12 @@
 //! [`run`] serves an already bound listener until a shutdown future
 //! resolves, so tests start the real server on port 0 in-process.
 
+pub mod assets;
 pub mod auth;
 pub mod config;
 pub mod connections;
 pub mod csp;
+pub mod deflate;
 pub mod directory;
 pub mod http;
 pub mod limits;

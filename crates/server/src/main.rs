@@ -1,6 +1,6 @@
 //! `roster-server`: parses settings and runs the server until Ctrl-C or
-//! SIGTERM (or, with `token`, prints a token). Everything else is in the
-//! library.
+//! SIGTERM (or, with `token`, prints a token; with `precompress`, writes
+//! the client's compressed forms). Everything else is in the library.
 
 use clap::Parser;
 use roster_server::auth::{mint_hs256, Mint};
@@ -16,8 +16,10 @@ async fn main() -> std::process::ExitCode {
         )
         .init();
     let config = Config::parse();
-    if let Some(Command::Token(args)) = &config.command {
-        return print_token(&config, args);
+    match &config.command {
+        Some(Command::Token(args)) => return print_token(&config, args),
+        Some(Command::Precompress) => return precompress(&config),
+        None => {}
     }
     let addr = config.addr;
     // Open first, then listen: see `roster_server::serve`.
@@ -39,6 +41,27 @@ async fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             tracing::error!(%err, "server failed");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// `roster-server precompress`: FILE.br and FILE.gz beside `--dist`'s files.
+fn precompress(config: &Config) -> std::process::ExitCode {
+    match roster_server::assets::precompress(&config.dist) {
+        Ok(written) => {
+            println!(
+                "{} compressed forms written under {}",
+                written.len(),
+                config.dist.display()
+            );
+            std::process::ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!(
+                "roster-server precompress: {}: {err}",
+                config.dist.display()
+            );
             std::process::ExitCode::FAILURE
         }
     }

@@ -2,9 +2,11 @@
 // Debian's nginx terminating TLS, started by deploy/cluster.sh on free
 // ports with a self-signed certificate it makes. Two pages on two
 // different instances, both over wss:// through nginx: an add on one
-// appears on the other.
+// appears on the other. nginx sends the client's files from disk,
+// precompressed by `roster-server precompress`.
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
+const https = require('node:https');
 const os = require('node:os');
 const path = require('node:path');
 const { test, expect } = require('@playwright/test');
@@ -68,6 +70,40 @@ test.afterAll(async () => {
     await exited;
   }
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** GET `path` from nginx as it is on the wire (no decompression). */
+function rawGet(path, headers) {
+  return new Promise((resolve, reject) => {
+    const request = https.get({ host: '127.0.0.1', port, path, headers, rejectUnauthorized: false }, (response) => {
+      const chunks = [];
+      response.on('data', (chunk) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks) }));
+    });
+    request.on('error', reject);
+  });
+}
+
+test('nginx sends the client\'s files precompressed, in the form each browser accepts', async () => {
+  for (const file of ['roster_bg.wasm', 'roster.js']) {
+    const onDisk = fs.readFileSync(path.join(DIST, file));
+    for (const [accept, encoding, suffix] of [['br, gzip', 'br', '.br'], ['gzip', 'gzip', '.gz'], ['identity', undefined, '']]) {
+      const response = await rawGet(`/${file}`, { 'accept-encoding': accept });
+      expect(response.status, `${file} ${accept}`).toBe(200);
+      expect(response.headers['content-encoding'], `${file} ${accept}`).toBe(encoding);
+      expect(response.headers.vary, `${file} ${accept}`).toMatch(/Accept-Encoding/i);
+      expect(response.headers['cache-control']).toBe('no-cache');
+      expect(response.body.equals(fs.readFileSync(path.join(DIST, file + suffix))), `${file}${suffix} as on disk`).toBe(true);
+      if (suffix) expect(response.body.length).toBeLessThan(onDisk.length / 2);
+      // Revalidated with its ETag: 304, no body.
+      const again = await rawGet(`/${file}`, { 'accept-encoding': accept, 'if-none-match': response.headers.etag });
+      expect(again.status, `${file} ${accept} revalidated`).toBe(304);
+    }
+  }
+  // Pages come from the instances, with their Content-Security-Policy.
+  const page = await rawGet('/', { 'accept-encoding': 'br' });
+  expect(page.headers['content-security-policy']).toContain("script-src");
+  expect(page.headers['content-encoding']).toBe('br');
 });
 
 test('two pages on two instances behind nginx over wss:// see each other\'s adds', async ({ browser }) => {

@@ -72,6 +72,11 @@ use crate::validate::RequestId;
 /// The WebSocket subprotocol name a client offers to speak v1.
 pub const SUBPROTOCOL: &str = "roster.v1";
 
+/// The `hello` of a client with no list yet and no token: what Roster's
+/// page sends from its first script, before its module has loaded
+/// (`index.html`, adopted by the client's `socket/early.rs`).
+pub const FRESH_HELLO: &str = r#"{"type":"hello"}"#;
+
 /// Whether a change added or removed its user.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, strum::VariantNames)]
 #[serde(rename_all = "snake_case")]

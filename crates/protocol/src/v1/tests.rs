@@ -323,3 +323,13 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn a_fresh_hello_is_the_frame_the_page_sends_before_its_module_loads() {
+    let fresh = ClientMessage::Hello {
+        since: None,
+        epoch: None,
+        token: None,
+    };
+    assert_eq!(fresh.to_frame(), FRESH_HELLO);
+}

@@ -72,8 +72,12 @@ pub fn offers(headers: &HeaderMap, subprotocol: &str) -> bool {
     has_token(headers, &header::SEC_WEBSOCKET_PROTOCOL, subprotocol)
 }
 
-/// The `101` answer, naming the subprotocol when one was chosen.
-pub fn switching(accept: &str, subprotocol: Option<&'static str>) -> Response {
+/// The `101` answer, naming the subprotocol and the extension agreed.
+pub fn switching(
+    accept: &str,
+    subprotocol: Option<&'static str>,
+    extension: Option<&'static str>,
+) -> Response {
     let mut response = (
         StatusCode::SWITCHING_PROTOCOLS,
         [
@@ -90,6 +94,12 @@ pub fn switching(accept: &str, subprotocol: Option<&'static str>) -> Response {
         headers.insert(
             header::SEC_WEBSOCKET_PROTOCOL,
             HeaderValue::from_static(subprotocol),
+        );
+    }
+    if let Some(extension) = extension {
+        headers.insert(
+            header::SEC_WEBSOCKET_EXTENSIONS,
+            HeaderValue::from_static(extension),
         );
     }
     response
@@ -160,14 +170,20 @@ mod tests {
         ]);
         assert!(offers(&headers, "roster.v1"));
         assert!(!offers(&headers, "roster.v2"));
-        let answer = switching("x", Some("roster.v1"));
+        let answer = switching("x", Some("roster.v1"), Some("permessage-deflate"));
         assert_eq!(answer.status(), StatusCode::SWITCHING_PROTOCOLS);
         assert_eq!(
             answer.headers()[header::SEC_WEBSOCKET_PROTOCOL],
             "roster.v1"
         );
-        assert!(!switching("x", None)
+        assert_eq!(
+            answer.headers()[header::SEC_WEBSOCKET_EXTENSIONS],
+            "permessage-deflate"
+        );
+        let plain = switching("x", None, None);
+        assert!(!plain.headers().contains_key(header::SEC_WEBSOCKET_PROTOCOL));
+        assert!(!plain
             .headers()
-            .contains_key(header::SEC_WEBSOCKET_PROTOCOL));
+            .contains_key(header::SEC_WEBSOCKET_EXTENSIONS));
     }
 }

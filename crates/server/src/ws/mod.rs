@@ -7,12 +7,14 @@
 //! 403. Seed clients cannot present a token, so where a token is needed
 //! they get 401 instead of the upgrade. The subprotocol decides what is
 //! spoken: `roster.v1` when the client offers it ([`v1`]), the seed
-//! protocol otherwise ([`seed`]).
+//! protocol otherwise ([`seed`]). Both get permessage-deflate when the
+//! client offers it ([`extension`]), as every browser does.
 //!
 //! Each connection is one task: its protocol loop, which writes through
 //! a [`Socket`] (framing in [`wire`]). `socket`'s docs say how a client
 //! that stops reading is dropped and why an idle connection costs little.
 
+mod extension;
 mod handshake;
 mod seed;
 mod socket;
@@ -89,38 +91,42 @@ pub async fn upgrade(State(state): State<AppState>, request: Request) -> Respons
     } else {
         Protocol::Seed
     };
+    let deflate =
+        extension::permessage_deflate(headers).filter(|_| state.config.permessage_deflate);
+    let limits = socket_limits(&state, deflate.is_some());
     let upgraded = hyper::upgrade::on(request);
     state.sockets.clone().spawn(async move {
         match upgraded.await {
-            Ok(io) if foreign => refuse(io, state, slot).await,
-            Ok(io) => serve(io, state, protocol, slot).await,
+            Ok(io) if foreign => refuse(io, state, limits, slot).await,
+            Ok(io) => serve(io, state, protocol, limits, slot).await,
             Err(err) => tracing::warn!(%err, "websocket upgrade failed"),
         }
     });
     let subprotocol = (protocol == Protocol::V1).then_some(SUBPROTOCOL);
-    handshake::switching(&accept, subprotocol)
+    handshake::switching(&accept, subprotocol, deflate)
 }
 
 /// Closes a foreign page's socket with 4403 as soon as it is upgraded:
 /// nothing of the list is sent.
-async fn refuse(io: hyper::upgrade::Upgraded, state: AppState, _slot: OwnedSemaphorePermit) {
-    let socket = Socket::new(
-        io,
-        socket_limits(&state),
-        state.metrics.clone(),
-        Protocol::V1,
-    );
+async fn refuse(
+    io: hyper::upgrade::Upgraded,
+    state: AppState,
+    limits: Limits,
+    _slot: OwnedSemaphorePermit,
+) {
+    let socket = Socket::new(io, limits, state.metrics.clone(), Protocol::V1);
     let refusal = auth::Refusal::Origin;
     socket
         .finish(Ending::Close(refusal.close_code(), refusal.words()))
         .await;
 }
 
-fn socket_limits(state: &AppState) -> Limits {
+fn socket_limits(state: &AppState, deflate: bool) -> Limits {
     Limits {
         max_message: state.config.max_frame_bytes,
         queue: state.config.send_queue.max(1),
         patience: std::time::Duration::from_millis(state.config.send_timeout_ms),
+        deflate,
     }
 }
 
@@ -129,12 +135,17 @@ async fn serve(
     io: hyper::upgrade::Upgraded,
     state: AppState,
     protocol: Protocol,
+    limits: Limits,
     _slot: OwnedSemaphorePermit,
 ) {
     let _gauge = state.metrics.connection_opened(protocol);
     let _viewer = state.presence.join();
-    tracing::debug!(protocol = protocol.as_str(), "socket opened");
-    let mut socket = Socket::new(io, socket_limits(&state), state.metrics.clone(), protocol);
+    tracing::debug!(
+        protocol = protocol.as_str(),
+        deflate = limits.deflate,
+        "socket opened"
+    );
+    let mut socket = Socket::new(io, limits, state.metrics.clone(), protocol);
     let ending = match protocol {
         Protocol::Seed => seed::serve(&mut socket, &state).await,
         Protocol::V1 => v1::serve(&mut socket, &state).await,

@@ -69,6 +69,10 @@ pub struct Limits {
     pub queue: usize,
     /// How long the queue may stay full.
     pub patience: Duration,
+    /// permessage-deflate was agreed: large text frames go compressed
+    /// (each compressed once, shared like the frame itself), and the
+    /// client's compressed messages are inflated.
+    pub deflate: bool,
 }
 
 /// A frame waiting to be written, and how much of it has been.
@@ -113,7 +117,7 @@ impl Socket {
     pub fn new(io: Upgraded, limits: Limits, metrics: Arc<Metrics>, protocol: Protocol) -> Self {
         Self {
             io: TokioIo::new(io),
-            reader: Reader::new(limits.max_message),
+            reader: Reader::new(limits.max_message, limits.deflate),
             inbox: Vec::new(),
             outbox: VecDeque::new(),
             limits,
@@ -127,7 +131,13 @@ impl Socket {
     /// Queues a text frame; it is written while the loop waits in
     /// [`Socket::next`].
     pub fn send(&mut self, text: Text) {
-        self.queue(wire::TEXT, text.bytes().clone());
+        match text.deflated().filter(|_| self.limits.deflate) {
+            Some(deflated) => self.queue_frame(
+                Header::compressed(wire::TEXT, deflated.len()),
+                deflated.clone(),
+            ),
+            None => self.queue(wire::TEXT, text.bytes().clone()),
+        }
     }
 
     /// Whether the loop may queue more (and the client is read).
@@ -171,12 +181,16 @@ impl Socket {
     }
 
     fn queue(&mut self, opcode: u8, payload: Bytes) {
+        self.queue_frame(Header::new(opcode, payload.len()), payload);
+        self.closing |= opcode == wire::CLOSE;
+    }
+
+    fn queue_frame(&mut self, header: Header, payload: Bytes) {
         if self.closing {
             return;
         }
-        self.closing = opcode == wire::CLOSE;
         self.outbox.push_back(Outgoing {
-            header: Header::new(opcode, payload.len()),
+            header,
             payload,
             written: 0,
         });

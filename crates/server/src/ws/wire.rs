@@ -13,9 +13,16 @@
 //! it unmasks in place, reassembles fragments up to the message size limit
 //! and answers every violation with the close code the RFC names (1002
 //! protocol error, 1007 invalid UTF-8, 1009 too big).
+//!
+//! With permessage-deflate agreed (RFC 7692), a message whose first frame
+//! has RSV1 set is inflated once whole, and the size limit applies to it
+//! twice: to the bytes on the wire, and to what they inflate to, so a
+//! compression bomb is refused with 1009 like any other big message.
 
 use bytes::Bytes;
 use roster_protocol::close_code;
+
+use crate::deflate::{self, Inflate};
 
 pub const CONTINUATION: u8 = 0x0;
 pub const TEXT: u8 = 0x1;
@@ -26,6 +33,9 @@ pub const PONG: u8 = 0xA;
 
 /// The longest payload a control frame may carry.
 const CONTROL_MAX: usize = 125;
+
+/// RSV1: the message is compressed (RFC 7692 §6).
+const COMPRESSED: u8 = 0x40;
 
 /// A server frame's header: FIN set, no mask, the shortest length form.
 #[derive(Clone, Copy, Debug)]
@@ -51,6 +61,13 @@ impl Header {
             10
         };
         Self { bytes, len }
+    }
+
+    /// The header of a message compressed with permessage-deflate.
+    pub fn compressed(opcode: u8, payload_len: usize) -> Self {
+        let mut header = Self::new(opcode, payload_len);
+        header.bytes[0] |= COMPRESSED;
+        header
     }
 
     pub fn as_slice(&self) -> &[u8] {
@@ -106,6 +123,11 @@ const TOO_BIG: Violation = Violation {
     reason: "frame too large",
 };
 
+const NOT_DEFLATE: Violation = Violation {
+    code: close_code::INVALID_DATA,
+    reason: "compressed message is not valid DEFLATE",
+};
+
 /// What [`Reader::decode`] found at the front of the buffer.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Decoded {
@@ -123,14 +145,25 @@ pub enum Decoded {
 #[derive(Debug)]
 pub struct Reader {
     max_message: usize,
-    /// A fragmented message in progress: its opcode and bytes so far.
-    partial: Option<(u8, Vec<u8>)>,
+    /// permessage-deflate was agreed: RSV1 marks a compressed message.
+    inflate: bool,
+    /// A fragmented message in progress.
+    partial: Option<Partial>,
+}
+
+#[derive(Debug)]
+struct Partial {
+    opcode: u8,
+    compressed: bool,
+    data: Vec<u8>,
 }
 
 impl Reader {
-    pub fn new(max_message: usize) -> Self {
+    /// `inflate`: whether permessage-deflate was agreed in the handshake.
+    pub fn new(max_message: usize, inflate: bool) -> Self {
         Self {
             max_message,
+            inflate,
             partial: None,
         }
     }
@@ -144,11 +177,15 @@ impl Reader {
         };
         let fin = first & 0x80 != 0;
         let opcode = first & 0x0F;
-        if first & 0x70 != 0 {
+        let compressed = first & COMPRESSED != 0;
+        if first & 0x30 != 0 || (compressed && !self.inflate) {
             return Err(protocol("reserved bits set without an extension"));
         }
         if !matches!(opcode, CONTINUATION | TEXT | BINARY | CLOSE | PING | PONG) {
             return Err(protocol("unknown opcode"));
+        }
+        if compressed && !matches!(opcode, TEXT | BINARY) {
+            return Err(protocol("only a message's first frame may be compressed"));
         }
         if second & 0x80 == 0 {
             return Err(protocol("client frames must be masked"));
@@ -170,7 +207,10 @@ impl Reader {
                 "control frames must be whole and at most 125 bytes",
             ));
         }
-        let so_far = self.partial.as_ref().map_or(0, |(_, data)| data.len());
+        let so_far = self
+            .partial
+            .as_ref()
+            .map_or(0, |partial| partial.data.len());
         let len = usize::try_from(len).map_err(|_| TOO_BIG)?;
         if !control && so_far.saturating_add(len) > self.max_message {
             return Err(TOO_BIG);
@@ -182,7 +222,7 @@ impl Reader {
         let (head, payload) = frame.split_at_mut(start);
         let mask: [u8; 4] = head[start - 4..].try_into().expect("4 bytes");
         unmask(payload, mask);
-        let message = self.frame(fin, opcode, payload)?;
+        let message = self.frame(fin, opcode, compressed, payload)?;
         Ok(Decoded::Frame {
             used: start + len,
             message,
@@ -193,6 +233,7 @@ impl Reader {
         &mut self,
         fin: bool,
         opcode: u8,
+        compressed: bool,
         payload: &[u8],
     ) -> Result<Option<Incoming>, Violation> {
         match opcode {
@@ -200,33 +241,55 @@ impl Reader {
             PING => Ok(Some(Incoming::Ping(Bytes::copy_from_slice(payload)))),
             PONG => Ok(Some(Incoming::Pong)),
             CONTINUATION => {
-                let Some((_, data)) = self.partial.as_mut() else {
+                let Some(partial) = self.partial.as_mut() else {
                     return Err(protocol("continuation frame without a message"));
                 };
-                data.extend_from_slice(payload);
+                partial.data.extend_from_slice(payload);
                 if !fin {
                     return Ok(None);
                 }
-                let (opcode, data) = self.partial.take().expect("checked above");
-                message(opcode, data).map(Some)
+                let partial = self.partial.take().expect("checked above");
+                self.message(partial).map(Some)
             }
             _ if self.partial.is_some() => Err(protocol("new message before the last one ended")),
-            _ if fin => message(opcode, payload.to_vec()).map(Some),
             _ => {
-                self.partial = Some((opcode, payload.to_vec()));
+                let partial = Partial {
+                    opcode,
+                    compressed,
+                    data: payload.to_vec(),
+                };
+                if fin {
+                    return self.message(partial).map(Some);
+                }
+                self.partial = Some(partial);
                 Ok(None)
             }
         }
     }
-}
 
-fn message(opcode: u8, data: Vec<u8>) -> Result<Incoming, Violation> {
-    if opcode == BINARY {
-        return Ok(Incoming::Binary(data.len()));
+    /// A whole message, inflated if it was compressed.
+    fn message(&self, partial: Partial) -> Result<Incoming, Violation> {
+        let Partial {
+            opcode,
+            compressed,
+            data,
+        } = partial;
+        if opcode == BINARY {
+            // Neither protocol reads binary messages: not worth inflating.
+            return Ok(Incoming::Binary(data.len()));
+        }
+        let data = if compressed {
+            deflate::inflate(&data, self.max_message).map_err(|err| match err {
+                Inflate::TooBig => TOO_BIG,
+                Inflate::Corrupt => NOT_DEFLATE,
+            })?
+        } else {
+            data
+        };
+        String::from_utf8(data)
+            .map(Incoming::Text)
+            .map_err(|_| NOT_UTF8)
     }
-    String::from_utf8(data)
-        .map(Incoming::Text)
-        .map_err(|_| NOT_UTF8)
 }
 
 fn close(payload: &[u8]) -> Result<Incoming, Violation> {
@@ -302,7 +365,7 @@ mod tests {
     }
 
     fn one(bytes: &[u8]) -> Result<Vec<Incoming>, Violation> {
-        read_all(&mut Reader::new(1 << 20), bytes, bytes.len())
+        read_all(&mut Reader::new(1 << 20, false), bytes, bytes.len())
     }
 
     const MASK: [u8; 4] = [0x12, 0x34, 0x56, 0x78];
@@ -439,20 +502,119 @@ mod tests {
 
     #[test]
     fn a_message_over_the_limit_is_refused_from_its_header_alone() {
-        let mut reader = Reader::new(100);
+        let mut reader = Reader::new(100, false);
         let frame = client_frame(true, TEXT, &[b'a'; 101], MASK);
         assert_eq!(reader.decode(&mut frame[..4].to_vec()), Err(TOO_BIG));
         // A huge 64-bit length too, without a payload.
         let mut huge = vec![0x81, 0x80 | 127];
         huge.extend_from_slice(&u64::MAX.to_be_bytes());
-        assert_eq!(Reader::new(100).decode(&mut huge), Err(TOO_BIG));
+        assert_eq!(Reader::new(100, false).decode(&mut huge), Err(TOO_BIG));
         // Fragments count together.
         let mut bytes = client_frame(false, TEXT, &[b'a'; 60], MASK);
         bytes.extend(client_frame(true, CONTINUATION, &[b'a'; 41], MASK));
-        assert_eq!(read_all(&mut Reader::new(100), &bytes, 1000), Err(TOO_BIG));
+        assert_eq!(
+            read_all(&mut Reader::new(100, false), &bytes, 1000),
+            Err(TOO_BIG)
+        );
         // Exactly at the limit is fine.
         let at = client_frame(true, TEXT, &[b'a'; 100], MASK);
-        assert!(read_all(&mut Reader::new(100), &at, 1000).is_ok());
+        assert!(read_all(&mut Reader::new(100, false), &at, 1000).is_ok());
+    }
+
+    /// A compressed client message's first frame (RSV1 set).
+    fn compressed_frame(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
+        let mut frame = client_frame(fin, opcode, payload, MASK);
+        frame[0] |= COMPRESSED;
+        frame
+    }
+
+    fn inflating(bytes: &[u8]) -> Result<Vec<Incoming>, Violation> {
+        read_all(&mut Reader::new(1 << 16, true), bytes, bytes.len())
+    }
+
+    /// RFC 7692 §7.2.3.1: "Hello" compressed, in one frame.
+    const HELLO: [u8; 7] = [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
+
+    #[test]
+    fn a_compressed_header_sets_rsv1_as_in_the_rfc_example() {
+        assert_eq!(Header::compressed(TEXT, 7).as_slice(), [0xc1, 0x07]);
+    }
+
+    #[test]
+    fn compressed_messages_are_inflated_whole_or_in_fragments() {
+        let mut bytes = compressed_frame(true, TEXT, &HELLO);
+        bytes.extend(client_frame(true, TEXT, b"plain", MASK));
+        // §7.2.3.1's fragmented form: RSV1 on the first frame only.
+        bytes.extend(compressed_frame(false, TEXT, &HELLO[..3]));
+        bytes.extend(client_frame(true, PING, b"", MASK));
+        bytes.extend(client_frame(true, CONTINUATION, &HELLO[3..], MASK));
+        let long = "{\"type\":\"add\"}".repeat(50);
+        bytes.extend(compressed_frame(
+            true,
+            TEXT,
+            &deflate::compress(long.as_bytes()).unwrap(),
+        ));
+        assert_eq!(
+            inflating(&bytes).unwrap(),
+            vec![
+                Incoming::Text("Hello".into()),
+                Incoming::Text("plain".into()),
+                Incoming::Ping(Bytes::new()),
+                Incoming::Text("Hello".into()),
+                Incoming::Text(long),
+            ]
+        );
+    }
+
+    #[test]
+    fn compression_violations_get_the_close_code_the_rfcs_name() {
+        let zeros = deflate::compress(&[b' '; 1 << 20]).unwrap();
+        let cases: Vec<(Vec<u8>, u16)> = vec![
+            // RSV1 on a continuation frame.
+            (
+                {
+                    let mut f = compressed_frame(false, TEXT, &HELLO[..3]);
+                    f.extend(compressed_frame(true, CONTINUATION, &HELLO[3..]));
+                    f
+                },
+                close_code::PROTOCOL_ERROR,
+            ),
+            // RSV1 on control frames.
+            (
+                compressed_frame(true, PING, b""),
+                close_code::PROTOCOL_ERROR,
+            ),
+            (
+                compressed_frame(true, CLOSE, b"\x03\xe8"),
+                close_code::PROTOCOL_ERROR,
+            ),
+            // RSV2 and RSV3 stay reserved.
+            (
+                {
+                    let mut f = client_frame(true, TEXT, b"x", MASK);
+                    f[0] |= 0x20;
+                    f
+                },
+                close_code::PROTOCOL_ERROR,
+            ),
+            // A bomb: 1 MiB of spaces in under 8 KB, inflating past 64 KiB.
+            (compressed_frame(true, TEXT, &zeros), close_code::TOO_BIG),
+            // Not DEFLATE.
+            (
+                compressed_frame(true, TEXT, &[0xff, 0xff, 0xff]),
+                close_code::INVALID_DATA,
+            ),
+            // DEFLATE of bytes that are not UTF-8.
+            (
+                compressed_frame(true, TEXT, &[0x00, 0x02, 0x00, 0xfd, 0xff, 0xff, 0xfe]),
+                close_code::INVALID_DATA,
+            ),
+        ];
+        assert!(zeros.len() < 8_000, "{}", zeros.len());
+        for (bytes, code) in cases {
+            let err = inflating(&bytes).expect_err("a violation");
+            assert_eq!(err.code, code, "{bytes:x?}: {}", err.reason);
+        }
     }
 
     proptest! {
@@ -474,14 +636,45 @@ mod tests {
                     bytes.extend(client_frame(i + 1 == pieces.len(), opcode, piece, mask));
                 }
             }
-            let read = read_all(&mut Reader::new(1 << 20), &bytes, chunk).unwrap();
+            let read = read_all(&mut Reader::new(1 << 20, false), &bytes, chunk).unwrap();
             let expected: Vec<Incoming> = texts.into_iter().map(Incoming::Text).collect();
             prop_assert_eq!(read, expected);
         }
 
         #[test]
-        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
-            let mut reader = Reader::new(64);
+        fn any_split_of_compressed_messages_reads_the_same_texts(
+            texts in proptest::collection::vec("[a-z ]{0,2000}", 1..4),
+            fragment in 1usize..200,
+            chunk in 1usize..512,
+        ) {
+            let mut bytes = Vec::new();
+            for text in &texts {
+                let packed = deflate::compress(text.as_bytes());
+                let payload = packed.as_deref().unwrap_or(text.as_bytes());
+                let pieces: Vec<&[u8]> = payload.chunks(fragment).collect();
+                if pieces.is_empty() {
+                    bytes.extend(client_frame(true, TEXT, b"", MASK));
+                }
+                for (i, piece) in pieces.iter().enumerate() {
+                    let fin = i + 1 == pieces.len();
+                    bytes.extend(match (i, &packed) {
+                        (0, Some(_)) => compressed_frame(fin, TEXT, piece),
+                        (0, None) => client_frame(fin, TEXT, piece, MASK),
+                        _ => client_frame(fin, CONTINUATION, piece, MASK),
+                    });
+                }
+            }
+            let read = read_all(&mut Reader::new(1 << 16, true), &bytes, chunk).unwrap();
+            let expected: Vec<Incoming> = texts.into_iter().map(Incoming::Text).collect();
+            prop_assert_eq!(read, expected);
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(
+            bytes in proptest::collection::vec(any::<u8>(), 0..200),
+            inflate in any::<bool>(),
+        ) {
+            let mut reader = Reader::new(64, inflate);
             let mut buf = bytes;
             while let Ok(Decoded::Frame { used, .. }) = reader.decode(&mut buf) {
                 buf.drain(..used);

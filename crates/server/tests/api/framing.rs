@@ -31,9 +31,16 @@ pub async fn raw_upgrade(
     let offer = protocol.map_or(String::new(), |p| {
         format!("Sec-WebSocket-Protocol: {p}\r\n")
     });
+    upgrade_on(&mut stream, addr, &offer).await;
+    stream
+}
+
+/// Sends the handshake on `stream` with `headers` (whole lines) added;
+/// checks the `101` and returns its head.
+pub async fn upgrade_on(stream: &mut TcpStream, addr: &str, headers: &str) -> String {
     let request = format!(
         "GET /api/v1/users/ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{offer}\r\n"
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{headers}\r\n"
     );
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut head = Vec::new();
@@ -43,15 +50,22 @@ pub async fn raw_upgrade(
     let head = String::from_utf8(head).unwrap();
     assert!(head.starts_with("HTTP/1.1 101"), "{head}");
     assert!(head.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "{head}");
-    stream
+    head
 }
 
 /// The next server frame: its opcode and payload (server frames are
 /// whole and unmasked).
 pub async fn read_frame(stream: &mut TcpStream) -> (u8, Vec<u8>) {
+    let (first, payload) = read_frame_whole(stream).await;
+    assert_eq!(first & 0xF0, 0x80, "FIN set, no reserved bits");
+    (first & 0x0F, payload)
+}
+
+/// The next server frame: its first byte (FIN, reserved bits, opcode)
+/// and payload.
+pub async fn read_frame_whole(stream: &mut TcpStream) -> (u8, Vec<u8>) {
     tokio::time::timeout(PATIENCE, async {
         let first = stream.read_u8().await.unwrap();
-        assert_eq!(first & 0xF0, 0x80, "FIN set, no reserved bits");
         let len = match stream.read_u8().await.unwrap() {
             126 => usize::from(stream.read_u16().await.unwrap()),
             127 => stream.read_u64().await.unwrap() as usize,
@@ -59,15 +73,30 @@ pub async fn read_frame(stream: &mut TcpStream) -> (u8, Vec<u8>) {
         };
         let mut payload = vec![0; len];
         stream.read_exact(&mut payload).await.unwrap();
-        (first & 0x0F, payload)
+        (first, payload)
     })
     .await
     .expect("a frame in time")
 }
 
+/// A masked client frame with `first` as its first byte, in the
+/// shortest length form.
 pub fn masked(first: u8, payload: &[u8]) -> Vec<u8> {
     let mask = [9, 8, 7, 6];
-    let mut frame = vec![first, 0x80 | payload.len() as u8];
+    let mut frame = vec![first];
+    match payload.len() {
+        n if n < 126 => frame.push(0x80 | n as u8),
+        n => match u16::try_from(n) {
+            Ok(short) => {
+                frame.push(0x80 | 126);
+                frame.extend_from_slice(&short.to_be_bytes());
+            }
+            Err(_) => {
+                frame.push(0x80 | 127);
+                frame.extend_from_slice(&(n as u64).to_be_bytes());
+            }
+        },
+    }
     frame.extend_from_slice(&mask);
     frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
     frame

@@ -124,10 +124,10 @@ async fn every_answer_forbids_sniffing_and_sends_no_referrer() {
         assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
     }
     let script = reqwest::get(app.url("/roster.js")).await.unwrap();
-    assert_eq!(
-        script.headers()["content-type"],
-        "text/javascript",
-        "nosniff needs the right type"
+    let script_type = script.headers()["content-type"].to_str().unwrap();
+    assert!(
+        script_type.starts_with("text/javascript"),
+        "nosniff needs the right type: {script_type}"
     );
 }
 

@@ -7,8 +7,10 @@ mod process;
 mod reliability;
 mod tokens;
 
+mod assets;
 mod auth;
 mod binary;
+mod compression;
 mod framing;
 mod hostile;
 mod http;
