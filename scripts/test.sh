@@ -77,6 +77,10 @@ step "4/5 end-to-end tests (Playwright, headless Chromium, real server)"
 e2e_layer() {
     # cargo test built the server's debug binary already.
     cargo build --locked -p roster-server || return 1
+    # As a deployment would (scripts/run.sh does the same): every server the
+    # specs start then reads the compressed forms instead of compressing
+    # the client itself with an unoptimised brotli.
+    "$ROSTER_ROOT/target/debug/roster-server" precompress --dist "$ROSTER_ROOT/dist" || return 1
     run_playwright
 }
 run_layer e2e plain_counts e2e_layer

@@ -128,6 +128,10 @@ impl Asset {
 pub struct Assets {
     dir: PathBuf,
     cache: Mutex<HashMap<PathBuf, Arc<Asset>>>,
+    /// Held while a file is read and compressed, so that the start-up
+    /// warming and the first visitors compress each file once, not once
+    /// each (brotli 11 is the slow part of a cold start).
+    reading: Mutex<()>,
 }
 
 impl Assets {
@@ -135,6 +139,7 @@ impl Assets {
         Self {
             dir: dir.to_path_buf(),
             cache: Mutex::default(),
+            reading: Mutex::default(),
         }
     }
 
@@ -218,13 +223,13 @@ impl Assets {
             return None;
         }
         let modified = meta.modified().ok();
-        let cached = self
-            .cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-            .cloned();
-        if let Some(asset) = cached.filter(|a| a.len == meta.len() && a.modified == modified) {
+        let fresh = |asset: &Arc<Asset>| asset.len == meta.len() && asset.modified == modified;
+        if let Some(asset) = self.cached(&key).filter(fresh) {
+            return Some(asset);
+        }
+        let _reading = self.reading.lock().unwrap_or_else(|p| p.into_inner());
+        // Another thread may have read it while this one waited.
+        if let Some(asset) = self.cached(&key).filter(fresh) {
             return Some(asset);
         }
         let asset = Arc::new(Asset::read(&path, meta.len(), modified).ok()?);
@@ -233,6 +238,14 @@ impl Assets {
             .unwrap_or_else(|p| p.into_inner())
             .insert(key, Arc::clone(&asset));
         Some(asset)
+    }
+
+    fn cached(&self, key: &Path) -> Option<Arc<Asset>> {
+        self.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .cloned()
     }
 }
 
