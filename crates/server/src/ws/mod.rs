@@ -172,6 +172,8 @@ async fn serve(
             );
         }
     }
-    socket.finish(ending).await;
+    // Boxed, as the closing handshake's state is only needed at the end,
+    // not in every idle connection's task.
+    Box::pin(socket.finish(ending)).await;
     tracing::debug!(protocol = protocol.as_str(), "socket closed");
 }

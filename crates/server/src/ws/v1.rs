@@ -243,7 +243,10 @@ impl Session<'_> {
 
     /// What `token` (or none) allows; the close that refuses it otherwise.
     async fn authorize(&mut self, token: Option<&Token>) -> Result<Grant, Ending> {
-        let verified = self.state.auth.verify(token.map(Token::as_str)).await;
+        // Boxed: checking a token may wait on the key set (JWKS), and that
+        // future's state is most of a kilobyte. Held inline it would be
+        // part of every connection's task for its whole life, idle or not.
+        let verified = Box::pin(self.state.auth.verify(token.map(Token::as_str))).await;
         verified.map_err(|denied| {
             self.refused(&denied);
             Ending::Close(denied.refusal.close_code(), denied.refusal.words())
