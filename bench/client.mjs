@@ -7,29 +7,22 @@
 //
 // scripts/bench.sh builds everything and runs it; it writes the figures to
 // BENCHMARKS.md (its client section) and bench/results/client.json.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { DIST, option, startRoster } from './sites.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(path.join(ROOT, 'tests/e2e/package.json'));
 const { chromium } = require('@playwright/test');
-const { freePort } = require('./support/server.js');
 
 const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const at = args.indexOf(name);
-  return at >= 0 ? args[at + 1] : fallback;
-};
 const QUICK = args.includes('--quick');
 const SIZES = option('--sizes', QUICK ? '1000,10000' : '1000,10000,100000').split(',').map(Number);
 const JSON_OUT = option('--json', path.join(ROOT, 'bench/results/client.json'));
-const SERVER_BIN = process.env.ROSTER_SERVER_BIN || path.join(ROOT, 'target/release/roster-server');
-const DIST = process.env.ROSTER_DIST || path.join(ROOT, 'dist');
 const SNAPSHOT_RUNS = QUICK ? 2 : 5;
 const CHANGE_RUNS = QUICK ? 3 : 7;
 const SUSTAINED = { users: 10_000, rate: 1_000, seconds: QUICK ? 3 : 10 };
@@ -43,41 +36,7 @@ const PAGES = {
 // --- the server -----------------------------------------------------------------
 
 /** A release roster-server with `users` demo users, in memory, serving `dist`. */
-async function startServer(dist, users) {
-  const port = await freePort();
-  const child = spawn(SERVER_BIN, [
-    '--addr', `127.0.0.1:${port}`, '--dist', dist, '--db', ':memory:',
-    '--demo-users', String(users), '--max-frame-bytes', String(1 << 20),
-  ], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' } });
-  let log = '';
-  child.stderr.on('data', (d) => (log += d));
-  const origin = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`roster-server exited:\n${log}`);
-    const ok = await fetch(`${origin}/healthz`).then((r) => r.ok, () => false);
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error(`roster-server did not start:\n${log}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    origin,
-    async users() {
-      return (await (await fetch(`${origin}/healthz`)).json()).users;
-    },
-    async add() {
-      const response = await fetch(`${origin}/api/v1/users`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}',
-      });
-      if (response.status !== 201) throw new Error(`POST: ${response.status}`);
-      return response.json();
-    },
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    },
-  };
-}
+const startServer = (dist, users) => startRoster(users, { dist, args: ['--max-frame-bytes', String(1 << 20)] });
 
 /** Roster's dist/ plus the baseline pages, served from one origin. */
 function prepareSite() {
@@ -118,7 +77,12 @@ function harness() {
     const check = () => (done() ? resolve(performance.now()) : requestAnimationFrame(check));
     requestAnimationFrame(check);
   });
-  bench.count = () => document.querySelector('[data-testid=user-count]')?.textContent;
+  // Roster's count is a <data> element whose value is the number (its
+  // text is grouped for the reader); the plain pages' is the text.
+  bench.count = () => {
+    const element = document.querySelector('[data-testid=user-count]');
+    return element?.getAttribute('value') ?? element?.textContent;
+  };
   bench.row = (id) => document.querySelector(`[data-testid=user-row][data-user-id="${id}"]`);
   bench.scroller = () => document.querySelector('[data-testid=user-list-scroller]');
   /** Records animation frame times, to count dropped frames. */
@@ -140,8 +104,8 @@ function harness() {
   bench.watchCount = () => {
     bench.counts = [];
     const element = document.querySelector('[data-testid=user-count]');
-    new MutationObserver(() => bench.counts.push([performance.now(), element.textContent]))
-      .observe(element, { subtree: true, childList: true, characterData: true });
+    new MutationObserver(() => bench.counts.push([performance.now(), bench.count()]))
+      .observe(element, { subtree: true, childList: true, characterData: true, attributes: true });
   };
   /** When the page first showed `count`, or when it does. */
   bench.shown = async (count) => {
@@ -156,7 +120,13 @@ async function openPage(browser, origin, kind) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   await page.addInitScript(harness);
-  await page.goto(`${origin}${PAGES[kind].path}`);
+  // Roster is told its server, which skips the socket index.html opens
+  // before the module loads: with it the snapshot often arrives while the
+  // wasm still loads and waits for it, and "arrival → painted" would time
+  // the download instead of the client (bench/cold-load.mjs times that).
+  const ws = `${origin.replace(/^http/, 'ws')}/api/v1/users/ws`;
+  const url = kind === 'roster' ? `${origin}/?server=${encodeURIComponent(ws)}` : `${origin}${PAGES[kind].path}`;
+  await page.goto(url);
   return { page, context };
 }
 
@@ -295,7 +265,10 @@ function sizesOf(files) {
 }
 
 function transferSizes() {
+  // What the page loads: not the compressed forms beside each file
+  // (roster-server precompress) nor the embedding example.
   const roster = fs.readdirSync(DIST, { recursive: true })
+    .filter((f) => !/\.(br|gz)$/.test(f) && path.basename(f) !== 'embed-example.html')
     .map((f) => path.join(DIST, f))
     .filter((f) => fs.statSync(f).isFile());
   const css = roster.find((f) => f.endsWith('.css'));

@@ -16,29 +16,18 @@
 //
 // scripts/bench.sh builds the widget and runs this; its table goes into
 // BENCHMARKS.md.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { startStaticHost } from './static-host.mjs';
+import { option, startRoster, startBaselines } from './sites.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(path.join(ROOT, 'tests/e2e/package.json'));
 const { chromium } = require('@playwright/test');
-const { freePort } = require('./support/server.js');
 
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const at = args.indexOf(name);
-  return at >= 0 ? args[at + 1] : fallback;
-};
 const RUNS = Number(option('--runs', '3'));
 const JSON_OUT = option('--json', path.join(ROOT, 'bench/results/cold-load.json'));
-const SERVER_BIN = process.env.ROSTER_SERVER_BIN || path.join(ROOT, 'target/release/roster-server');
-const DIST = process.env.ROSTER_DIST || path.join(ROOT, 'dist');
-const WIDGET = path.join(ROOT, 'bench/react-widget/dist');
 
 /**
  * Chrome DevTools' presets (front_end/core/sdk/NetworkManager.ts): bits
@@ -54,33 +43,6 @@ const CASES = [
   ['Fast 4G', 10_000],
   ['Slow 4G', 10_000],
 ];
-
-/** The release roster-server with `users` demo users, letting `origin` in. */
-async function startRoster(users, origin) {
-  const port = await freePort();
-  const child = spawn(SERVER_BIN, [
-    '--addr', `127.0.0.1:${port}`, '--dist', DIST, '--db', ':memory:',
-    '--demo-users', String(users), '--allowed-origin', origin,
-  ], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' } });
-  let log = '';
-  child.stderr.on('data', (d) => (log += d));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`roster-server exited:\n${log}`);
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
-    if (Date.now() > deadline) throw new Error(`roster-server did not start:\n${log}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    url,
-    ws: `ws://127.0.0.1:${port}/api/v1/users/ws`,
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    },
-  };
-}
 
 /**
  * Installed before any page script: the moments (ms since navigation
@@ -139,27 +101,17 @@ async function coldLoad(browser, url, network, users) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
-  if (!fs.existsSync(path.join(WIDGET, 'app.js'))) throw new Error(`${WIDGET} is not built: cd bench/react-widget && npm ci && node build.mjs`);
-  // Both baselines link bench.css beside them: Roster's own styles.
-  const css = fs.readdirSync(DIST).find((f) => f.endsWith('.css'));
-  const site = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-cold-'));
-  const react = path.join(site, 'react');
-  const plain = path.join(site, 'plain');
-  fs.cpSync(WIDGET, react, { recursive: true });
-  fs.mkdirSync(plain);
-  for (const file of ['list.html', 'list.js']) fs.copyFileSync(path.join(ROOT, 'bench/pages', file), path.join(plain, file));
-  for (const dir of [react, plain]) fs.copyFileSync(path.join(DIST, css), path.join(dir, 'bench.css'));
-  const statics = await startStaticHost({ '/react/': react, '/plain/': plain });
+  const statics = await startBaselines();
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
   const results = { when: new Date().toISOString(), runs: RUNS, cases: [] };
   try {
     for (const [network, users] of CASES) {
-      const roster = await startRoster(users, statics.origin);
+      const roster = await startRoster(users, { args: ['--allowed-origin', statics.origin] });
       try {
         const urls = {
           roster: `${roster.url}/`,
-          react: `${statics.origin}/react/?server=${encodeURIComponent(roster.ws)}`,
-          plain: `${statics.origin}/plain/list.html?windowed&server=${encodeURIComponent(roster.ws)}`,
+          react: statics.reactUrl(roster.ws),
+          plain: statics.plainUrl(roster.ws),
         };
         const loads = { roster: [], react: [], plain: [] };
         for (let run = 0; run < RUNS; run++) {
@@ -185,7 +137,6 @@ async function main() {
   } finally {
     await browser.close();
     await statics.stop();
-    fs.rmSync(site, { recursive: true, force: true });
   }
   fs.mkdirSync(path.dirname(JSON_OUT), { recursive: true });
   fs.writeFileSync(JSON_OUT, `${JSON.stringify(results, null, 2)}\n`);

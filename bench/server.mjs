@@ -3,6 +3,7 @@
 // load generator (crates/loadgen) in the same run, on loopback.
 //
 //   node bench/server.mjs [--sizes 1000,10000] [--json FILE]
+//   node bench/server.mjs --report [--json FILE]   the table again from FILE
 //
 // scripts/bench.sh builds everything, raises the open-file limit, runs it,
 // and puts its table into BENCHMARKS.md.
@@ -13,13 +14,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { option } from './sites.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const at = args.indexOf(name);
-  return at >= 0 ? args[at + 1] : fallback;
-};
 const SIZES = option('--sizes', '1000,10000').split(',').map(Number);
 const JSON_OUT = option('--json', path.join(ROOT, 'bench/results/server.json'));
 const LOADGEN = path.join(ROOT, 'target/release/roster-loadgen');
@@ -138,30 +136,42 @@ async function measure(kind, clients) {
 }
 
 /** How many connect storms with and without tokens, taken in turn. */
-const TOKEN_PAIRS = 3;
+const TOKEN_PAIRS = 4;
 
 /**
  * The connect storm against Roster's server checking HS256 tokens (each
- * client its own), in turn with the same storm on a server without keys:
- * `TOKEN_PAIRS` pairs, each on a fresh server.
+ * client its own), paired with the same storm on a server without keys:
+ * `TOKEN_PAIRS` pairs, each storm on a fresh server and a fresh port, and
+ * the order swapped every pair. (On one port the second storm of a pair
+ * was slower whatever it carried: the first left 10,000 sockets in
+ * TIME_WAIT to that port, of about 28,000 ephemeral ports, and the
+ * kernel's search for a free one grew.)
  */
 async function tokenStorms(clients) {
   const secret = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'roster-bench-')), 'hs256.secret');
   fs.writeFileSync(secret, crypto.randomBytes(48).toString('base64'));
-  const port = await freePort();
-  const common = ['--url', `ws://127.0.0.1:${port}/api/v1/users/ws`, '--clients', String(clients)];
   const storm = async (extra, flags) => {
+    const port = await freePort();
     const server = await startServer('roster', port, 0, extra);
     try {
-      return await loadgen(['connect-storm', ...common, ...flags]);
+      return await loadgen(['connect-storm', '--url', `ws://127.0.0.1:${port}/api/v1/users/ws`, '--clients', String(clients), ...flags]);
     } finally {
       await stopServer(server);
     }
   };
+  const withoutTokens = () => storm([], []);
+  const withTokens = () => storm(['--auth-hs256-secret-file', secret], ['--token-secret-file', secret]);
   const pairs = [];
   for (let i = 0; i < TOKEN_PAIRS; i++) {
-    const plain = await storm([], []);
-    const tokens = await storm(['--auth-hs256-secret-file', secret], ['--token-secret-file', secret]);
+    let plain;
+    let tokens;
+    if (i % 2 === 0) {
+      plain = await withoutTokens();
+      tokens = await withTokens();
+    } else {
+      tokens = await withTokens();
+      plain = await withoutTokens();
+    }
     if (tokens.failed > 0 || plain.failed > 0) throw new Error(`connect storm failed: ${JSON.stringify({ plain, tokens })}`);
     pairs.push({ plain: plain.all_in_step_ms, tokens: tokens.all_in_step_ms });
   }
@@ -190,6 +200,10 @@ async function snapshotOnTheWire() {
 }
 
 async function main() {
+  if (args.includes('--report')) {
+    process.stdout.write(markdown(JSON.parse(fs.readFileSync(JSON_OUT, 'utf8'))));
+    return;
+  }
   const results = { when: new Date().toISOString(), sizes: {} };
   results.snapshot = await snapshotOnTheWire();
   console.error(`snapshot on the wire: ${JSON.stringify(results.snapshot)}`);
@@ -222,7 +236,7 @@ function markdown(r) {
     const n = Number(clients).toLocaleString('en');
     const row = (figure, x, y, fmt = ms) => lines.push(`| ${n} | ${figure} | ${fmt(x)} | ${fmt(y)} | ${ratio(x, y)} |`);
     row('connect storm: all in step', a.connect.all_in_step_ms, b.connect.all_in_step_ms);
-    const pairs = r.sizes[n].token_storms;
+    const pairs = s.token_storms;
     if (pairs) {
       const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
       const withTokens = median(pairs.map((p) => p.tokens));
@@ -233,7 +247,7 @@ function markdown(r) {
     const kib = (v) => `${(v / 1024).toFixed(2)} KiB`;
     row('idle memory per connection', a.idle.bytes_per_connection, b.idle.bytes_per_connection, kib);
     if (a.idle_deflate) {
-      row('idle memory per connection, Roster with permessage-deflate agreed (goal ≤ 4 KiB)', a.idle_deflate.bytes_per_connection, b.idle.bytes_per_connection, kib);
+      row('idle memory per connection, Roster with permessage-deflate agreed (goal at 10,000 ≤ 4 KiB)', a.idle_deflate.bytes_per_connection, b.idle.bytes_per_connection, kib);
     }
     row('fan-out: all delivered, p50', a.fanout.all_delivered_ms.p50, b.fanout.all_delivered_ms.p50);
     row('fan-out: all delivered, p99', a.fanout.all_delivered_ms.p99, b.fanout.all_delivered_ms.p99);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the release client and server, runs the benchmarks and writes
 # BENCHMARKS.md and bench/results/*.json. Separate from the tests: it takes
-# about 5 minutes here (more on the first run, which builds a benchmark
+# about 20 minutes here (more on the first run, which builds a benchmark
 # copy of the client), and its figures depend on the machine.
 #
 #   scripts/bench.sh            everything (1,000, 10,000 and 100,000 users)
@@ -45,6 +45,10 @@ step "Cold load on Fast 4G and Slow 4G: Roster, a React widget, a plain-JS page"
 (cd bench/react-widget && npm ci --no-audit --no-fund && node build.mjs)
 node bench/cold-load.mjs >bench/results/cold-load.md
 
+step "Lighthouse (mobile preset): Roster's page and the React widget"
+# Exits 1 if Roster's accessibility, best practices or SEO is below 100.
+(cd bench/lighthouse && npm ci --no-audit --no-fund >&2 && node run.mjs) >bench/results/lighthouse.md
+
 step "Server: add and delivery latency (SQLite, Redis; one and two instances)"
 cargo bench --locked -p roster-server --bench add_latency -- 2000 | tee bench/results/server.txt
 
@@ -79,6 +83,7 @@ step "Writing BENCHMARKS.md"
     echo
     [ -f bench/results/server-scale.md ] && cat bench/results/server-scale.md && echo
     [ -f bench/results/cold-load.md ] && cat bench/results/cold-load.md && echo
+    [ -f bench/results/lighthouse.md ] && cat bench/results/lighthouse.md && echo
     echo "### dist/ (release client), gzip -9 and brotli 11, against the floor"
     echo
     echo '```'

@@ -36,7 +36,12 @@ pub fn App() -> impl IntoView {
         crate::embed::report_height(body);
     }
     let compact = page.settings.compact;
-    view! { <Roster page compact /> }
+    // The page's one main landmark; a widget is a region of its host's.
+    view! {
+        <main class="roster-page">
+            <Roster page compact />
+        </main>
+    }
 }
 
 /// Sets the theme setting where the colour scheme should follow it.
@@ -84,7 +89,9 @@ fn token_supply(page: &PageSettings, listeners: &Listeners) -> TokenSupply {
 
 /// One Roster: the connection's state, the count, the add and pause
 /// buttons, the error view and the live list. Compact: without the title
-/// and the page's margins.
+/// and the page's margins. A named region (`<section aria-label>`), so that
+/// in a host's dashboard it is a landmark of its own; Roster's own page
+/// puts it inside its `<main>`.
 #[component]
 pub fn Roster(
     page: PageSettings,
@@ -127,7 +134,7 @@ pub fn Roster(
         status.with(|s| s.access == Access::Write && s.protocol != Some(Protocol::Seed))
     });
     view! {
-        <main class=class>
+        <section class=class aria-label="Roster">
             <header class="roster-header">
                 <h1>"Roster"</h1>
                 <div class="roster-presence">
@@ -154,6 +161,6 @@ pub fn Roster(
             <UserFilter on_filter=filter />
             <ErrorBanner status=socket.status />
             <UserList users on_seen=seen on_remove=remove removable />
-        </main>
+        </section>
     }
 }

@@ -10,6 +10,7 @@
 //! - [`mount`]: `mount(element, options)` for JavaScript and the
 //!   `<roster-users>` element.
 //! - [`embed`]: with `embed=1`, tells the host page Roster's height.
+//! - [`numbers`]: counts grouped for the reader's locale, words that agree.
 //! - [`components`]: what is rendered: the list, its count, the connection
 //!   status, its controls and the add button. Each takes signals, not a
 //!   socket, so tests mount them alone.
@@ -24,6 +25,7 @@ pub mod components;
 mod dom;
 pub mod embed;
 pub mod mount;
+pub mod numbers;
 pub mod settings;
 pub mod socket;
 

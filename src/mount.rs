@@ -87,6 +87,14 @@ pub fn mount_js(element: HtmlElement, options: JsValue) -> RosterHandle {
 
 fn mount_into(element: HtmlElement, page: PageSettings, listeners: Listeners) -> RosterHandle {
     apply_theme(&element, &page);
+    // Its own background unless told otherwise (style/main.css), so that
+    // its colours hold on any host page.
+    let _ = element.set_attribute("data-roster-mount", "");
+    if page.settings.transparent {
+        let _ = element.set_attribute("data-bg", "transparent");
+    } else {
+        let _ = element.remove_attribute("data-bg");
+    }
     let socket = Rc::new(Cell::new(None));
     let keep = Rc::clone(&socket);
     let listeners = Listeners {

@@ -1,5 +1,7 @@
 use leptos::prelude::*;
 
+use crate::numbers::grouped;
+
 /// Asks the server to add a generated user. Clicks made while disconnected
 /// are queued by the socket, and `pending` shows how many wait.
 #[component]
@@ -14,7 +16,7 @@ pub fn AddUserButton(
             </button>
             <Show when=move || { pending.get() > 0 }>
                 <span class="pending" data-testid="pending-count" title="Sent once the connection is back">
-                    {move || pending.get()}" waiting to send"
+                    {move || grouped(pending.get())}" waiting to send"
                 </span>
             </Show>
         </div>

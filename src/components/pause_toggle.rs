@@ -1,5 +1,7 @@
 use leptos::prelude::*;
 
+use crate::numbers::grouped;
+
 /// Pauses and resumes live updates. While paused the list holds still and
 /// the button says how many changes wait; none is dropped.
 #[component]
@@ -12,7 +14,7 @@ pub fn PauseToggle(
         (false, _) => "Pause".to_owned(),
         (true, 0) => "Resume".to_owned(),
         (true, 1) => "Resume (1 change held)".to_owned(),
-        (true, n) => format!("Resume ({n} changes held)"),
+        (true, n) => format!("Resume ({} changes held)", grouped(n)),
     };
     view! {
         <button

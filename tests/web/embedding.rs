@@ -47,10 +47,10 @@ async fn the_element_takes_its_attributes_remounts_on_change_keeps_a_move_and_re
         "{}",
         last_error(&shadow)
     );
-    assert_eq!(shadow.query_selector_all("main").unwrap().length(), 1);
+    assert_eq!(shadow.query_selector_all(".roster").unwrap().length(), 1);
 
     // Moving it keeps the same list (no new connection).
-    let kept = shadow.query_selector("main").unwrap().unwrap();
+    let kept = shadow.query_selector(".roster").unwrap().unwrap();
     let elsewhere = test_root();
     elsewhere.append_child(&element).unwrap();
     tick().await;
@@ -61,7 +61,7 @@ async fn the_element_takes_its_attributes_remounts_on_change_keeps_a_move_and_re
     element.remove();
     drawn().await;
     assert!(!kept.is_connected());
-    assert!(shadow.query_selector("main").unwrap().is_none());
+    assert!(shadow.query_selector(".roster").unwrap().is_none());
 }
 
 #[wasm_bindgen_test]
@@ -110,9 +110,9 @@ async fn mount_reads_its_options_reports_to_its_callbacks_and_unmounts() {
         .await,
         "onStatus tells the host about the failed connection"
     );
-    assert_eq!(host.query_selector_all("main").unwrap().length(), 1);
+    assert_eq!(host.query_selector_all(".roster").unwrap().length(), 1);
 
     handle.unmount();
     handle.unmount();
-    assert_eq!(host.query_selector_all("main").unwrap().length(), 0);
+    assert_eq!(host.query_selector_all(".roster").unwrap().length(), 0);
 }

@@ -18,6 +18,31 @@ async fn the_count_says_how_many_of_all_users_a_filter_shows() {
     assert_eq!(text_of(&root, "[data-testid=user-count]"), "100");
 }
 
+/// The headless browser's locale is English (en-US): groups of three
+/// digits with commas. The `value` is the number itself, for programs.
+#[wasm_bindgen_test]
+async fn counts_are_grouped_for_the_reader_and_words_agree() {
+    let root = test_root();
+    let count = RwSignal::new(100_000usize);
+    let shown = RwSignal::new(Some(8_334usize));
+    let _mounted = mount_to(root.clone(), move || view! { <UserCount count shown /> });
+    assert_eq!(root.text_content().unwrap(), "8,334 of 100,000 users");
+    let element = select(&root, "[data-testid=user-count]");
+    assert_eq!(element.tag_name(), "DATA");
+    assert_eq!(element.get_attribute("value").as_deref(), Some("100000"));
+    count.set(1);
+    shown.set(Some(1));
+    tick().await;
+    assert_eq!(root.text_content().unwrap(), "1 of 1 user");
+    count.set(2);
+    tick().await;
+    assert_eq!(root.text_content().unwrap(), "1 of 2 users");
+    shown.set(None);
+    count.set(0);
+    tick().await;
+    assert_eq!(root.text_content().unwrap(), "0 users");
+}
+
 #[wasm_bindgen_test]
 async fn the_count_follows_its_signal() {
     let root = test_root();

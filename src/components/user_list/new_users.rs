@@ -10,6 +10,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, EventTarget, HtmlElement};
 
 use crate::dom::{create, set};
+use crate::numbers::grouped;
 
 pub struct NewUsers {
     /// Sticks to the bottom of the view, over the rows, taking no room of
@@ -56,7 +57,7 @@ impl NewUsers {
         let label = match new {
             0 => None,
             1 => Some("1 new user ↓".to_owned()),
-            n => Some(format!("{n} new users ↓")),
+            n => Some(format!("{} new users ↓", grouped(n))),
         };
         self.button.set_hidden(label.is_none());
         self.button.set_text_content(label.as_deref());

@@ -115,7 +115,7 @@ async function checkOutcome(pages, servers, presses) {
   const caughtUpMs = Date.now() - checked;
   for (const roster of pages) {
     await roster.expectState('connected');
-    await expect(roster.count).toHaveText(String(ids.length), { timeout: 30_000 });
+    await expect(roster.count).toHaveAttribute('value', String(ids.length), { timeout: 30_000 });
     const onPage = await idsOnPage(roster.page);
     expect(onPage).toEqual(ids);
     const problems = await roster.page.evaluate(() => window.__problems);

@@ -133,9 +133,9 @@ test('two pages on two instances behind nginx over wss:// see each other\'s adds
   expect(secondInstance).not.toBe(firstInstance);
   expect(await second.evaluate(() => location.protocol)).toBe('https:');
 
-  const count = Number(await second.getByTestId('user-count').textContent());
+  const count = Number(await second.getByTestId('user-count').getAttribute('value'));
   await first.getByTestId('add-user').click();
-  await expect(second.getByTestId('user-count')).toHaveText(String(count + 1));
-  await expect(first.getByTestId('user-count')).toHaveText(String(count + 1));
+  await expect(second.getByTestId('user-count')).toHaveAttribute('value', String(count + 1));
+  await expect(first.getByTestId('user-count')).toHaveAttribute('value', String(count + 1));
   await context.close();
 });

@@ -71,9 +71,9 @@ test('the page trunk serve serves lists the running server\'s users, live, throu
   const status = tab.getByTestId('connection-status');
   await expect(status).toHaveAttribute('data-state', 'connected');
   await expect(status).toHaveAttribute('data-protocol', 'seed');
-  await expect(tab.getByTestId('user-count')).toHaveText('25');
+  await expect(tab.getByTestId('user-count')).toHaveAttribute('value', '25');
   await server.add();
-  await expect(tab.getByTestId('user-count')).toHaveText('26');
+  await expect(tab.getByTestId('user-count')).toHaveAttribute('value', '26');
   // The API through the proxy too.
   const users = await (await fetch(new URL('/api/v1/users', page))).json();
   expect(users).toHaveLength(26);
@@ -86,8 +86,8 @@ test('with ?server= the page speaks v1 to the server directly', async ({ browser
   const status = tab.getByTestId('connection-status');
   await expect(status).toHaveAttribute('data-state', 'connected');
   await expect(status).toHaveAttribute('data-protocol', 'roster.v1');
-  const before = Number(await tab.getByTestId('user-count').textContent());
+  const before = Number(await tab.getByTestId('user-count').getAttribute('value'));
   await tab.getByTestId('add-user').click();
-  await expect(tab.getByTestId('user-count')).toHaveText(String(before + 1));
+  await expect(tab.getByTestId('user-count')).toHaveAttribute('value', String(before + 1));
   await tab.close();
 });

@@ -38,7 +38,7 @@ async function openOn(server, extra = {}) {
 /** The page still works: a click adds a user, acknowledged and shown. */
 async function stillResponsive(expectedRows) {
   await roster.addUser();
-  await expect(roster.count).toHaveText(String(expectedRows));
+  await expect(roster.count).toHaveAttribute('value', String(expectedRows));
   await expect(roster.pending).toHaveCount(0);
 }
 
@@ -116,7 +116,7 @@ test('5,000 frames a second are all applied and the page stays responsive', asyn
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   const sentIn = Date.now() - started;
-  await expect(roster.count).toHaveText('10003', { timeout: 30_000 });
+  await expect(roster.count).toHaveAttribute('value', '10003', { timeout: 30_000 });
   const shownAfter = Date.now() - started - sentIn;
   await stillResponsive(10004);
   expect(hostile.state.connectionsMade).toBe(1);

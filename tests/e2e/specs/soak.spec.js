@@ -80,7 +80,7 @@ test('a page through many forced reconnects keeps its listeners, timers, nodes a
     expect(end.nodes).toBeLessThanOrEqual(warm.nodes + NODE_MARGIN);
     expect(end.heapBytes - warm.heapBytes).toBeLessThan(HEAP_MARGIN_BYTES);
     await roster.addUser();
-    await expect(roster.count).toHaveText('21');
+    await expect(roster.count).toHaveAttribute('value', '21');
     const kib = (bytes) => `${(bytes / 1024).toFixed(0)} KiB`;
     record('soak', 'client', `a page with a 200 ms ping and 10–50 ms backoff through ${RECONNECTS} reconnects forced by the server (1012), each with a snapshot, ${replaced} users replaced meanwhile (one added, the oldest removed)`,
       RECONNECTS,

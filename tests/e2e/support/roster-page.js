@@ -52,7 +52,7 @@ class RosterPage {
     for (let i = 0; i < ids.length; i++) {
       await expect(this.rows.nth(i)).toHaveAttribute('data-user-id', String(ids[i]));
     }
-    await expect(this.count).toHaveText(String(ids.length));
+    await expect(this.count).toHaveAttribute('value', String(ids.length));
   }
 
   async addUser() {
