@@ -350,15 +350,7 @@ async fn a_fresh_token_replaces_the_session_for_the_same_subject_only() {
     let (mut client, first) = hello(&app, Some(&reader("ada"))).await.unwrap();
     client.next_snapshot().await;
     client.auth(&writer("ada")).await;
-    let renewed = client
-        .next_matching(|m| {
-            if let ServerMessage::Session(s) = m {
-                Some(s)
-            } else {
-                None
-            }
-        })
-        .await;
+    let renewed = client.next_session().await;
     assert_eq!(
         renewed.scope,
         [Scope::Read, Scope::Write],
@@ -373,9 +365,7 @@ async fn a_fresh_token_replaces_the_session_for_the_same_subject_only() {
     // Refreshes are rate-limited (three at once, then one every 10 s):
     // this is the third, the fourth waits.
     client.auth(&writer("ada")).await;
-    client
-        .next_matching(|m| matches!(m, ServerMessage::Session(_)).then_some(()))
-        .await;
+    client.next_session().await;
     client.auth(&writer("ada")).await;
     let limited = client.next_error().await;
     assert_eq!(limited.code, ErrorCode::RateLimited);
@@ -586,15 +576,7 @@ async fn roster_server_token_prints_a_token_a_server_with_that_secret_accepts() 
     let server = ServerProcess::start_with(&flags).await;
     let mut client = server.connect_v1().await;
     client.hello_with(Some(&token)).await;
-    let session = client
-        .next_matching(|m| {
-            if let ServerMessage::Session(s) = m {
-                Some(s)
-            } else {
-                None
-            }
-        })
-        .await;
+    let session = client.next_session().await;
     assert_eq!(
         (session.sub.as_deref(), session.scope),
         (Some("script"), vec![Scope::Read])

@@ -5,7 +5,7 @@
 use std::ops::{Deref, DerefMut};
 
 use futures_util::{SinkExt, StreamExt};
-use roster_protocol::auth::Token;
+use roster_protocol::auth::{Session, Token};
 use roster_protocol::seed::decode_user_list;
 use roster_protocol::v1::{Ack, Change, ClientMessage, ErrorBody, ServerMessage};
 use roster_protocol::User;
@@ -221,7 +221,8 @@ impl V1Client {
     next_of_kind!(
         next_ack -> Ack(Ack),
         next_change -> Change(Change),
-        next_error -> Error(ErrorBody)
+        next_error -> Error(ErrorBody),
+        next_session -> Session(Session)
     );
 }
 
