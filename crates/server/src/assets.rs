@@ -378,14 +378,18 @@ fn beside(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// A form written by [`precompress`], when it is at least as new as its
-/// file (an older one is of an earlier build, and is ignored).
-fn precompressed(path: &Path, suffix: &str, modified: Option<SystemTime>) -> Option<Vec<u8>> {
+/// Where [`precompress`] wrote a form of `path`, when that form is at
+/// least as new as its file (an older one is of an earlier build, and is
+/// ignored).
+fn fresh_form(path: &Path, suffix: &str, modified: Option<SystemTime>) -> Option<PathBuf> {
     let form = beside(path, suffix);
     let written = std::fs::metadata(&form).ok()?.modified().ok()?;
-    (written >= modified?)
-        .then(|| std::fs::read(&form).ok())
-        .flatten()
+    (written >= modified?).then_some(form)
+}
+
+/// The bytes of a fresh form written by [`precompress`].
+fn precompressed(path: &Path, suffix: &str, modified: Option<SystemTime>) -> Option<Vec<u8>> {
+    std::fs::read(fresh_form(path, suffix, modified)?).ok()
 }
 
 /// Whether `path` is a form [`precompress`] wrote (its file is beside it).
@@ -422,10 +426,10 @@ pub fn precompress(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
         let raw = std::fs::read(&file)?;
         let forms: [(&str, Compressor); 2] = [(GZIP_SUFFIX, gzip), (BROTLI_SUFFIX, brotli)];
         for (suffix, compress) in forms {
-            let form = beside(&file, suffix);
-            if precompressed(&file, suffix, modified).is_some() {
+            if fresh_form(&file, suffix, modified).is_some() {
                 continue;
             }
+            let form = beside(&file, suffix);
             let packed = compress(&raw)?;
             if packed.len() < raw.len() {
                 std::fs::write(&form, packed)?;
