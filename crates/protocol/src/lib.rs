@@ -21,6 +21,8 @@
 //! - [`engine`]: the connection engine: backoff, heartbeats, browser
 //!   events, the outbox and the list's versions, as a pure state machine.
 //! - [`v1`]: Roster protocol v1, the message catalogue with examples.
+//! - `deflate` (feature `deflate`): permessage-deflate's codec (RFC 7692),
+//!   for the server and the load generator.
 //! - [`validate`]: names, emails and request ids, checked where they enter.
 //! - [`settings`]: the client's settings and the order a page reads them
 //!   in (query, mount element, meta tags, defaults).
@@ -32,6 +34,8 @@
 pub mod auth;
 pub mod close_code;
 pub mod connection;
+#[cfg(feature = "deflate")]
+pub mod deflate;
 pub mod endpoint;
 pub mod engine;
 pub mod error;

@@ -12,7 +12,7 @@
 //!   through one backend per kind of store (`roster::local`,
 //!   `roster::shared`), chosen once in [`AppState::open`].
 //! - [`text`]: a frame's payload, encoded once and shared (compressed
-//!   once too, by [`deflate`], permessage-deflate's codec).
+//!   once too, by `roster_protocol::deflate`, permessage-deflate's codec).
 //! - [`ws`]: the WebSocket endpoint: limits, then [`ws`]'s seed or v1 loop.
 //! - [`http`]: the router: JSON API, health, metrics, static files.
 //! - [`assets`]: the built client, compressed once (brotli, gzip), with
@@ -34,7 +34,6 @@ pub mod auth;
 pub mod config;
 pub mod connections;
 pub mod csp;
-pub mod deflate;
 pub mod directory;
 pub mod http;
 pub mod limits;

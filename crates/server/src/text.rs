@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 
-use crate::deflate;
+use roster_protocol::deflate;
 
 /// A text frame's payload, encoded once and shared by every connection it
 /// is sent to (cloning is a reference count). Its compressed form
@@ -49,6 +49,7 @@ impl Text {
                 (self.0.plain.len() >= deflate::SMALLEST)
                     .then(|| deflate::compress(&self.0.plain))
                     .flatten()
+                    .map(Bytes::from)
             })
             .as_ref()
     }

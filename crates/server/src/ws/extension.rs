@@ -4,7 +4,7 @@
 //!
 //! We always answer with no context takeover both ways: each message is
 //! compressed on its own, so a frame compressed once serves every
-//! connection (see `crate::deflate`), and an idle connection keeps no
+//! connection (see `roster_protocol::deflate`), and an idle connection keeps no
 //! window. Browsers offer `permessage-deflate; client_max_window_bits`
 //! and accept that answer.
 

@@ -22,7 +22,7 @@
 use bytes::Bytes;
 use roster_protocol::close_code;
 
-use crate::deflate::{self, Inflate};
+use roster_protocol::deflate::{self, Inflate};
 
 pub const CONTINUATION: u8 = 0x0;
 pub const TEXT: u8 = 0x1;

@@ -1,6 +1,8 @@
 //! permessage-deflate's codec (RFC 7692 §7.2): a message compressed once,
-//! and a client's message inflated within a size limit. Pure; the
-//! negotiation is in `ws/extension.rs` and the framing in `ws/wire.rs`.
+//! and a message inflated within a size limit. Pure. Behind the `deflate`
+//! feature, for the server (whose negotiation is in `ws/extension.rs` and
+//! framing in `ws/wire.rs`) and the load generator's raw watchers; the
+//! browser client leaves it off, since the browser does this itself.
 //!
 //! Every compressed message starts from an empty window ("no context
 //! takeover" both ways), which is what lets the server compress a frame
@@ -8,7 +10,6 @@
 //! connection hold no compressor or window at all: the 32 KiB window of a
 //! context kept per connection would be eight times the idle budget.
 
-use bytes::Bytes;
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
 /// Messages shorter than this are sent as they are. Measured on Roster's
@@ -40,7 +41,7 @@ const TAIL: [u8; 4] = [0x00, 0x00, 0xFF, 0xFF];
 
 /// `message` compressed from an empty window, or `None` when that would
 /// not make it smaller.
-pub fn compress(message: &[u8]) -> Option<Bytes> {
+pub fn compress(message: &[u8]) -> Option<Vec<u8>> {
     let mut deflate = Compress::new(Compression::new(LEVEL), false);
     let mut out = Vec::with_capacity(message.len() / 4 + 64);
     loop {
@@ -60,7 +61,7 @@ pub fn compress(message: &[u8]) -> Option<Bytes> {
         return None;
     }
     out.truncate(out.len() - TAIL.len());
-    (out.len() < message.len()).then(|| Bytes::from(out))
+    (out.len() < message.len()).then_some(out)
 }
 
 /// Why a compressed message could not be read.
@@ -113,9 +114,9 @@ pub fn inflate(compressed: &[u8], limit: usize) -> Result<Vec<u8>, Inflate> {
 
 #[cfg(test)]
 mod tests {
+    use crate::v1::{Change, ChangeOp, ServerMessage};
+    use crate::{User, UserId};
     use proptest::prelude::*;
-    use roster_protocol::v1::{Change, ChangeOp, ServerMessage};
-    use roster_protocol::{User, UserId};
 
     use super::*;
 
