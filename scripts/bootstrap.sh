@@ -5,8 +5,10 @@
 #   scripts/bootstrap.sh           wasm toolchain, trunk, wasm-bindgen
 #   scripts/bootstrap.sh --test    the same, plus Chromium, ChromeDriver,
 #                                  redis-server (the Redis tests start their
-#                                  own on a free port), nginx, the end-to-end
-#                                  tests' npm packages and cargo-fuzz
+#                                  own on a free port), nginx, iptables and
+#                                  iproute2 (the fault scenarios), the
+#                                  end-to-end tests' npm packages and
+#                                  cargo-fuzz
 #   scripts/bootstrap.sh --fuzz    only cargo-fuzz (scripts/fuzz.sh)
 #
 # The wasm toolchain: rustup's wasm32-unknown-unknown target where it is
@@ -151,7 +153,7 @@ install_fuzz_tools() {
 }
 
 install_test_tools() {
-    apt_install chromium chromium-driver redis-server nginx libnginx-mod-http-brotli-static
+    apt_install chromium chromium-driver redis-server nginx libnginx-mod-http-brotli-static iptables iproute2
     command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
     local e2e="$ROSTER_ROOT/tests/e2e"
     if [ ! -d "$e2e/node_modules" ] || [ "$e2e/package-lock.json" -nt "$e2e/node_modules/.package-lock.json" ]; then

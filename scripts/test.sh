@@ -7,7 +7,11 @@
 #   3. size:    builds the release client and checks dist/ against its
 #               gzip budget (scripts/dist-size.mjs);
 #   4. e2e:     Playwright in headless Chromium against the real server;
-#   5. fuzz:    every fuzz target (network decoders, engine, list model)
+#   5. faults:  the fault scenarios (partitions, freezes, a lossy link, a
+#               full disk) inside a network namespace, each checked by the
+#               history checker (scripts/faults.sh); skipped, saying so,
+#               where the machine cannot make a namespace;
+#   6. fuzz:    every fuzz target (network decoders, engine, list model)
 #               for 30 s (scripts/fuzz.sh).
 # Every layer runs even when an earlier one fails; then one line of true
 # totals, "N passed, N failed", and a non-zero exit if any layer failed
@@ -58,22 +62,22 @@ run_layer() {
     SUMMARY+=("$(printf '  %-8s %5s passed %4s failed' "$name" "$passed" "$failed")")
 }
 
-step "1/5 native tests: roster-protocol, roster-server, roster-loadgen, the client's pure parts"
-run_layer native cargo_counts cargo test --locked -p roster-protocol -p roster-server -p roster-loadgen -p roster
+step "1/6 native tests: roster-protocol, roster-server, roster-loadgen, roster-link, the client's pure parts"
+run_layer native cargo_counts cargo test --locked -p roster-protocol -p roster-server -p roster-loadgen -p roster-link -p roster
 
-step "2/5 browser component tests (wasm-bindgen-test in headless Chromium)"
+step "2/6 browser component tests (wasm-bindgen-test in headless Chromium)"
 run_layer browser cargo_counts with_wasm_env "$ROSTER_ROOT/target/wasm-test" \
     env CHROMEDRIVER=/usr/bin/chromedriver \
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
     cargo test --locked --target wasm32-unknown-unknown -p roster --test web
 
-step "3/5 release client and its size budget"
+step "3/6 release client and its size budget"
 size_layer() {
     build_release_client && node scripts/dist-size.mjs
 }
 run_layer size plain_counts size_layer
 
-step "4/5 end-to-end tests (Playwright, headless Chromium, real server)"
+step "4/6 end-to-end tests (Playwright, headless Chromium, real server)"
 e2e_layer() {
     # cargo test built the server's debug binary already.
     cargo build --locked -p roster-server || return 1
@@ -92,7 +96,14 @@ if [ "${UPDATE_SCREENSHOTS:-}" = 1 ]; then
     run_layer screenshots no_counts run_playwright -c tools/playwright.config.js
 fi
 
-step "5/5 fuzzing the decoders, the engine and the list model, 30 s each (cargo-fuzz)"
+step "5/6 fault scenarios in a network namespace (scripts/faults.sh)"
+faults_layer() {
+    cargo build --locked -p roster-server -p roster-link || return 1
+    "$ROSTER_ROOT/scripts/faults.sh"
+}
+run_layer faults plain_counts faults_layer
+
+step "6/6 fuzzing the decoders, the engine and the list model, 30 s each (cargo-fuzz)"
 run_layer fuzz plain_counts "$ROSTER_ROOT/scripts/fuzz.sh" 30
 
 step "Summary"

@@ -270,8 +270,19 @@ async fn next_socket_event(socket: Option<&mut Socket>) -> Event {
     }
 }
 
+/// The engine's clock: milliseconds since the Unix epoch as they were
+/// when the page started, counted on from there by the monotonic clock
+/// (`performance.timeOrigin + performance.now()`). `Date.now()` jumps
+/// when the wall clock does (a laptop waking, NTP stepping, a person
+/// changing it): an hour back would put every heartbeat and retry an hour
+/// away, an hour forward would fire them all at once. Token lifetimes
+/// come from the server's clock (`session.server_time`), so nothing here
+/// needs the wall clock to be right.
 pub fn now() -> Millis {
-    js_sys::Date::now() as Millis
+    match web_sys::window().and_then(|window| window.performance()) {
+        Some(performance) => (performance.time_origin() + performance.now()) as Millis,
+        None => js_sys::Date::now() as Millis,
+    }
 }
 
 /// Seeds the engine's jitter and request ids: 53 random bits from the

@@ -60,9 +60,25 @@ pub struct Session {
     /// `None` when it does not (no token).
     #[serde(default)]
     pub expires_at: Option<u64>,
+    /// The server's clock as it sent this, in milliseconds since the Unix
+    /// epoch: the token's lifetime is `expires_at` minus this, whatever
+    /// the client's own clock says or does later (a laptop waking, NTP
+    /// stepping). Older servers leave it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_time: Option<u64>,
 }
 
 impl Session {
+    /// How long the token has left: by the server's clock alone, or, from
+    /// an older server that does not say its time, by the client's `now`
+    /// (milliseconds since the Unix epoch); `None` when it does not expire.
+    pub fn lifetime(&self, now: u64) -> Option<u64> {
+        Some(
+            self.expires_at?
+                .saturating_sub(self.server_time.unwrap_or(now)),
+        )
+    }
+
     /// Whether this session may add and remove.
     pub fn can_write(&self) -> bool {
         self.scope.contains(&Scope::Write)
@@ -117,7 +133,8 @@ mod tests {
             Access::of(&Session {
                 sub: None,
                 scope: vec![Scope::Read],
-                expires_at: None
+                expires_at: None,
+                server_time: None,
             }),
             Access::Read
         );

@@ -101,6 +101,20 @@ pub struct Config {
     #[arg(long, env = "ROSTER_REDIS_ALLOW_UNSAFE_DURABILITY")]
     pub redis_allow_unsafe_durability: bool,
 
+    /// How long one Redis command, or one attempt to connect, may take
+    /// before Redis counts as unreachable (writes are then refused with
+    /// `store_unavailable`). A Redis that goes silent is noticed within
+    /// this plus one second.
+    #[arg(long, env = "ROSTER_REDIS_TIMEOUT_MS", default_value_t = 2_000)]
+    pub redis_timeout_ms: u64,
+
+    /// How long a client's TCP connection may go unanswered (keepalive
+    /// probes, or data not acknowledged) before the kernel closes it, so
+    /// that a client behind a partition does not hold its socket, task
+    /// and place in the connection count until TCP gives up (15 minutes).
+    #[arg(long, env = "ROSTER_PEER_TIMEOUT_MS", default_value_t = 60_000)]
+    pub peer_timeout_ms: u64,
+
     /// At start, add generated users until the list holds at least this
     /// many (one transaction; 100,000 take about a second). For demos and
     /// benchmarks.

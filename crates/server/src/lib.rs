@@ -104,8 +104,14 @@ impl AppState {
         let roster = match &config.redis {
             Some(url) => {
                 let allow_unsafe = config.redis_allow_unsafe_durability;
-                let (backend, loaded) =
-                    SharedBackend::connect(url, config.change_log, allow_unsafe, &metrics).await?;
+                let (backend, loaded) = SharedBackend::connect(
+                    url,
+                    config.change_log,
+                    Duration::from_millis(config.redis_timeout_ms),
+                    allow_unsafe,
+                    &metrics,
+                )
+                .await?;
                 // Its demo users go through the feed like any add, once
                 // `serve` follows it.
                 Arc::new(Roster::new(
@@ -221,8 +227,11 @@ pub async fn serve(
             "roster-server listening on http://{addr}"
         );
     }
-    let header_timeout = Duration::from_millis(state.config.header_timeout_ms);
-    connections::serve(listener, router, header_timeout, token, shutdown).await?;
+    let deadlines = connections::Deadlines {
+        header: Duration::from_millis(state.config.header_timeout_ms),
+        peer: Duration::from_millis(state.config.peer_timeout_ms),
+    };
+    connections::serve(listener, router, deadlines, token, shutdown).await?;
     state.sockets.close();
     if tokio::time::timeout(SOCKET_DRAIN_TIMEOUT, state.sockets.wait())
         .await

@@ -9,7 +9,7 @@
 // and restarts Redis, and kills one instance of three.
 const { test, expect } = require('@playwright/test');
 const { RosterServer } = require('../support/server');
-const { RosterPage } = require('../support/roster-page');
+const { RosterPage, keepAdding, idsOnPage } = require('../support/roster-page');
 const { record } = require('../support/reliability');
 const { RedisServer } = require('../support/redis');
 
@@ -29,21 +29,6 @@ const SETTINGS = {
 
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const between = (low, high) => low + Math.random() * (high - low);
-
-/**
- * Presses Add on `roster` like an impatient person (every 60–200 ms) until
- * `running()` is false; returns how many presses there were.
- */
-async function keepAdding(roster, running) {
-  let presses = 0;
-  while (running()) {
-    await roster.addUser();
-    presses += 1;
-    // The pace of a person's clicks, not a wait for anything.
-    await pause(between(60, 200));
-  }
-  return presses;
-}
 
 /**
  * Counts the clicks that reach the Add button, so that a press lost by the
@@ -67,24 +52,6 @@ async function watchProblems(page) {
       const kind = shown?.dataset.problem;
       if (kind && window.__problems.at(-1) !== kind) window.__problems.push(kind);
     }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
-  });
-}
-
-/** Every user id the page's list holds, in order, read by scrolling it. */
-async function idsOnPage(page) {
-  return page.evaluate(async () => {
-    const scroller = document.querySelector('[data-testid=user-list-scroller]');
-    const ids = [];
-    scroller.scrollTop = 0;
-    for (;;) {
-      await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
-      for (const row of document.querySelectorAll('[data-testid=user-row]')) {
-        ids[Number(row.getAttribute('aria-posinset')) - 1] = row.dataset.userId;
-      }
-      if (scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 1) break;
-      scroller.scrollTop += scroller.clientHeight / 2;
-    }
-    return ids;
   });
 }
 

@@ -4,72 +4,27 @@
 // different instances, both over wss:// through nginx: an add on one
 // appears on the other. nginx sends the client's files from disk,
 // precompressed by `roster-server precompress`.
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const https = require('node:https');
-const os = require('node:os');
 const path = require('node:path');
 const { test, expect } = require('@playwright/test');
-const { freePort, waitUntil, DIST } = require('../support/server');
-const { v1Connections } = require('../support/metrics');
+const { DIST } = require('../support/server');
+const { Cluster } = require('../support/cluster');
 
-const ROOT = path.resolve(__dirname, '../../..');
 let cluster;
-let dir;
 let port;
-let instancePorts;
-let log = '';
-
-/** Open v1 connections on the instance at `instancePort`. */
-const connectionsOn = (instancePort) => v1Connections(`http://127.0.0.1:${instancePort}`);
 
 /** The instance whose connection count went up from `before`. */
-async function instanceGaining(before) {
-  let found;
-  await waitUntil('a new connection on some instance', async () => {
-    const now = await Promise.all(instancePorts.map(connectionsOn));
-    found = instancePorts.find((_, i) => now[i] > before[i]);
-    return found !== undefined;
-  });
-  return found;
-}
+const instanceGaining = (before) => cluster.instanceGaining(before);
+const connections = () => cluster.connections();
 
 test.beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-cluster-'));
-  port = await freePort();
-  instancePorts = [await freePort(), await freePort(), await freePort()];
-  const redisPort = await freePort();
-  cluster = spawn(path.join(ROOT, 'deploy/cluster.sh'), [], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      ROSTER_CLUSTER_PORT: String(port),
-      ROSTER_INSTANCE_PORTS: instancePorts.join(' '),
-      ROSTER_REDIS_PORT: String(redisPort),
-      ROSTER_CLUSTER_DIR: dir,
-      ROSTER_DIST: DIST,
-    },
-  });
-  cluster.stdout.on('data', (d) => (log += d));
-  cluster.stderr.on('data', (d) => (log += d));
-  let exited = false;
-  cluster.once('exit', () => (exited = true));
-  await waitUntil('the cluster behind nginx', async () => {
-    if (exited) throw new Error(`deploy/cluster.sh exited:\n${log}`);
-    const up = await Promise.all(instancePorts.map((p) => fetch(`http://127.0.0.1:${p}/healthz`).then((r) => r.ok, () => false)));
-    return up.every(Boolean) && fs.existsSync(path.join(dir, 'nginx.pid'));
-  }, 60_000);
+  cluster = await Cluster.start();
+  port = cluster.port;
 });
 
 test.afterAll(async () => {
-  if (cluster && cluster.exitCode === null) {
-    const exited = new Promise((resolve) => cluster.once('exit', resolve));
-    process.kill(-cluster.pid, 'SIGTERM');
-    await exited;
-  }
-  fs.rmSync(dir, { recursive: true, force: true });
+  await cluster?.stop();
 });
 
 /** GET `path` from nginx as it is on the wire (no decompression). */
@@ -114,7 +69,7 @@ test('two pages on two instances behind nginx over wss:// see each other\'s adds
   expect((await health.json()).store).toMatchObject({ kind: 'redis', durability_safe: true });
 
   const first = await context.newPage();
-  let before = await Promise.all(instancePorts.map(connectionsOn));
+  let before = await connections();
   await first.goto(`${origin}/`);
   await expect(first.getByTestId('connection-status')).toHaveAttribute('data-state', 'connected');
   await expect(first.getByTestId('connection-status')).toHaveAttribute('data-protocol', 'roster.v1');
@@ -125,7 +80,7 @@ test('two pages on two instances behind nginx over wss:// see each other\'s adds
   const second = await context.newPage();
   let secondInstance = firstInstance;
   for (let tries = 0; tries < 8 && secondInstance === firstInstance; tries++) {
-    before = await Promise.all(instancePorts.map(connectionsOn));
+    before = await connections();
     await second.goto(`${origin}/?try=${tries}`);
     await expect(second.getByTestId('connection-status')).toHaveAttribute('data-state', 'connected');
     secondInstance = await instanceGaining(before);

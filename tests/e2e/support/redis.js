@@ -9,26 +9,33 @@ const path = require('node:path');
 const { freePort, waitUntil } = require('./server');
 
 class RedisServer {
-  constructor(port) {
+  /** `addresses`: the loopback addresses it listens on. */
+  constructor(port, addresses = ['127.0.0.1']) {
     this.port = port;
+    this.addresses = addresses;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-e2e-redis-'));
   }
 
   /** Starts one on a free port and waits until it answers. */
-  static async start() {
-    const redis = new RedisServer(await freePort());
+  static async start(addresses) {
+    const redis = new RedisServer(await freePort(), addresses);
     await redis.start();
     return redis;
   }
 
   get url() {
-    return `redis://127.0.0.1:${this.port}/0`;
+    return this.urlVia('127.0.0.1');
+  }
+
+  /** Its URL through one of its addresses. */
+  urlVia(address) {
+    return `redis://${address}:${this.port}/0`;
   }
 
   /** Starts the process (again, on the same port and data). */
   async start() {
     this.child = spawn('redis-server', [
-      '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '',
+      '--port', String(this.port), '--bind', this.addresses.join(' '), '--dir', this.dir, '--save', '',
       '--appendonly', 'yes', '--appendfsync', 'always', '--protected-mode', 'no',
     ], { stdio: 'ignore' });
     await waitUntil(`redis-server on ${this.port}`, () => new Promise((resolve) => {
@@ -48,7 +55,18 @@ class RedisServer {
     await exited;
   }
 
+  /** Freezes the process (SIGSTOP): its sockets stay open and silent. */
+  freeze() {
+    this.child.kill('SIGSTOP');
+  }
+
+  /** Lets it run again (SIGCONT). */
+  thaw() {
+    this.child.kill('SIGCONT');
+  }
+
   async dispose() {
+    this.child?.kill('SIGCONT');
     if (this.child?.exitCode === null && this.child.signalCode === null) await this.kill();
     fs.rmSync(this.dir, { recursive: true, force: true });
   }

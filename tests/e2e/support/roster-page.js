@@ -60,4 +60,40 @@ class RosterPage {
   }
 }
 
-module.exports = { RosterPage };
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const between = (low, high) => low + Math.random() * (high - low);
+
+/**
+ * Presses Add on `roster` like an impatient person (every 60–200 ms) until
+ * `running()` is false; returns how many presses there were.
+ */
+async function keepAdding(roster, running) {
+  let presses = 0;
+  while (running()) {
+    await roster.addUser();
+    presses += 1;
+    // The pace of a person's clicks, not a wait for anything.
+    await pause(between(60, 200));
+  }
+  return presses;
+}
+
+/** Every user id the page's list holds, in order, read by scrolling it. */
+async function idsOnPage(page) {
+  return page.evaluate(async () => {
+    const scroller = document.querySelector('[data-testid=user-list-scroller]');
+    const ids = [];
+    scroller.scrollTop = 0;
+    for (;;) {
+      await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+      for (const row of document.querySelectorAll('[data-testid=user-row]')) {
+        ids[Number(row.getAttribute('aria-posinset')) - 1] = row.dataset.userId;
+      }
+      if (scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 1) break;
+      scroller.scrollTop += scroller.clientHeight / 2;
+    }
+    return ids;
+  });
+}
+
+module.exports = { RosterPage, keepAdding, idsOnPage };

@@ -34,9 +34,14 @@ async function waitUntil(what, check, ms = PATIENCE_MS) {
 }
 
 class RosterServer {
-  /** `args`: extra roster-server flags, e.g. `['--demo-users', '1000']`. */
-  constructor(port, { args = [], db } = {}) {
+  /**
+   * `args`: extra roster-server flags, e.g. `['--demo-users', '1000']`;
+   * `host`: the address to listen on (the fault tests use `0.0.0.0`, so
+   * that a page can reach it through an address of its own).
+   */
+  constructor(port, { args = [], db, host = '127.0.0.1' } = {}) {
     this.port = port;
+    this.host = host;
     this.extraArgs = args;
     this.child = null;
     this.log = '';
@@ -56,12 +61,17 @@ class RosterServer {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** The server as reached through another loopback address. */
+  originVia(address) {
+    return `http://${address}:${this.port}`;
+  }
+
   get wsUrl() {
     return `ws://127.0.0.1:${this.port}/api/v1/users/ws`;
   }
 
   async start() {
-    const args = ['--addr', `127.0.0.1:${this.port}`, '--dist', this.dist ?? DIST, '--db', this.db, ...this.extraArgs];
+    const args = ['--addr', `${this.host}:${this.port}`, '--dist', this.dist ?? DIST, '--db', this.db, ...this.extraArgs];
     this.child = spawn(SERVER_BIN, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'info' },

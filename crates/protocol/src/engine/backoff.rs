@@ -46,16 +46,22 @@ pub fn ceiling(base_ms: u64, cap_ms: u64, attempt: u32) -> u64 {
 /// then twice the connects), over a third of the fixed-delay peak.
 pub const CROWD_CONNECTS_PER_S: u64 = 1_000;
 
-/// The window a retry's delay is drawn from: the exponential ceiling,
-/// widened so that `crowd` clients (the viewer count the server last
-/// reported) spread at [`CROWD_CONNECTS_PER_S`], and never past the cap.
+/// The longest a crowd spreads its retries over, whatever its size.
+pub const CROWD_SPREAD_MAX_MS: u64 = 30_000;
+
+/// The window a retry's delay is drawn from: the exponential ceiling
+/// (never past the cap), widened so that `crowd` clients (the viewer count
+/// the server last reported) spread at [`CROWD_CONNECTS_PER_S`], up to
+/// [`CROWD_SPREAD_MAX_MS`]. The cap is kept short (5 s) so that a page is
+/// back soon after a partition heals; the crowd's spread is what protects
+/// a restarted server, so it is not cut short by the cap.
 ///
 /// Alone on a server the first retry still comes within `base`; one of
 /// 10,000 viewers waits up to 10 s (5 s on average), which is what keeps a
 /// restarted server from meeting all 10,000 in the same second.
 pub fn retry_window(base_ms: u64, cap_ms: u64, attempt: u32, crowd: u64) -> u64 {
     let spread = crowd.saturating_mul(1_000) / CROWD_CONNECTS_PER_S;
-    ceiling(base_ms, cap_ms, attempt).max(spread.min(cap_ms))
+    ceiling(base_ms, cap_ms, attempt).max(spread.min(CROWD_SPREAD_MAX_MS))
 }
 
 /// A full-jitter delay: uniform in `0..=retry_window(..)`. Many clients

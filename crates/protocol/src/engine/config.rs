@@ -20,7 +20,8 @@ pub struct EngineConfig {
     pub connect_timeout_ms: u64,
     /// The first retry waits up to this long (full jitter)... Default 500.
     pub backoff_base_ms: u64,
-    /// ...and no retry waits longer than this. Default 30,000.
+    /// ...and no retry waits longer than this. Default 5,000: a page is
+    /// back within seconds of a partition healing.
     pub backoff_cap_ms: u64,
     /// How long a connection must stay open before the attempt counter
     /// resets (a v1 snapshot resets it at once). Default 5,000.
@@ -41,7 +42,7 @@ impl Default for EngineConfig {
             pong_timeout_ms: 10_000,
             connect_timeout_ms: 10_000,
             backoff_base_ms: 500,
-            backoff_cap_ms: 30_000,
+            backoff_cap_ms: 5_000,
             healthy_after_ms: 5_000,
             outbox_max: 100,
             outbox_ttl_ms: 60_000,
@@ -136,7 +137,7 @@ mod tests {
                 config.backoff_cap_ms,
                 config.healthy_after_ms
             ),
-            (500, 30_000, 5_000)
+            (500, 5_000, 5_000)
         );
         assert_eq!((config.outbox_max, config.outbox_ttl_ms), (100, 60_000));
     }

@@ -133,7 +133,8 @@ impl Engine {
             }
             ServerMessage::Session(session) => {
                 self.access = Access::of(&session);
-                self.tokens.session(now, session.expires_at, &mut self.rng);
+                self.tokens
+                    .session(now, session.lifetime(now), &mut self.rng);
             }
         }
     }

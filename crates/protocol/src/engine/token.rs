@@ -120,15 +120,17 @@ impl Tokens {
         self.refresh_at = None;
     }
 
-    /// A session granted at `now` until `expires_at`: when the token can
-    /// be asked for again, a fresh one is asked for between 30 % and 10 %
-    /// of its lifetime before it expires.
-    pub(super) fn session(&mut self, now: Millis, expires_at: Option<Millis>, rng: &mut Rng) {
+    /// A session granted at `now` for a token with `lifetime` left (by
+    /// the server's clock, so the page's wall clock never enters: `now` is
+    /// the page's monotonic clock): when the token can be asked for again,
+    /// a fresh one is asked for between 30 % and 10 % of its lifetime
+    /// before it expires.
+    pub(super) fn session(&mut self, now: Millis, lifetime: Option<Millis>, rng: &mut Rng) {
         self.refresh_at = None;
-        let Some(expires_at) = expires_at.filter(|_| self.asks()) else {
+        let Some(lifetime) = lifetime.filter(|_| self.asks()) else {
             return;
         };
-        let lifetime = expires_at.saturating_sub(now);
+        let expires_at = now.saturating_add(lifetime);
         let latest = (lifetime as f64 * REFRESH_LATEST) as u64;
         let earliest = (lifetime as f64 * REFRESH_EARLIEST) as u64;
         let lead = latest + rng.up_to(earliest - latest);

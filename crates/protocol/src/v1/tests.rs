@@ -50,6 +50,7 @@ fn server_messages_have_the_documented_shapes() {
                 sub: Some("ada".into()),
                 scope: vec![crate::auth::Scope::Read, crate::auth::Scope::Write],
                 expires_at: Some(1_767_225_600_000),
+                server_time: None,
             }),
             r#"{"type":"session","sub":"ada","scope":["read","write"],"expires_at":1767225600000}"#,
         ),
@@ -58,6 +59,7 @@ fn server_messages_have_the_documented_shapes() {
                 sub: None,
                 scope: vec![crate::auth::Scope::Read],
                 expires_at: None,
+                server_time: None,
             }),
             r#"{"type":"session","sub":null,"scope":["read"],"expires_at":null}"#,
         ),
@@ -244,6 +246,7 @@ mod properties {
                         sub,
                         scope,
                         expires_at,
+                        server_time: None,
                     })
                 }),
         ]

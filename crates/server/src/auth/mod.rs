@@ -64,8 +64,16 @@ impl Grant {
             sub: self.sub.clone(),
             scope,
             expires_at: self.expires_at.map(|seconds| seconds.saturating_mul(1_000)),
+            server_time: self.expires_at.map(|_| unix_millis()),
         }
     }
+}
+
+/// The server's clock, in milliseconds since the Unix epoch.
+fn unix_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_millis() as u64)
 }
 
 /// Why a client was refused. The names are stable: they label the

@@ -8,6 +8,8 @@ use std::convert::Infallible;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use roster_protocol::v1::Change;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -33,15 +35,53 @@ pub struct Progress {
     recent: Mutex<VecDeque<Change>>,
     /// The version applied, for writers waiting to read their own write.
     applied: watch::Sender<u64>,
+    /// When the feed last heard from Redis: the moment it asked the
+    /// question whose answer it has applied (the answer shows Redis as it
+    /// was then or later). A process frozen and woken (SIGSTOP, a paused
+    /// VM) finds this old and asks again before greeting anyone.
+    heard: watch::Sender<Option<Instant>>,
+    /// How old `heard` may be while the list counts as current: the
+    /// feed asks at least every [`crate::store::FEED_BLOCK`], and each
+    /// question may take the command deadline.
+    current_within: Duration,
 }
 
 impl Progress {
-    /// Nothing followed yet; the list is at `version`.
-    pub fn new(version: u64) -> Self {
+    /// Nothing followed yet; the list, loaded just now, is at `version`.
+    /// It counts as current while the feed has heard from Redis within
+    /// `current_within`.
+    pub fn new(version: u64, current_within: Duration) -> Self {
         Self {
             recent: Mutex::new(VecDeque::with_capacity(RECENT_CHANGES)),
             applied: watch::Sender::new(version),
+            heard: watch::Sender::new(Some(Instant::now())),
+            current_within,
         }
+    }
+
+    /// How long ago the feed last heard from Redis.
+    pub fn silent_for(&self) -> Duration {
+        self.heard.borrow().map_or(Duration::MAX, |at| at.elapsed())
+    }
+
+    /// Whether the list in memory is known to be Redis' of a moment ago.
+    pub fn is_current(&self) -> bool {
+        self.silent_for() <= self.current_within
+    }
+
+    /// Waits (up to `patience`) until the feed has heard from Redis
+    /// recently; whether it has.
+    pub async fn until_current(&self, patience: Duration) -> bool {
+        let within = self.current_within;
+        let mut heard = self.heard.subscribe();
+        let current = heard.wait_for(|at| at.is_some_and(|at| at.elapsed() <= within));
+        tokio::time::timeout(patience, current)
+            .await
+            .is_ok_and(|seen| seen.is_ok())
+    }
+
+    fn heard_at(&self, asked: Instant) {
+        self.heard.send_replace(Some(asked));
     }
 
     /// Waits (up to [`APPLY_WAIT`]) until this instance has applied
@@ -135,11 +175,13 @@ async fn follow_until_error(
     }
     loop {
         let after = live.directory().version();
+        let asked = Instant::now();
         let changes = feed.next(after).await?;
         if !live.apply_in_order(changes, |change| progress.remember(change)) {
             tracing::warn!(after, "the change feed skipped a version; reloading");
             reload(live, progress, store.load().await?);
         }
+        progress.heard_at(asked);
     }
 }
 

@@ -75,6 +75,12 @@ impl LocalBackend {
             fingerprint: request.fingerprint,
             change: change.clone(),
         });
+        if planted_ack_before_commit(&change) {
+            return Ok(Committed {
+                change,
+                replayed: false,
+            });
+        }
         let started = Instant::now();
         let result = store.commit(&change, next_id, stored.as_ref());
         live.metrics().store_latency(started.elapsed());
@@ -92,6 +98,20 @@ impl LocalBackend {
             replayed: false,
         })
     }
+}
+
+/// A bug planted on purpose, to show that the history checker of the fault
+/// tests catches it (`tests/e2e/specs/history-checker.spec.js`): with
+/// `ROSTER_PLANTED_BUG=ack-before-commit`, a debug build acknowledges every
+/// fourth add without committing it, as a server that answers before its
+/// commit and then dies would. Release builds never read the variable.
+fn planted_ack_before_commit(change: &Change) -> bool {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static ADDS: AtomicU64 = AtomicU64::new(0);
+    cfg!(debug_assertions)
+        && change.op == roster_protocol::v1::ChangeOp::Added
+        && std::env::var("ROSTER_PLANTED_BUG").is_ok_and(|bug| bug == "ack-before-commit")
+        && ADDS.fetch_add(1, Ordering::Relaxed) % 4 == 3
 }
 
 impl Backend for LocalBackend {

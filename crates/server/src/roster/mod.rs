@@ -313,7 +313,12 @@ fn storage_failed(err: &StoreError) -> ErrorBody {
         ErrorCode::StorageFailed,
         "the server could not save the change; nothing was changed, try again",
     )
+    .retry_after(STORE_RETRY_MS)
 }
+
+/// The wait a client is asked to leave before retrying a write the store
+/// could not take (its own backoff doubles it from there).
+pub const STORE_RETRY_MS: u64 = 500;
 
 /// The first answer to a request made again, if it is the same request.
 fn replayed(live: &LiveList, stored: StoredRequest, fingerprint: &str) -> Outcome {

@@ -19,7 +19,7 @@ use roster_protocol::v1::Change;
 use roster_protocol::validate::RequestId;
 use roster_protocol::User;
 
-pub use redis_store::{Durability, Feed, RedisStore, Written};
+pub use redis_store::{Durability, Feed, RedisStore, Written, FEED_BLOCK};
 pub use sqlite::SqliteStore;
 
 /// A random name for a new history; `RandomState` is seeded from the OS.
@@ -51,6 +51,9 @@ pub enum StoreError {
     /// The change feed from Redis is reconnecting: writes wait for it.
     #[error("storage failed: redis: the change feed is reconnecting")]
     FeedReconnecting,
+    /// The change feed has had no answer from Redis for this long.
+    #[error("storage failed: redis: the change feed has heard nothing for {} ms", .0.as_millis())]
+    FeedSilent(std::time::Duration),
     /// Redis is set up so that it can lose acknowledged changes.
     #[error("storage failed: redis at {url} runs with {setting}. Set `appendonly yes` and `appendfsync always`, or pass --redis-allow-unsafe-durability")]
     UnsafeDurability { url: String, setting: String },

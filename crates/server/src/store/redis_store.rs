@@ -39,7 +39,7 @@
 
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
+use redis::aio::MultiplexedConnection;
 use redis::streams::{StreamRangeReply, StreamReadReply};
 use redis::{AsyncConnectionConfig, Script, ScriptInvocation, Value};
 use roster_protocol::v1::Change;
@@ -51,11 +51,11 @@ use super::{new_epoch, Loaded, StoreError, StoredRequest};
 /// How long a stored request id answers retries.
 const REQUEST_TTL_SECONDS: u64 = 24 * 60 * 60;
 
-/// How long one `XREAD` waits for a change before asking again.
-pub const FEED_BLOCK: Duration = Duration::from_secs(5);
-
-/// How long any other command may take before the store counts as down.
-const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long one `XREAD` waits for a change before asking again. The feed
+/// hears from Redis at least this often, so a silent Redis is noticed
+/// within this plus the command deadline (2.5 s by default). Two idle
+/// questions a second per instance cost Redis nothing worth counting.
+pub const FEED_BLOCK: Duration = Duration::from_millis(500);
 
 const KEY_EPOCH: &str = "{roster}:epoch";
 const KEY_VERSION: &str = "{roster}:version";
@@ -162,11 +162,60 @@ pub enum Written {
     Missing,
 }
 
+/// The connection every write and read of an instance shares, made again
+/// after any failure (see the module docs, "Deadlines").
+struct Writes {
+    client: redis::Client,
+    config: AsyncConnectionConfig,
+    /// The connection, numbered so that a command failing on an old one
+    /// never drops its replacement.
+    current: tokio::sync::Mutex<(u64, Option<MultiplexedConnection>)>,
+}
+
+impl Writes {
+    /// The live connection and its number, or a new one.
+    async fn connection(&self) -> Result<(u64, MultiplexedConnection), StoreError> {
+        let mut current = self.current.lock().await;
+        if let (number, Some(connection)) = &*current {
+            return Ok((*number, connection.clone()));
+        }
+        let connection = self
+            .client
+            .get_multiplexed_async_connection_with_config(&self.config)
+            .await
+            .map_err(StoreError::from)?;
+        current.0 += 1;
+        current.1 = Some(connection.clone());
+        Ok((current.0, connection))
+    }
+
+    /// Runs `command` on the shared connection; a failure other than
+    /// Redis' own answer (a timeout, a dropped connection) drops it, so
+    /// the next command starts on a new one.
+    async fn run<T>(
+        &self,
+        command: impl AsyncFnOnce(&mut MultiplexedConnection) -> redis::RedisResult<T>,
+    ) -> Result<T, StoreError> {
+        let (number, mut connection) = self.connection().await?;
+        let result = command(&mut connection).await;
+        if let Err(err) = &result {
+            if !matches!(err.kind(), redis::ErrorKind::Server(_)) {
+                let mut current = self.current.lock().await;
+                if current.0 == number {
+                    current.1 = None;
+                }
+            }
+        }
+        result.map_err(StoreError::from)
+    }
+}
+
 /// The shared store's writing side; see the module docs.
 #[derive(Clone)]
 pub struct RedisStore {
-    client: redis::Client,
-    writes: ConnectionManager,
+    writes: std::sync::Arc<Writes>,
+    /// The deadline for each command and connection attempt.
+    timeout: Duration,
     add: Script,
     remove: Script,
     load: Script,
@@ -175,21 +224,27 @@ pub struct RedisStore {
 }
 
 impl RedisStore {
-    /// Connects to `url` (`redis://host:port/db`).
-    pub async fn connect(url: &str, change_log: u64) -> Result<Self, StoreError> {
+    /// Connects to `url` (`redis://host:port/db`); each command and
+    /// connection attempt may take up to `timeout`.
+    pub async fn connect(
+        url: &str,
+        change_log: u64,
+        timeout: Duration,
+    ) -> Result<Self, StoreError> {
         let client = redis::Client::open(url)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(RESPONSE_TIMEOUT))
-            .set_response_timeout(Some(RESPONSE_TIMEOUT))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_secs(1));
-        let writes = client
-            .get_connection_manager_with_config(config)
-            .await
-            .map_err(StoreError::from)?;
-        Ok(Self {
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout));
+        let writes = Writes {
             client,
-            writes,
+            config,
+            current: tokio::sync::Mutex::new((0, None)),
+        };
+        // Fails at start, as before, when Redis cannot be reached.
+        writes.connection().await?;
+        Ok(Self {
+            writes: std::sync::Arc::new(writes),
+            timeout,
             add: Script::new(ADD_SCRIPT),
             remove: Script::new(REMOVE_SCRIPT),
             load: Script::new(LOAD_SCRIPT),
@@ -199,14 +254,17 @@ impl RedisStore {
 
     /// Reads `appendonly` and `appendfsync` (`CONFIG GET`).
     pub async fn durability(&self) -> Result<Durability, StoreError> {
-        let mut con = self.writes.clone();
-        let mut setting = async |name: &str| -> Result<String, StoreError> {
-            let pair: Vec<String> = redis::cmd("CONFIG")
-                .arg("GET")
-                .arg(name)
-                .query_async(&mut con)
-                .await
-                .map_err(StoreError::from)?;
+        let setting = async |name: &str| -> Result<String, StoreError> {
+            let pair: Vec<String> = self
+                .writes
+                .run(async |con| {
+                    redis::cmd("CONFIG")
+                        .arg("GET")
+                        .arg(name)
+                        .query_async(con)
+                        .await
+                })
+                .await?;
             Ok(pair.get(1).cloned().unwrap_or_default())
         };
         let appendonly = setting("appendonly").await?;
@@ -225,17 +283,17 @@ impl RedisStore {
     /// first instance ever.
     pub async fn load(&self) -> Result<Loaded, StoreError> {
         type Reply = (String, String, String, Vec<String>, Vec<String>);
-        let (epoch, version, last_id, users, order): Reply = self
-            .load
-            .key(KEY_EPOCH)
+        let mut invocation = self.load.key(KEY_EPOCH);
+        invocation
             .key(KEY_VERSION)
             .key(KEY_NEXT_ID)
             .key(KEY_USERS)
             .key(KEY_ORDER)
-            .arg(new_epoch())
-            .invoke_async(&mut self.writes.clone())
-            .await
-            .map_err(StoreError::from)?;
+            .arg(new_epoch());
+        let (epoch, version, last_id, users, order): Reply = self
+            .writes
+            .run(async |con| invocation.invoke_async(con).await)
+            .await?;
         let number = |text: &str| {
             text.parse::<u64>()
                 .map_err(|_| StoreError::Unreadable(format!("{text:?} where a number belongs")))
@@ -257,23 +315,25 @@ impl RedisStore {
     /// Redis' epoch and version (`MGET`): enough to tell whether it is
     /// still the history this instance holds.
     pub async fn load_head(&self) -> Result<(String, u64), StoreError> {
-        let (epoch, version): (Option<String>, Option<u64>) = redis::cmd("MGET")
-            .arg(KEY_EPOCH)
-            .arg(KEY_VERSION)
-            .query_async(&mut self.writes.clone())
-            .await
-            .map_err(StoreError::from)?;
+        let (epoch, version): (Option<String>, Option<u64>) = self
+            .writes
+            .run(async |con| {
+                redis::cmd("MGET")
+                    .arg(KEY_EPOCH)
+                    .arg(KEY_VERSION)
+                    .query_async(con)
+                    .await
+            })
+            .await?;
         Ok((epoch.unwrap_or_default(), version.unwrap_or(0)))
     }
 
     /// Gives out the next user id. Ids an add then does not use (a retry
     /// got its first answer, or Redis failed) are skipped, never reused.
     pub async fn next_id(&self) -> Result<u64, StoreError> {
-        redis::cmd("INCR")
-            .arg(KEY_NEXT_ID)
-            .query_async(&mut self.writes.clone())
+        self.writes
+            .run(async |con| redis::cmd("INCR").arg(KEY_NEXT_ID).query_async(con).await)
             .await
-            .map_err(StoreError::from)
     }
 
     /// Adds `user` (whose id came from [`Self::next_id`]) as the next change.
@@ -310,12 +370,11 @@ impl RedisStore {
         invocation: &mut ScriptInvocation<'_>,
         request: Option<&RequestId>,
     ) -> Result<Written, StoreError> {
-        let reply: Vec<String> = invocation
-            .arg(REQUEST_TTL_SECONDS)
-            .arg(self.change_log)
-            .invoke_async(&mut self.writes.clone())
-            .await
-            .map_err(StoreError::from)?;
+        invocation.arg(REQUEST_TTL_SECONDS).arg(self.change_log);
+        let reply: Vec<String> = self
+            .writes
+            .run(async |con| invocation.invoke_async(con).await)
+            .await?;
         written(reply, request)
     }
 
@@ -329,13 +388,17 @@ impl RedisStore {
         if until <= since {
             return Ok(Some(Vec::new()));
         }
-        let reply: StreamRangeReply = redis::cmd("XRANGE")
-            .arg(KEY_CHANGES)
-            .arg(format!("{}-0", since + 1))
-            .arg(format!("{until}-0"))
-            .query_async(&mut self.writes.clone())
-            .await
-            .map_err(StoreError::from)?;
+        let reply: StreamRangeReply = self
+            .writes
+            .run(async |con| {
+                redis::cmd("XRANGE")
+                    .arg(KEY_CHANGES)
+                    .arg(format!("{}-0", since + 1))
+                    .arg(format!("{until}-0"))
+                    .query_async(con)
+                    .await
+            })
+            .await?;
         let changes = reply
             .ids
             .iter()
@@ -350,20 +413,26 @@ impl RedisStore {
 
     /// Whether Redis answers (`PING`).
     pub async fn check(&self) -> Result<(), StoreError> {
-        redis::cmd("PING")
-            .query_async::<String>(&mut self.writes.clone())
+        self.writes
+            .run(async |con| redis::cmd("PING").query_async::<String>(con).await)
             .await
             .map(drop)
-            .map_err(StoreError::from)
+    }
+
+    /// The deadline of each command: the change feed counts as current
+    /// while it has heard from Redis within [`FEED_BLOCK`] and this.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// A connection for the change feed alone, whose replies may take as
     /// long as an `XREAD BLOCK`.
     pub async fn feed(&self) -> Result<Feed, StoreError> {
         let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(RESPONSE_TIMEOUT))
-            .set_response_timeout(Some(FEED_BLOCK + RESPONSE_TIMEOUT));
+            .set_connection_timeout(Some(self.timeout))
+            .set_response_timeout(Some(FEED_BLOCK + self.timeout));
         let connection = self
+            .writes
             .client
             .get_multiplexed_async_connection_with_config(&config)
             .await

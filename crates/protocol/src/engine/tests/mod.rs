@@ -923,10 +923,28 @@ fn an_add_the_server_could_not_save_is_sent_again_with_its_id_less_and_less_ofte
     h.server(unavailable());
     assert_eq!(
         h.status().last_error,
-        Some(Problem::StoreUnavailable { wait_ms: 10_000 }),
-        "never more than 10 s"
+        Some(Problem::StoreUnavailable { wait_ms: 5_000 }),
+        "never more than 5 s"
     );
     h.after(10_000);
+    h.server(ack_ok(&frame, 1, 1));
+    assert_eq!(h.engine.pending(), 0);
+}
+
+#[test]
+fn an_add_the_server_could_not_save_is_kept_and_sent_again() {
+    // A full disk (storage_failed) passes like an unreachable store: the
+    // server changed nothing, so the add waits and goes again, same id.
+    let mut h = Harness::connected(Protocol::V1);
+    let frame = sent(&h.event(Event::Add)).remove(0);
+    h.server(ack_err(&frame, ErrorCode::StorageFailed, "disk full"));
+    assert_eq!(h.engine.pending(), 1, "kept");
+    assert!(matches!(
+        h.status().last_error,
+        Some(Problem::StoreUnavailable { .. })
+    ));
+    let again = sent(&h.after(10_000));
+    assert_eq!(again, [frame.clone()], "sent again under the same id");
     h.server(ack_ok(&frame, 1, 1));
     assert_eq!(h.engine.pending(), 0);
 }
@@ -935,13 +953,13 @@ fn an_add_the_server_could_not_save_is_sent_again_with_its_id_less_and_less_ofte
 fn any_other_error_ack_settles_the_add_and_says_why() {
     let mut h = Harness::connected(Protocol::V1);
     let frame = sent(&h.event(Event::Add)).remove(0);
-    h.server(ack_err(&frame, ErrorCode::StorageFailed, "disk full"));
+    h.server(ack_err(&frame, ErrorCode::InvalidName, "too long"));
     assert_eq!(h.engine.pending(), 0);
     assert_eq!(
         h.status().last_error,
         Some(Problem::RequestRefused(ErrorBody::new(
-            ErrorCode::StorageFailed,
-            "disk full"
+            ErrorCode::InvalidName,
+            "too long"
         )))
     );
 }

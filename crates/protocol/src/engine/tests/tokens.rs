@@ -37,6 +37,7 @@ fn session(expires_at: Option<Millis>, scope: &[Scope]) -> ServerMessage {
         sub: Some("ada".into()),
         scope: scope.to_vec(),
         expires_at,
+        server_time: None,
     })
 }
 
@@ -323,4 +324,29 @@ fn a_remove_waits_for_v1_rather_than_going_to_a_seed_server() {
         "a seed server cannot remove user 3"
     );
     assert_eq!(h.engine.pending(), 1);
+}
+
+#[test]
+fn the_refresh_follows_the_servers_clock_not_the_pages() {
+    // The page's clock is an hour behind the server's (or jumped): the
+    // token's minute is counted from the server's time in the session.
+    let mut h = Harness::asking(9);
+    h.connect_with("t1");
+    let server_now = h.now + 3_600_000;
+    h.server(ServerMessage::Session(Session {
+        sub: Some("ada".into()),
+        scope: vec![Scope::Read, Scope::Write],
+        expires_at: Some(server_now + MINUTE),
+        server_time: Some(server_now),
+    }));
+    let due = h
+        .engine
+        .tokens
+        .next_deadline()
+        .expect("a refresh is planned");
+    assert!(
+        (h.now + 42_000..=h.now + 54_000).contains(&due),
+        "refresh {} ms from now",
+        due - h.now
+    );
 }
