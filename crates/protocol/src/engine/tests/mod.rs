@@ -944,7 +944,11 @@ fn an_add_the_server_could_not_save_is_kept_and_sent_again() {
         Some(Problem::StoreUnavailable { .. })
     ));
     let again = sent(&h.after(10_000));
-    assert_eq!(again, [frame.clone()], "sent again under the same id");
+    assert_eq!(
+        again,
+        std::slice::from_ref(&frame),
+        "sent again under the same id"
+    );
     h.server(ack_ok(&frame, 1, 1));
     assert_eq!(h.engine.pending(), 0);
 }
