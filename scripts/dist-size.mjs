@@ -34,8 +34,12 @@ const dist = option('--dist', path.join(ROOT, 'dist'));
 // background and its region landmark (issue 24): +136 bytes (158,552;
 // Intl's bindings alone +219, measured by building with plain digits;
 // choosing <main> or <section> with into_any() had cost +4.7 KB, so the
-// page wraps the one <section> in its <main> instead).
-const budgetKb = Number(option('--budget-kb', '154.9'));
+// page wraps the one <section> in its <main> instead); the engine on the
+// monotonic clock (performance.timeOrigin + now(): web-sys's Performance
+// bindings), token lifetimes from the server's clock and storage_failed
+// kept and retried (issue 27, clock jumps and a full disk): +282 bytes
+// (158,834).
+const budgetKb = Number(option('--budget-kb', '155.2'));
 
 // Every file, subfolders included (wasm-bindgen's snippets/).
 const brotli = (bytes) => zlib.brotliCompressSync(bytes, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }).length;

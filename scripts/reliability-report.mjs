@@ -64,6 +64,32 @@ const BUGS = [
     "would a person's). Fixed with one layout in every state (`style/main.css`): the status on a line of its own " +
     'that never wraps, the actions laid out leftwards from the Add button. The page test *the Add button stays put* ' +
     'checks its box in four states at 320 and 1280 px, and chaos now counts the clicks that reach the button.',
+  '**A partitioned instance left its pages\' adds unanswered for tens of seconds.** A page\'s queued adds reach the ' +
+    'server as one batch, and each was tried against the silent Redis for the whole command deadline (2 s) before the ' +
+    'next: no ack at all reached the page during a 15 s partition, though the server logged a refusal every 2 s. Found ' +
+    'by *faults / Redis partitioned from one instance*. Fixed in `roster/shared.rs`: while the change feed finds Redis ' +
+    'down, or has not heard from it within `--redis-timeout-ms` + 0.5 s, writes are refused with `store_unavailable` at ' +
+    'once. The feed now asks every 0.5 s (it was 5 s, so a silent Redis took up to 7 s to notice), and a Redis ' +
+    'connection whose command timed out is replaced (the `redis` crate keeps it; after a long partition its TCP ' +
+    'retransmissions are far apart).',
+  '**A page\'s wall clock drove its heartbeats and retries.** The engine read `Date.now()`, so a clock set back an hour ' +
+    '(NTP stepping, a person changing it) put the next ping an hour away; the page reconnected once its pong deadline ' +
+    'passed by the other clock. Found by *faults / clock jumps* (with `Date.now()` restored, it fails: "backwards: no ' +
+    'reconnect", 1 socket). Fixed in `src/socket/driver.rs`: the engine runs on `performance.timeOrigin + ' +
+    'performance.now()`, and a token\'s lifetime comes from the server\'s clock (`session.server_time`, new), so ' +
+    'neither clock\'s jumps nor skew between them reach the refresh.',
+  '**A full disk lost the adds pressed meanwhile.** `storage_failed` settled an add as refused, so a page whose server ' +
+    'ran out of disk dropped what its user had pressed, though the server had changed nothing. Found while writing ' +
+    'down *faults / disk full*\'s expected outcome. Fixed in the engine (`outbox.rs`): `storage_failed` is kept and sent ' +
+    'again under the same id, like `store_unavailable`, and the server names a wait (`retry_after_ms`).',
+  '**A page gone behind a partition held its socket on the server until TCP gave up** (about 15 minutes of ' +
+    'retransmissions; a silent peer that sends nothing is never found at all). Found while writing down *faults / ' +
+    'partition*\'s expected outcome; the 30 s and 120 s partitions now check it. ' +
+    'Fixed in `connections.rs`: TCP keepalive probes and `TCP_USER_TIMEOUT` on every accepted socket ' +
+    '(`--peer-timeout-ms`, 60 s); with 10 s the server dropped the dead socket after 10.1 s.',
+  '**After a partition healed, a page could wait 30 s to try again**, its backoff cap, against the goal of being ' +
+    'equal to the store within 10 s of healing (found while writing down *faults / partition*). The cap is now 5 s (as socket.io and Phoenix), and ' +
+    'the spread a crowd of viewers gets after a server restart, which protects the server, is no longer cut by it.',
 ];
 
 const rows = new Map();

@@ -26,18 +26,22 @@ test('an instance frozen for 60 s behind nginx: its pages move to the others; aw
   try {
     const scenario = new Scenario();
     for (const port of cluster.instancePorts) scenario.instance(`instance ${port}`, cluster.instance(port));
-    // Three pages through nginx; nginx spreads them round robin.
-    const landed = [];
-    for (const name of ['page 1', 'page 2', 'page 3']) {
-      const before = await cluster.connections();
-      const roster = await scenario.open(context, name, cluster.origin);
-      landed.push({ roster, port: await cluster.instanceGaining(before) });
-    }
-    const frozenPort = landed[0].port;
+    // When each page's sockets close, from their first.
+    const closes = [];
+    context.on('page', (page) => page.on('websocket', (socket) => socket.on('close', () => closes.push(Date.now()))));
+    // Three pages through nginx, which spreads them round robin.
+    const pages = [];
+    for (const name of ['page 1', 'page 2', 'page 3']) pages.push(await scenario.open(context, name, cluster.origin));
+    await expect.poll(async () => (await cluster.connections()).reduce((x, y) => x + y, 0)).toBe(pages.length);
+    // The instance with the most of them is frozen.
+    const before = await cluster.connections();
+    const most = before.indexOf(Math.max(...before));
+    const frozenPort = cluster.instancePorts[most];
+    const onFrozen = before[most];
     const frozen = cluster.instance(frozenPort);
-    const onFrozen = landed.filter((l) => l.port === frozenPort).map((l) => l.roster);
+    const others = cluster.instancePorts.filter((port) => port !== frozenPort).map((port) => cluster.instance(port));
     let running = true;
-    const adding = landed.map(({ roster }) => keepAdding(roster, () => running));
+    const adding = pages.map((roster) => keepAdding(roster, () => running));
     await hold(1_000);
 
     const pid = frozen.pid();
@@ -45,18 +49,20 @@ test('an instance frozen for 60 s behind nginx: its pages move to the others; aw
     const frozenAt = Date.now();
     let thawed = false;
     try {
-      const noticedMs = await timeUntil('its pages notice', async () => {
-        const states = await Promise.all(onFrozen.map((r) => r.status.getAttribute('data-state')));
-        return states.every((state) => state !== 'connected');
-      }, FAULT_SETTINGS.ping_ms + FAULT_SETTINGS.pong_timeout_ms + 2_000);
+      // Each socket it held is closed by its page, for want of a pong.
+      await timeUntil('its pages notice', async () => closes.filter((at) => at >= frozenAt).length >= onFrozen,
+        FAULT_SETTINGS.ping_ms + FAULT_SETTINGS.pong_timeout_ms + 2_000);
+      const noticedMs = closes.filter((at) => at >= frozenAt).sort((x, y) => x - y)[onFrozen - 1] - frozenAt;
+      // Every page connected again, all of them to the other two.
       const movedMs = await timeUntil('its pages connected elsewhere', async () => {
-        const states = await Promise.all(onFrozen.map((r) => r.status.getAttribute('data-state')));
-        return states.every((state) => state === 'connected');
-      }, 30_000) + noticedMs;
+        const states = await Promise.all(pages.map((r) => r.status.getAttribute('data-state')));
+        const elsewhere = await Promise.all(others.map((other) => other.metric('roster_connections{protocol="roster.v1"}')));
+        return states.every((state) => state === 'connected') && elsewhere.reduce((x, y) => x + y, 0) === pages.length;
+      }, 30_000);
       await hold(FREEZE_MS - (Date.now() - frozenAt));
       // A store version read from a live instance just before the wake:
       // the woken one must greet nobody with less.
-      const current = (await (await fetch(`${cluster.instance(cluster.instancePorts.find((p) => p !== frozenPort)).origin}/healthz`)).json()).version;
+      const current = (await (await fetch(`${others[0].origin}/healthz`)).json()).version;
       process.kill(pid, 'SIGCONT');
       thawed = true;
       const fresh = await scenario.open(context, 'page opened on the woken instance', frozen.origin);
@@ -70,8 +76,8 @@ test('an instance frozen for 60 s behind nginx: its pages move to the others; aw
       expect(counts.acked, 'every press stored once').toBe(presses);
       await fresh.expectState('connected');
       record('faults', 'instance frozen behind nginx', `SIGSTOP on one instance of three behind nginx for ${FREEZE_MS / 1000} s, ` +
-        `${onFrozen.length} of 3 pages on it, all pressing Add`, counts.operations,
-        `its pages noticed after ${noticedMs} ms and were connected to the others after ${movedMs} ms; awake, it greeted a new page ` +
+        `${onFrozen} of 3 pages on it, all pressing Add`, counts.operations,
+        `its pages noticed within ${noticedMs} ms and were all connected to the others ${movedMs} ms after that; awake, it greeted a new page ` +
         `with version ${firstSnapshot.version} (≥ ${current}, the store's before the wake) and was healthy in ${healthyMs} ms; ` +
         `everything settled ${settledMs} ms later; history checked: all ${presses} presses stored once, no page sent a stale list`);
     } finally {

@@ -3,11 +3,22 @@
 //!
 //! # Why the `redis` crate
 //! It is the maintained Rust client, speaks to Redis from tokio, and has
-//! the three parts this needs: a connection manager that reconnects by
-//! itself (for writes), scripts sent by SHA with a fallback to loading them
-//! (`EVALSHA`), and streams. Nothing here needs a pool: one multiplexed
-//! connection carries every write of an instance, and the change feed has
-//! its own (its `XREAD BLOCK` would otherwise hold the writes up).
+//! the three parts this needs: multiplexed connections, scripts sent by SHA
+//! with a fallback to loading them (`EVALSHA`), and streams. Nothing here
+//! needs a pool: one multiplexed connection carries every write of an
+//! instance, and the change feed has its own (its `XREAD BLOCK` would
+//! otherwise hold the writes up).
+//!
+//! # Deadlines
+//! Every command and every connection attempt has one
+//! (`--redis-timeout-ms`), so a Redis that stops answering without closing
+//! (a partition, a frozen process) is noticed, never waited on. A
+//! connection whose command failed other than by Redis' own answer is
+//! dropped and the next command makes a new one ([`Writes`]): the `redis`
+//! crate's `ConnectionManager` keeps a connection after a timeout (redis
+//! 1.8 counts it `RetryImmediately`, not a reason to reconnect), and after
+//! a long partition that connection's TCP retransmissions are far apart,
+//! so writes could go on failing long after Redis answered again.
 //!
 //! # Keys
 //! All share the hash tag `{roster}`, so they land in one slot and the
