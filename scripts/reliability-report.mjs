@@ -145,7 +145,7 @@ row only if it passed; **${total - failed} of ${total} rows passed**.
 | server soak | 20 s | 10 min |
 | client soak | 1,000 reconnects | 10,000 reconnects |
 | chaos | 20 kills per test | 200 kills per test |
-| faults | Redis partition 15 s, lossy link 40 s, freezes 30 s and 60 s | Redis partition 60 s, lossy link 5 min |
+| faults | Redis partition 15 s, lossy link 40 s; freezes 30 s and 60 s, partitions 5, 30 and 120 s in both | Redis partition 60 s, lossy link 5 min |
 
 The promises tested: the list on screen is exact; nothing acknowledged is
 lost or doubled; no hostile or broken peer crashes either side or grows
