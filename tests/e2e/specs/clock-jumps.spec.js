@@ -98,7 +98,12 @@ test('the page\'s clock jumping an hour forwards and back: heartbeats, token ref
       await page.waitForTimeout(10_000);
     });
     expect(retrying.sockets, 'retries while the server is down').toBeGreaterThanOrEqual(2);
-    expect(retrying.sockets, 'no storm of retries').toBeLessThanOrEqual(10);
+    // Full jitter draws each wait from 0 to the ceiling, and each try
+    // after the third is two sockets (roster.v1 refused, then the seed
+    // fallback's plain open), so the count varies (8 and 16 seen); without
+    // backoff a refused connect comes back in milliseconds, hundreds of
+    // times in 10 s.
+    expect(retrying.sockets, 'no storm of retries').toBeLessThanOrEqual(30);
     await server.start();
     const back = Date.now();
     await roster.expectState('connected', { timeout: 10_000 });
