@@ -104,7 +104,7 @@ pub struct Config {
     /// How long one Redis command, or one attempt to connect, may take
     /// before Redis counts as unreachable (writes are then refused with
     /// `store_unavailable`). A Redis that goes silent is noticed within
-    /// this plus one second.
+    /// this plus half a second.
     #[arg(long, env = "ROSTER_REDIS_TIMEOUT_MS", default_value_t = 2_000)]
     pub redis_timeout_ms: u64,
 

@@ -141,13 +141,17 @@ impl SharedBackend {
     /// 20 s (found by `tests/e2e/faults/redis.spec.js`). The feed finds
     /// Redis back within a second of it answering, and writes go on.
     fn refuse_while_down(&self, live: &LiveList) -> Result<(), ErrorBody> {
+        self.feed_state(live).map_err(|err| store_unavailable(&err))
+    }
+
+    /// What the change feed knows of Redis, without asking it: down, or
+    /// not heard from within the deadline, or (`Ok`) current.
+    fn feed_state(&self, live: &LiveList) -> Result<(), StoreError> {
         if !live.metrics().is_store_up() {
-            return Err(store_unavailable(&StoreError::FeedReconnecting));
+            return Err(StoreError::FeedReconnecting);
         }
         if !self.progress.is_current() {
-            return Err(store_unavailable(&StoreError::FeedSilent(
-                self.progress.silent_for(),
-            )));
+            return Err(StoreError::FeedSilent(self.progress.silent_for()));
         }
         Ok(())
     }
@@ -247,14 +251,7 @@ impl Backend for SharedBackend {
         // What the feed knows first: a Redis it already found down is not
         // asked again (that would hold every health check for the whole
         // command deadline).
-        if !live.metrics().is_store_up() {
-            return Err(unavailable(StoreError::FeedReconnecting));
-        }
-        if !self.progress.is_current() {
-            return Err(unavailable(StoreError::FeedSilent(
-                self.progress.silent_for(),
-            )));
-        }
+        self.feed_state(live).map_err(unavailable)?;
         self.runtime
             .block_on(self.store.check())
             .map_err(unavailable)
