@@ -46,7 +46,7 @@ const BUGS = [
     'version is taken, so two instances adding at once could commit id 8 before id 7. Clients apply changes in version ' +
     "order; the server kept its list by id, and a reloaded instance sorted by id, so after a restart a page's list and the " +
     "server's disagreed. Found by *chaos / kill -9 Redis and instances*. Fixed by keeping the list in commit order " +
-    '(`directory.rs`) and storing that order in Redis (`{roster}:order`, scored by version); ' +
+    '(`directory.rs`) and storing that order in Redis (`{roster:<list>}:order`, scored by version); ' +
     '`shared::a_fresh_instance_loads_the_list_in_the_order_the_adds_were_committed` fails without either half.',
   '**An add pressed at the wrong moment could vanish silently.** After three failed tries a page offers no subprotocol ' +
     '(the seed fallback). When that plain open caught a restarting Roster server with no adds waiting, the connection ' +

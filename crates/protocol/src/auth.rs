@@ -42,6 +42,8 @@ pub enum Scope {
     Read,
     /// Add and remove users.
     Write,
+    /// Create and delete the list.
+    Admin,
     /// A scope a newer server grants that this version does not know.
     #[serde(other)]
     Unknown,

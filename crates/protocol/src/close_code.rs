@@ -18,6 +18,9 @@ pub const INVALID_DATA: u16 = 1007;
 pub const POLICY: u16 = 1008;
 /// A message larger than the receiver accepts.
 pub const TOO_BIG: u16 = 1009;
+/// The server cannot serve this now (a list it cannot load yet); try
+/// again later, with backoff.
+pub const TRY_AGAIN_LATER: u16 = 1013;
 /// What the browser reports when a socket ended without a close frame.
 pub const ABNORMAL: u16 = 1006;
 /// The server stopped answering (no frame after a ping), or a socket
@@ -27,10 +30,17 @@ pub const DEAD: u16 = 4000;
 pub const UNAUTHORIZED: u16 = 4401;
 /// The server forbids this client.
 pub const FORBIDDEN: u16 = 4403;
+/// No list has the name the socket was opened on.
+pub const NO_SUCH_LIST: u16 = 4404;
+/// The list was deleted while the socket was open.
+pub const LIST_DELETED: u16 = 4410;
 
 /// Whether a close with `code` means "do not come back on your own".
 pub fn is_refusal(code: u16) -> bool {
-    matches!(code, POLICY | UNAUTHORIZED | FORBIDDEN)
+    matches!(
+        code,
+        POLICY | UNAUTHORIZED | FORBIDDEN | NO_SUCH_LIST | LIST_DELETED
+    )
 }
 
 #[cfg(test)]
@@ -38,8 +48,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_policy_and_the_credential_codes_are_refusals() {
-        for code in [POLICY, UNAUTHORIZED, FORBIDDEN] {
+    fn only_policy_the_credential_codes_and_the_missing_list_are_refusals() {
+        for code in [POLICY, UNAUTHORIZED, FORBIDDEN, NO_SUCH_LIST, LIST_DELETED] {
             assert!(is_refusal(code), "{code}");
         }
         for code in [

@@ -54,6 +54,16 @@ pub enum ErrorCode {
     /// The token is valid but does not allow this (a write without
     /// `roster:write`).
     Forbidden,
+    /// A list name outside the grammar (`roster_protocol::list_name`).
+    InvalidList,
+    /// No list has that name (a socket on it closes with 4404).
+    NoSuchList,
+    /// The server holds as many lists as it may (`--max-lists`), or has
+    /// as many in memory as it may (`--max-loaded-lists`, with
+    /// `retry_after_ms`).
+    TooManyLists,
+    /// The list `default` cannot be deleted.
+    ListProtected,
     /// A code this version does not know, kept as it was sent.
     #[strum(default, transparent)]
     Other(String),
@@ -172,6 +182,10 @@ mod tests {
                 "shutting_down",
                 "unauthorized",
                 "forbidden",
+                "invalid_list",
+                "no_such_list",
+                "too_many_lists",
+                "list_protected",
             ]
         );
     }

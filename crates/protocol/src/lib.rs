@@ -26,6 +26,7 @@
 //! - [`validate`]: names, emails and request ids, checked where they enter.
 //! - [`settings`]: the client's settings and the order a page reads them
 //!   in (query, mount element, meta tags, defaults).
+//! - [`list_name`]: list names and the patterns scopes name them by.
 //! - [`list`]: the client's copy of the list, keyed by id in the server's
 //!   order with O(log n) edits and lookups by position.
 //! - `tagged` (private): reading a JSON frame tagged by `type`, once, with
@@ -42,6 +43,7 @@ pub mod error;
 #[cfg(test)]
 mod fixtures;
 pub mod list;
+pub mod list_name;
 pub mod problem;
 pub mod query;
 pub mod seed;
@@ -51,6 +53,7 @@ pub mod user;
 pub mod v1;
 pub mod validate;
 
+pub use list_name::{ListName, ListPattern};
 pub use connection::{ConnectionState, ConnectionStatus, Protocol};
 pub use problem::Problem;
 pub use seed::{DecodeError, SeedCommand};

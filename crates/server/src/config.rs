@@ -4,7 +4,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use roster_protocol::ListName;
+
 use crate::auth::AuthConfig;
+use crate::lists::{Creation, ListSettings};
 
 /// roster-server: serves the live user list over WebSocket and HTTP, and the
 /// built browser client.
@@ -115,11 +118,43 @@ pub struct Config {
     #[arg(long, env = "ROSTER_PEER_TIMEOUT_MS", default_value_t = 60_000)]
     pub peer_timeout_ms: u64,
 
-    /// At start, add generated users until the list holds at least this
-    /// many (one transaction; 100,000 take about a second). For demos and
-    /// benchmarks.
+    /// At start, add generated users until each list named at start
+    /// (`default` and `--list`) holds at least this many (one transaction
+    /// a list; 100,000 take about a second). For demos and benchmarks.
     #[arg(long, env = "ROSTER_DEMO_USERS", default_value_t = 0)]
     pub demo_users: usize,
+
+    /// Who may create lists: `declared` (an admin, with
+    /// `PUT /api/v1/lists/{list}`, or `--list` at start) or `open` (also a
+    /// writer whose scope names the list, by its first add).
+    #[arg(
+        long = "lists",
+        env = "ROSTER_LISTS",
+        value_enum,
+        default_value = "declared"
+    )]
+    pub creation: Creation,
+
+    /// A list that exists from the start (created if missing), besides
+    /// `default`. Repeat the flag, or comma-separate in the environment.
+    #[arg(long = "list", env = "ROSTER_LIST", value_delimiter = ',')]
+    pub lists: Vec<ListName>,
+
+    /// The most lists that may exist; creating one more is refused
+    /// (`too_many_lists`).
+    #[arg(long, env = "ROSTER_MAX_LISTS", default_value_t = 10_000)]
+    pub max_lists: u64,
+
+    /// The most lists held in memory at once. Past it, the list unused
+    /// the longest is dropped from memory; when every one is in use, a
+    /// request for another is refused with `too_many_lists` (retry).
+    #[arg(long, env = "ROSTER_MAX_LOADED_LISTS", default_value_t = 2_000)]
+    pub max_loaded_lists: usize,
+
+    /// How long a list nobody has open stays in memory, in milliseconds
+    /// (its data stays in the store).
+    #[arg(long, env = "ROSTER_LIST_IDLE_MS", default_value_t = 60_000)]
+    pub list_idle_ms: u64,
 
     /// Who may see and change the list (tokens, `--anonymous`).
     #[command(flatten)]
@@ -175,6 +210,19 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         _ => return Err(format!("{text:?}: the unit is s, m, h or d")),
     };
     Ok(Duration::from_secs(count.saturating_mul(seconds)))
+}
+
+impl Config {
+    /// The list rules these settings give.
+    pub fn list_settings(&self) -> ListSettings {
+        ListSettings {
+            creation: self.creation,
+            named: self.lists.clone(),
+            max_lists: self.max_lists.max(1),
+            max_loaded: self.max_loaded_lists.max(1),
+            idle: Duration::from_millis(self.list_idle_ms),
+        }
+    }
 }
 
 impl Default for Config {

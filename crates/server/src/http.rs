@@ -3,21 +3,32 @@
 //!
 //! | route | answer |
 //! |---|---|
-//! | `GET /api/v1/users` | the list, as the seed protocol's JSON array |
-//! | `POST /api/v1/users` | `{"name"?, "email"?}` → 201 with the user; `Idempotency-Key` makes retries safe |
-//! | `GET /api/v1/users/{id}` | the user, or 404 |
-//! | `DELETE /api/v1/users/{id}` | 200 with the removed user, or 404 |
-//! | `GET /api/v1/users/ws` | the WebSocket ([`crate::ws`]) |
+//! | `GET /api/v1/lists` | the lists the caller may read, each with its user count and version (`?after=`, `?limit=`) |
+//! | `GET /api/v1/lists/{list}` | one list's figures, or 404 `no_such_list` |
+//! | `PUT /api/v1/lists/{list}` | creates the list (`roster:admin`): 201, or 200 when it exists |
+//! | `DELETE /api/v1/lists/{list}` | deletes it (`roster:admin`); its sockets close with 4410 |
+//! | `GET /api/v1/lists/{list}/users` | the list, as the seed protocol's JSON array |
+//! | `POST /api/v1/lists/{list}/users` | `{"name"?, "email"?}` → 201 with the user; `Idempotency-Key` makes retries safe |
+//! | `GET /api/v1/lists/{list}/users/{id}` | the user, or 404 |
+//! | `DELETE /api/v1/lists/{list}/users/{id}` | 200 with the removed user, or 404 |
+//! | `GET /api/v1/lists/{list}/ws` | the WebSocket ([`crate::ws`]) |
+//! | `/api/v1/users…` | the same as `/api/v1/lists/default/users…` |
 //! | `GET /healthz` | 200 when the store answers, else 503 |
 //! | `GET /metrics` | Prometheus text |
+//!
+//! A list name outside the grammar gets 400 `invalid_list`. A caller who
+//! may not read a list gets 403 (401 without a token) whether it exists
+//! or not, so names cannot be probed; then a list that does not exist
+//! gets 404 `no_such_list`.
 //!
 //! Errors are JSON `{"code","message"}` bodies with the codes of
 //! `roster_protocol::v1::ErrorCode`. Changes made here are broadcast to
 //! every socket like any other.
 //!
 //! The API takes `Authorization: Bearer <token>` with the same tokens and
-//! scopes as the socket ([`crate::auth`]): reads need `roster:read`,
-//! adds and removes `roster:write`, unless the anonymous rule allows them.
+//! scopes as the socket ([`crate::auth`]): reads need `roster:read` on the
+//! list, adds and removes `roster:write`, creating and deleting
+//! `roster:admin`, unless the anonymous rule allows them.
 //! A missing or invalid token gets 401 with `WWW-Authenticate: Bearer`, a
 //! token without the scope 403 `forbidden`. Pages of the origins named by
 //! `--allowed-origin` may call it across origins (CORS, no credentials).
@@ -25,8 +36,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, Path as UrlPath, State};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Query, RawPathParams, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -34,7 +46,7 @@ use axum::{Json, Router};
 use roster_protocol::close_code;
 use roster_protocol::v1::{ErrorBody, ErrorCode};
 use roster_protocol::validate::RequestId;
-use roster_protocol::UserId;
+use roster_protocol::{ListName, UserId};
 use serde::Deserialize;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -42,8 +54,8 @@ use tower_http::trace::TraceLayer;
 
 use crate::assets::Assets;
 use crate::auth::{Grant, Level, Refusal};
-use crate::roster::{Committed, Outcome};
-use crate::{ws, AppState};
+use crate::roster::Committed;
+use crate::{ws, AppState, List};
 
 /// Response header with the list version a change produced.
 const VERSION_HEADER: HeaderName = HeaderName::from_static("roster-version");
@@ -57,10 +69,21 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/api/v1/users", get(list_users).post(add_user))
         .route("/api/v1/users/{id}", get(get_user).delete(remove_user))
+        .route("/api/v1/lists", get(catalog))
+        .route(
+            "/api/v1/lists/{list}",
+            get(list_figures).put(create_list).delete(delete_list),
+        )
+        .route("/api/v1/lists/{list}/users", get(list_users).post(add_user))
+        .route(
+            "/api/v1/lists/{list}/users/{id}",
+            get(get_user).delete(remove_user),
+        )
         .layer(cors(&state.config.allowed_origins));
     let routes = Router::new()
         .merge(api)
         .route("/api/v1/users/ws", get(ws::upgrade))
+        .route("/api/v1/lists/{list}/ws", get(ws::upgrade))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(state.config.max_frame_bytes));
@@ -132,15 +155,72 @@ fn cors(origins: &[String]) -> CorsLayer {
     };
     CorsLayer::new()
         .allow_origin(allowed)
-        .allow_methods([Method::GET, Method::POST, Method::DELETE])
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, IDEMPOTENCY_KEY])
         .expose_headers([header::LOCATION, VERSION_HEADER, REPLAYED_HEADER])
         .max_age(std::time::Duration::from_secs(600))
 }
 
-/// What a request's `Authorization: Bearer` token (or none) allows, if it
-/// allows `need`; the 401 or 403 answer otherwise.
-async fn allowed(state: &AppState, headers: &HeaderMap, need: Level) -> Result<Grant, ApiError> {
+/// The list a request's path names (`/api/v1/lists/{list}/…`), or
+/// `default` for the single-list routes (`/api/v1/users…`).
+pub struct ListAt {
+    pub name: ListName,
+    /// Whether the path named it (the answers' `Location` follows suit).
+    pub named: bool,
+}
+
+impl ListAt {
+    /// Where user `id` of this list is.
+    fn user_path(&self, id: &UserId) -> String {
+        if self.named {
+            format!("/api/v1/lists/{}/users/{id}", self.name)
+        } else {
+            format!("/api/v1/users/{id}")
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ListAt {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Some((_, text)) = params.iter().find(|(key, _)| *key == "list") else {
+            return Ok(Self {
+                name: ListName::default_list(),
+                named: false,
+            });
+        };
+        let name = ListName::parse(text)
+            .map_err(|err| ApiError::from(ErrorBody::from(err)).into_response())?;
+        Ok(Self { name, named: true })
+    }
+}
+
+/// The user id a path names (`…/users/{id}`).
+struct UserAt(UserId);
+
+impl<S: Send + Sync> FromRequestParts<S> for UserAt {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let id = params
+            .iter()
+            .find(|(key, _)| *key == "id")
+            .map(|(_, id)| UserId::new(id.to_owned()))
+            .ok_or_else(|| StatusCode::NOT_FOUND.into_response())?;
+        Ok(Self(id))
+    }
+}
+
+/// What a request's `Authorization: Bearer` token (or none) allows; the
+/// 401 answer otherwise.
+async fn granted(state: &AppState, headers: &HeaderMap) -> Result<(Grant, bool), ApiError> {
     let token = match headers.get(header::AUTHORIZATION) {
         None => None,
         Some(value) => Some(
@@ -157,17 +237,57 @@ async fn allowed(state: &AppState, headers: &HeaderMap, need: Level) -> Result<G
         .verify(token)
         .await
         .map_err(|denied| ApiError::unauthorized(denied.refusal, state, denied.sub))?;
-    if need == Level::Write && !grant.can_write() {
-        if token.is_none() {
-            return Err(ApiError::unauthorized(Refusal::Missing, state, None));
-        }
-        state.metrics.error(&ErrorCode::Forbidden);
-        return Err(ApiError::from(ErrorBody::new(
-            ErrorCode::Forbidden,
-            "this token may only read the list (it lacks roster:write)",
-        )));
+    Ok((grant, token.is_some()))
+}
+
+/// What the request's token (or none) allows, if it allows `need` on
+/// `list`; the 401 or 403 answer otherwise. Without read rights the
+/// answer is the same whether the list exists or not.
+async fn allowed(
+    state: &AppState,
+    headers: &HeaderMap,
+    list: &ListName,
+    need: Level,
+) -> Result<Grant, ApiError> {
+    let (grant, has_token) = granted(state, headers).await?;
+    if grant.allows(list, need) {
+        return Ok(grant);
     }
-    Ok(grant)
+    if !has_token {
+        return Err(ApiError::unauthorized(Refusal::Missing, state, None));
+    }
+    if !grant.allows(list, Level::Read) {
+        return Err(ApiError::unauthorized(
+            Refusal::NoReadScope,
+            state,
+            grant.sub,
+        ));
+    }
+    state.metrics.error(&ErrorCode::Forbidden);
+    let words = match need {
+        Level::Admin => "this token may not create or delete this list (it lacks roster:admin)",
+        _ => "this token may only read this list (it lacks roster:write)",
+    };
+    Err(ApiError::from(ErrorBody::new(ErrorCode::Forbidden, words)))
+}
+
+/// The list `at` names, if the request may `need` it and it exists (or,
+/// for a write with `--lists open`, once it has been created).
+async fn open_list(
+    state: &AppState,
+    headers: &HeaderMap,
+    at: &ListAt,
+    need: Level,
+) -> Result<Arc<List>, ApiError> {
+    allowed(state, headers, &at.name, need).await?;
+    state
+        .lists
+        .open(&at.name, need == Level::Write)
+        .await
+        .map_err(|error| {
+            state.metrics.error(&error.code);
+            ApiError::from(error)
+        })
 }
 
 /// An error answer: a status and a JSON `{"code","message"}` body.
@@ -196,9 +316,17 @@ impl From<ErrorBody> for ApiError {
         let status = match error.code {
             ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
             ErrorCode::Forbidden => StatusCode::FORBIDDEN,
-            ErrorCode::MalformedJson | ErrorCode::InvalidRequestId => StatusCode::BAD_REQUEST,
-            ErrorCode::NotFound => StatusCode::NOT_FOUND,
-            ErrorCode::IdempotencyKeyReused => StatusCode::CONFLICT,
+            ErrorCode::MalformedJson | ErrorCode::InvalidRequestId | ErrorCode::InvalidList => {
+                StatusCode::BAD_REQUEST
+            }
+            ErrorCode::NotFound | ErrorCode::NoSuchList => StatusCode::NOT_FOUND,
+            ErrorCode::IdempotencyKeyReused | ErrorCode::ListProtected => StatusCode::CONFLICT,
+            // Memory is full of lists in use: try again. The store is
+            // full of lists: delete one first.
+            ErrorCode::TooManyLists if error.retry_after_ms.is_some() => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            ErrorCode::TooManyLists => StatusCode::CONFLICT,
             ErrorCode::FrameTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::StorageFailed | ErrorCode::StoreUnavailable | ErrorCode::ShuttingDown => {
@@ -239,16 +367,18 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<RequestId>, ApiError> {
 }
 
 /// A committed change as HTTP: the user, its version, and whether it is a
-/// replay.
-fn committed_response(status: StatusCode, committed: Committed) -> Response {
+/// replay; `location` for a user just created.
+fn committed_response(
+    status: StatusCode,
+    committed: Committed,
+    location: Option<String>,
+) -> Response {
     let user = &committed.change.user;
     let mut response = (status, Json(user)).into_response();
     let headers = response.headers_mut();
     headers.insert(VERSION_HEADER, HeaderValue::from(committed.change.version));
-    if status == StatusCode::CREATED {
-        if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/users/{}", user.id)) {
-            headers.insert(header::LOCATION, location);
-        }
+    if let Some(location) = location.and_then(|path| HeaderValue::from_str(&path).ok()) {
+        headers.insert(header::LOCATION, location);
     }
     if committed.replayed {
         headers.insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
@@ -256,24 +386,20 @@ fn committed_response(status: StatusCode, committed: Committed) -> Response {
     response
 }
 
-fn outcome_response(status: StatusCode, outcome: Outcome, state: &AppState) -> Response {
-    match outcome {
-        Ok(committed) => committed_response(status, committed),
-        Err(error) => {
-            state.metrics.error(&error.code);
-            ApiError::from(error).into_response()
-        }
-    }
+fn error_response(error: ErrorBody, state: &AppState) -> Response {
+    state.metrics.error(&error.code);
+    ApiError::from(error).into_response()
 }
 
-/// `GET /api/v1/users`: the list, exactly as the seed socket sends it.
-async fn list_users(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(refused) = allowed(&state, &headers, Level::Read).await {
-        return refused.into_response();
-    }
+/// `GET …/users`: the list, exactly as the seed socket sends it.
+async fn list_users(State(state): State<AppState>, at: ListAt, headers: HeaderMap) -> Response {
+    let list = match open_list(&state, &headers, &at, Level::Read).await {
+        Ok(list) => list,
+        Err(refused) => return refused.into_response(),
+    };
     (
         [(header::CONTENT_TYPE, "application/json")],
-        state.roster.seed_frame().bytes().clone(),
+        list.roster().seed_frame().bytes().clone(),
     )
         .into_response()
 }
@@ -284,15 +410,17 @@ struct NewUser {
     email: Option<String>,
 }
 
-/// `POST /api/v1/users` with a JSON body (`{}` lets the server pick both).
+/// `POST …/users` with a JSON body (`{}` lets the server pick both).
 async fn add_user(
     State(state): State<AppState>,
+    at: ListAt,
     headers: HeaderMap,
     body: Result<Json<NewUser>, JsonRejection>,
 ) -> Response {
-    if let Err(refused) = allowed(&state, &headers, Level::Write).await {
-        return refused.into_response();
-    }
+    let list = match open_list(&state, &headers, &at, Level::Write).await {
+        Ok(list) => list,
+        Err(refused) => return refused.into_response(),
+    };
     let request = match idempotency_key(&headers) {
         Ok(request) => request,
         Err(err) => return err.into_response(),
@@ -301,11 +429,17 @@ async fn add_user(
         Ok(body) => body,
         Err(rejection) => return body_rejected(&rejection, &state).into_response(),
     };
-    let outcome = state
-        .roster
+    let outcome = list
+        .roster()
         .blocking(move |roster| roster.add(request, body.name.as_deref(), body.email.as_deref()))
         .await;
-    outcome_response(StatusCode::CREATED, outcome, &state)
+    match outcome {
+        Ok(committed) => {
+            let location = at.user_path(&committed.change.user.id);
+            committed_response(StatusCode::CREATED, committed, Some(location))
+        }
+        Err(error) => error_response(error, &state),
+    }
 }
 
 fn body_rejected(rejection: &JsonRejection, state: &AppState) -> ApiError {
@@ -322,17 +456,18 @@ fn body_rejected(rejection: &JsonRejection, state: &AppState) -> ApiError {
     )
 }
 
-/// `GET /api/v1/users/{id}`.
+/// `GET …/users/{id}`.
 async fn get_user(
     State(state): State<AppState>,
+    at: ListAt,
+    UserAt(id): UserAt,
     headers: HeaderMap,
-    UrlPath(id): UrlPath<String>,
 ) -> Response {
-    if let Err(refused) = allowed(&state, &headers, Level::Read).await {
-        return refused.into_response();
-    }
-    let id = UserId::new(id);
-    match state.roster.user(&id) {
+    let list = match open_list(&state, &headers, &at, Level::Read).await {
+        Ok(list) => list,
+        Err(refused) => return refused.into_response(),
+    };
+    match list.roster().user(&id) {
         Some(user) => Json(user).into_response(),
         None => ApiError::from(not_found(&id)).into_response(),
     }
@@ -345,39 +480,137 @@ fn not_found(id: &UserId) -> ErrorBody {
     )
 }
 
-/// `DELETE /api/v1/users/{id}`: 200 with the removed user.
+/// `DELETE …/users/{id}`: 200 with the removed user.
 async fn remove_user(
     State(state): State<AppState>,
+    at: ListAt,
+    UserAt(id): UserAt,
     headers: HeaderMap,
-    UrlPath(id): UrlPath<String>,
 ) -> Response {
-    if let Err(refused) = allowed(&state, &headers, Level::Write).await {
-        return refused.into_response();
-    }
+    let list = match open_list(&state, &headers, &at, Level::Write).await {
+        Ok(list) => list,
+        Err(refused) => return refused.into_response(),
+    };
     let request = match idempotency_key(&headers) {
         Ok(request) => request,
         Err(err) => return err.into_response(),
     };
-    let id = UserId::new(id);
-    let outcome = state
-        .roster
+    let outcome = list
+        .roster()
         .blocking(move |roster| roster.remove(request, &id))
         .await;
-    outcome_response(StatusCode::OK, outcome, &state)
+    match outcome {
+        Ok(committed) => committed_response(StatusCode::OK, committed, None),
+        Err(error) => error_response(error, &state),
+    }
 }
 
-/// `GET /healthz`: whether the store answers, with a few numbers.
+/// The most lists one page of `GET /api/v1/lists` holds.
+const MAX_PAGE: usize = 1_000;
+
+#[derive(Debug, Deserialize)]
+struct PageQuery {
+    /// Lists whose names come after this one.
+    #[serde(default)]
+    after: String,
+    limit: Option<usize>,
+}
+
+/// `GET /api/v1/lists`: the lists the caller may read, in name order, a
+/// page at a time (`next` is the `after` of the next page).
+async fn catalog(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Response {
+    let (grant, _) = match granted(&state, &headers).await {
+        Ok(grant) => grant,
+        Err(refused) => return refused.into_response(),
+    };
+    let Ok(Query(query)) = query else {
+        let error = ErrorBody::new(
+            ErrorCode::InvalidMessage,
+            "after must be a list name and limit a number",
+        );
+        return error_response(error, &state);
+    };
+    let limit = query.limit.unwrap_or(100).clamp(1, MAX_PAGE);
+    let keep = move |list: &ListName| grant.allows(list, Level::Read);
+    match state.lists.page(query.after, limit, keep).await {
+        Ok(lists) => {
+            let next = (lists.len() == limit)
+                .then(|| lists.last().map(|last| last.name.clone()))
+                .flatten();
+            Json(serde_json::json!({ "lists": lists, "next": next })).into_response()
+        }
+        Err(error) => error_response(error, &state),
+    }
+}
+
+/// `GET /api/v1/lists/{list}`: its name, user count and version.
+async fn list_figures(State(state): State<AppState>, at: ListAt, headers: HeaderMap) -> Response {
+    let list = match open_list(&state, &headers, &at, Level::Read).await {
+        Ok(list) => list,
+        Err(refused) => return refused.into_response(),
+    };
+    let (users, version) = list.roster().stats();
+    Json(serde_json::json!({ "name": list.name(), "users": users, "version": version }))
+        .into_response()
+}
+
+/// `PUT /api/v1/lists/{list}`: 201 when created, 200 when it was there.
+async fn create_list(State(state): State<AppState>, at: ListAt, headers: HeaderMap) -> Response {
+    if let Err(refused) = allowed(&state, &headers, &at.name, Level::Admin).await {
+        return refused.into_response();
+    }
+    match state.lists.create(&at.name).await {
+        Ok(created) => {
+            let status = if created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            (status, Json(serde_json::json!({ "name": at.name }))).into_response()
+        }
+        Err(error) => error_response(error, &state),
+    }
+}
+
+/// `DELETE /api/v1/lists/{list}`: its sockets close with 4410.
+async fn delete_list(State(state): State<AppState>, at: ListAt, headers: HeaderMap) -> Response {
+    if let Err(refused) = allowed(&state, &headers, &at.name, Level::Admin).await {
+        return refused.into_response();
+    }
+    match state.lists.delete(&at.name).await {
+        Ok(true) => Json(serde_json::json!({ "deleted": at.name })).into_response(),
+        Ok(false) => error_response(crate::lists::no_such_list(&at.name), &state),
+        Err(error) => error_response(error, &state),
+    }
+}
+
+/// `GET /healthz`: whether the store answers (for `default`), with a few
+/// numbers.
 async fn healthz(State(state): State<AppState>) -> Response {
-    let checked = state.roster.blocking(|roster| roster.check()).await;
-    let (users, version) = state.roster.stats();
+    let default = state.default_list().await;
+    let checked = match &default {
+        Ok(list) => list.roster().blocking(|roster| roster.check()).await,
+        Err(error) => Err(error.clone()),
+    };
+    let (users, version) = default
+        .as_ref()
+        .map_or((0, 0), |list| list.roster().stats());
+    let store = default.as_ref().map_or(serde_json::Value::Null, |list| {
+        list.roster().describe_store()
+    });
     let connections = state.metrics.open_connections();
-    let store = state.roster.describe_store();
+    let loaded = state.metrics.loaded_lists();
     match checked {
         Ok(()) => Json(serde_json::json!({
             "status": "ok",
             "users": users,
             "version": version,
             "connections": connections,
+            "lists_loaded": loaded,
             "store": store,
         }))
         .into_response(),
@@ -391,13 +624,17 @@ async fn healthz(State(state): State<AppState>) -> Response {
 
 /// `GET /metrics` in Prometheus' text format.
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let (users, version) = state.roster.stats();
+    let (users, version) = match state.default_list().await {
+        Ok(list) => list.roster().stats(),
+        Err(_) => (0, 0),
+    };
+    let lists = state.lists.count().await.ok();
     (
         [(
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        state.metrics.render(users, version),
+        state.metrics.render(users, version, lists),
     )
 }
 

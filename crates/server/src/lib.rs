@@ -7,6 +7,8 @@
 //! - [`auth`]: tokens, scopes and what clients without a token may do.
 //! - [`store`]: the durable list: SQLite by default (behind a small
 //!   trait), Redis (`--redis`) for several instances.
+//! - [`lists`]: the named lists: which exist, which are in memory, who
+//!   may create them, and the store they are kept in.
 //! - [`directory`]: the list in memory, with id and name generation. Pure.
 //! - [`roster`]: commits, applies and publishes changes in one order,
 //!   through one backend per kind of store (`roster::local`,
@@ -37,6 +39,7 @@ pub mod csp;
 pub mod directory;
 pub mod http;
 pub mod limits;
+pub mod lists;
 pub mod metrics;
 pub mod presence;
 pub mod roster;
@@ -55,10 +58,10 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use config::Config;
+pub use lists::{List, Lists};
 pub use metrics::Metrics;
-use roster::local::LocalBackend;
-use roster::shared::SharedBackend;
 pub use roster::Roster;
+use roster_protocol::ListName;
 
 /// How long shutdown waits for open sockets to say goodbye before the
 /// process exits anyway (a client that stopped reading must not hold it).
@@ -67,7 +70,8 @@ const SOCKET_DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// What every request handler shares.
 #[derive(Clone)]
 pub struct AppState {
-    pub roster: Arc<Roster>,
+    /// Every list, loaded as it is used.
+    pub lists: Arc<Lists>,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
     /// Cancelled when the server shuts down; each socket closes with 1001.
@@ -76,9 +80,7 @@ pub struct AppState {
     pub sockets: TaskTracker,
     /// One permit per open WebSocket, up to `--max-connections`.
     pub slots: Arc<Semaphore>,
-    /// How many people have the list open (this instance's connections).
-    pub presence: Arc<presence::Presence>,
-    /// Who may see and change the list.
+    /// Who may see and change each list.
     pub auth: Arc<auth::Auth>,
 }
 
@@ -89,65 +91,70 @@ pub enum StartError {
     Store(#[from] store::StoreError),
     #[error(transparent)]
     Access(#[from] auth::SetupError),
+    #[error("the lists named at start could not be loaded: {0}")]
+    Lists(String),
 }
 
 impl AppState {
-    /// Opens the store named in `config` (`--redis`, else `--db`) and loads
-    /// the list. With Redis, refuses a configuration that can lose
-    /// acknowledged changes unless `--redis-allow-unsafe-durability`.
-    ///
-    /// This is the one place that chooses a store: another one is an arm
-    /// here and a [`roster::Backend`] of its own.
+    /// Opens the store named in `config` (`--redis`, else `--db`) and
+    /// loads `default` and the lists named with `--list` (creating those
+    /// that are missing). With Redis, refuses a configuration that can
+    /// lose acknowledged changes unless `--redis-allow-unsafe-durability`.
     pub async fn open(config: Config) -> Result<Self, StartError> {
         let auth = Arc::new(auth::Auth::open(&config.auth, config.addr).await?);
         let metrics = Arc::new(Metrics::default());
-        let roster = match &config.redis {
-            Some(url) => {
-                let allow_unsafe = config.redis_allow_unsafe_durability;
-                let (backend, loaded) = SharedBackend::connect(
-                    url,
-                    config.change_log,
-                    Duration::from_millis(config.redis_timeout_ms),
-                    allow_unsafe,
-                    &metrics,
-                )
-                .await?;
-                // Its demo users go through the feed like any add, once
-                // `serve` follows it.
-                Arc::new(Roster::new(
-                    Box::new(backend),
-                    &loaded,
-                    Arc::clone(&metrics),
-                ))
-            }
-            None => {
-                let store = store::open(&config.db, config.change_log)?;
-                let (backend, loaded) = LocalBackend::open(store)?;
-                let roster = Arc::new(Roster::new(
-                    Box::new(backend),
-                    &loaded,
-                    Arc::clone(&metrics),
-                ));
-                // In one transaction, before the address is bound.
-                let demo_users = config.demo_users;
-                roster
-                    .blocking(move |roster| roster.fill_with_demo_users(demo_users))
-                    .await
-                    .map_err(|err| store::StoreError::Other(err.message))?;
-                roster
-            }
-        };
+        let shutdown = CancellationToken::new();
+        let stores = lists::Stores::open(&config, &metrics).await?;
+        let lists = Lists::new(
+            stores,
+            config.list_settings(),
+            Arc::clone(&metrics),
+            shutdown.clone(),
+        );
+        let started = lists
+            .start()
+            .await
+            .map_err(|err| StartError::Lists(err.message))?;
+        if config.redis.is_none() {
+            // In one transaction a list, before the address is bound.
+            // (With Redis, through the feed, once `serve` runs.)
+            fill_with_demo_users(&lists, &started, config.demo_users)
+                .await
+                .map_err(|err| StartError::Lists(err.message))?;
+        }
         Ok(Self {
-            roster,
+            lists,
             slots: Arc::new(Semaphore::new(config.max_connections)),
             config: Arc::new(config),
             metrics,
-            shutdown: CancellationToken::new(),
+            shutdown,
             sockets: TaskTracker::new(),
-            presence: Arc::default(),
             auth,
         })
     }
+
+    /// The list `default`, loaded if it is not in memory.
+    pub async fn default_list(&self) -> Result<Arc<List>, roster_protocol::v1::ErrorBody> {
+        self.lists.open(&ListName::default_list(), false).await
+    }
+}
+
+/// Adds demo users to each list of `names` until it holds `wanted`.
+async fn fill_with_demo_users(
+    lists: &Lists,
+    names: &[ListName],
+    wanted: usize,
+) -> Result<(), roster_protocol::v1::ErrorBody> {
+    if wanted == 0 {
+        return Ok(());
+    }
+    for name in names {
+        let list = lists.open(name, false).await?;
+        list.roster()
+            .blocking(move |roster| roster.fill_with_demo_users(wanted))
+            .await?;
+    }
+    Ok(())
 }
 
 impl AppState {
@@ -209,14 +216,15 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let router = http::router(state.clone());
     let token = state.shutdown.clone();
-    tokio::spawn(Arc::clone(&state.presence).publish(token.clone()));
-    tokio::spawn(Arc::clone(&state.roster).follow_feed(token.clone()));
-    // Demo users not added yet: with Redis, through the feed just started
-    // (none are missing when `AppState::open` added them).
-    let demo_users = state.config.demo_users;
-    state
-        .roster
-        .blocking(move |roster| roster.fill_with_demo_users(demo_users))
+    tokio::spawn(Arc::clone(&state.lists).sweep(token.clone()));
+    // Demo users not added yet: with Redis, through the feeds the lists
+    // started (none are missing when `AppState::open` added them).
+    let started = state
+        .lists
+        .start()
+        .await
+        .map_err(|err| std::io::Error::other(err.message))?;
+    fill_with_demo_users(&state.lists, &started, state.config.demo_users)
         .await
         .map_err(|err| std::io::Error::other(err.message))?;
     if let Ok(addr) = listener.local_addr() {

@@ -112,9 +112,17 @@ pub struct Metrics {
     errors: HashMap<ErrorCode, Counter>,
     errors_other: Counter,
     store_commit: Histogram,
-    /// 1 while the store answers; 0 while the shared store (Redis) cannot
-    /// be reached.
+    /// 1 while the store answers for every list in memory; 0 while the
+    /// shared store (Redis, or one shard of a cluster) cannot be reached
+    /// for one of them.
     store_up: Gauge,
+    /// Lists in memory whose change feed finds their store down.
+    lists_store_down: Gauge,
+    lists: Gauge,
+    lists_loaded: Gauge,
+    lists_evicted: Counter,
+    lists_created: Counter,
+    lists_deleted: Counter,
     /// 1 when the shared store may lose acknowledged changes (allowed with
     /// `--redis-allow-unsafe-durability`).
     unsafe_durability: Gauge,
@@ -133,11 +141,28 @@ impl Default for Metrics {
             registry.register(name, help, counter.clone());
             counter
         };
-        let users = gauge(&mut registry, "roster_users", "Users in the list");
+        let users = gauge(&mut registry, "roster_users", "Users in the list `default`");
         let version = gauge(
             &mut registry,
             "roster_list_version",
-            "Version of the list (changes so far)",
+            "Version of the list `default` (changes so far)",
+        );
+        // No list's name is ever a label: a label per list would be a
+        // series per list (thousands). Per-list figures are in
+        // `GET /api/v1/lists`.
+        let lists = gauge(&mut registry, "roster_lists", "Lists that exist");
+        let lists_loaded = gauge(&mut registry, "roster_lists_loaded", "Lists held in memory");
+        let lists_evicted = counter(
+            &mut registry,
+            "roster_lists_evicted",
+            "Lists dropped from memory after their last user left",
+        );
+        let lists_created = counter(&mut registry, "roster_lists_created", "Lists created");
+        let lists_deleted = counter(&mut registry, "roster_lists_deleted", "Lists deleted");
+        let lists_store_down = gauge(
+            &mut registry,
+            "roster_lists_store_down",
+            "Lists in memory whose store cannot be reached",
         );
         let connections = per_protocol(
             &mut registry,
@@ -242,6 +267,12 @@ impl Default for Metrics {
             errors_other,
             store_commit,
             store_up,
+            lists_store_down,
+            lists,
+            lists_loaded,
+            lists_evicted,
+            lists_created,
+            lists_deleted,
             unsafe_durability,
         }
     }
@@ -317,14 +348,40 @@ impl Metrics {
         self.store_commit.observe(took.as_secs_f64());
     }
 
-    /// Whether the shared store answers, as the change feed and writes
-    /// last found; returns whether that changed.
-    pub fn store_up(&self, up: bool) -> bool {
-        self.store_up.set(i64::from(up)) != i64::from(up)
+    /// One list's store stopped (`false`) or started (`true`) answering,
+    /// as its change feed found; `roster_store_up` is 1 while none is
+    /// down.
+    pub fn list_store_up(&self, up: bool) {
+        let down = if up {
+            self.lists_store_down.dec() - 1
+        } else {
+            self.lists_store_down.inc() + 1
+        };
+        self.store_up.set(i64::from(down <= 0));
     }
 
-    pub fn is_store_up(&self) -> bool {
-        self.store_up.get() == 1
+    pub fn list_loaded(&self) {
+        self.lists_loaded.inc();
+    }
+
+    pub fn list_unloaded(&self, evicted: bool) {
+        self.lists_loaded.dec();
+        if evicted {
+            self.lists_evicted.inc();
+        }
+    }
+
+    pub fn list_created(&self) {
+        self.lists_created.inc();
+    }
+
+    pub fn list_deleted(&self) {
+        self.lists_deleted.inc();
+    }
+
+    /// Lists held in memory now.
+    pub fn loaded_lists(&self) -> u64 {
+        self.lists_loaded.get().max(0) as u64
     }
 
     pub fn set_unsafe_durability(&self) {
@@ -332,10 +389,14 @@ impl Metrics {
     }
 
     /// The text `GET /metrics` returns (OpenMetrics); `users` and
-    /// `version` are read by the caller from the roster.
-    pub fn render(&self, users: usize, version: u64) -> String {
+    /// `version` (the list `default`'s) and `lists` (how many exist, when
+    /// the store said) are read by the caller.
+    pub fn render(&self, users: usize, version: u64, lists: Option<u64>) -> String {
         self.users.set(i64::try_from(users).unwrap_or(i64::MAX));
         self.version.set(i64::try_from(version).unwrap_or(i64::MAX));
+        if let Some(lists) = lists {
+            self.lists.set(i64::try_from(lists).unwrap_or(i64::MAX));
+        }
         let mut text = String::with_capacity(4096);
         prometheus_client::encoding::text::encode(&mut text, &self.registry)
             .expect("writing to a String cannot fail");
@@ -355,17 +416,18 @@ mod tests {
         drop(gauge);
         assert_eq!(metrics.open_connections(), 0);
         assert!(metrics
-            .render(0, 0)
+            .render(0, 0, None)
             .contains("roster_connections_accepted_total{protocol=\"roster.v1\"} 1"));
     }
 
     #[test]
     fn the_text_is_openmetrics_with_one_family_per_name() {
-        let text = Metrics::default().render(3, 7);
+        let text = Metrics::default().render(3, 7, Some(2));
         assert!(text.ends_with("# EOF\n"), "{text}");
         assert!(text.contains("roster_users 3\n"));
         assert!(text.contains("roster_list_version 7\n"));
         assert!(text.contains("roster_store_up 1\n"));
+        assert!(text.contains("roster_lists 2\n"));
         let mut families: Vec<&str> = text
             .lines()
             .filter_map(|line| line.strip_prefix("# TYPE "))
@@ -377,10 +439,22 @@ mod tests {
     }
 
     #[test]
+    fn the_store_counts_as_up_while_no_list_finds_it_down() {
+        let metrics = Metrics::default();
+        metrics.list_store_up(false);
+        metrics.list_store_up(false);
+        assert!(metrics.render(0, 0, None).contains("roster_store_up 0\n"));
+        metrics.list_store_up(true);
+        assert!(metrics.render(0, 0, None).contains("roster_store_up 0\n"));
+        metrics.list_store_up(true);
+        assert!(metrics.render(0, 0, None).contains("roster_store_up 1\n"));
+    }
+
+    #[test]
     fn latency_lands_in_every_bucket_at_or_above_it() {
         let metrics = Metrics::default();
         metrics.store_latency(Duration::from_millis(3));
-        let text = metrics.render(0, 0);
+        let text = metrics.render(0, 0, None);
         assert!(text.contains("roster_store_commit_seconds_bucket{le=\"0.0025\"} 0"));
         assert!(text.contains("roster_store_commit_seconds_bucket{le=\"0.005\"} 1"));
         assert!(text.contains("roster_store_commit_seconds_bucket{le=\"+Inf\"} 1"));
@@ -391,7 +465,7 @@ mod tests {
         let metrics = Metrics::default();
         metrics.error(&ErrorCode::RateLimited);
         metrics.error(&ErrorCode::Other("x".into()));
-        let text = metrics.render(0, 0);
+        let text = metrics.render(0, 0, None);
         assert!(text.contains("roster_errors_total{code=\"rate_limited\"} 1"));
         assert!(text.contains("roster_errors_total{code=\"other\"} 1"));
     }

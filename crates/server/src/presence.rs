@@ -22,11 +22,11 @@ pub struct Presence {
 }
 
 /// Counts one viewer (an open connection) until dropped.
-pub struct Viewer<'a>(&'a watch::Sender<u64>);
+pub struct Viewer(Arc<Presence>);
 
-impl Drop for Viewer<'_> {
+impl Drop for Viewer {
     fn drop(&mut self) {
-        self.0.send_modify(|n| *n = n.saturating_sub(1));
+        self.0.viewers.send_modify(|n| *n = n.saturating_sub(1));
     }
 }
 
@@ -45,9 +45,9 @@ impl Default for Presence {
 
 impl Presence {
     /// Counts a viewer until the returned guard drops.
-    pub fn join(&self) -> Viewer<'_> {
+    pub fn join(self: &Arc<Self>) -> Viewer {
         self.viewers.send_modify(|n| *n += 1);
-        Viewer(&self.viewers)
+        Viewer(Arc::clone(self))
     }
 
     /// The latest `presence` frame, updated at most every

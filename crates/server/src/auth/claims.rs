@@ -2,19 +2,8 @@
 
 use serde::Deserialize;
 
+use super::rights::Rights;
 use super::Refusal;
-
-/// A token's scope that sees the list.
-pub const READ_SCOPE: &str = "roster:read";
-/// A token's scope that adds and removes (and sees).
-pub const WRITE_SCOPE: &str = "roster:write";
-
-/// What a grant allows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Level {
-    Read,
-    Write,
-}
 
 /// The claims Roster reads. `aud` and `iss` are checked by the verifier;
 /// `exp` and `sub` must be there with their types (a string `exp` is
@@ -29,23 +18,21 @@ pub struct Claims {
 }
 
 impl Claims {
-    /// What the token's scopes allow: `roster:write` implies reading.
-    pub fn level(&self) -> Result<Level, Refusal> {
-        let scopes = self.scope.as_deref().unwrap_or_default();
-        let has = |wanted| scopes.split_ascii_whitespace().any(|scope| scope == wanted);
-        if has(WRITE_SCOPE) {
-            Ok(Level::Write)
-        } else if has(READ_SCOPE) {
-            Ok(Level::Read)
-        } else {
-            Err(Refusal::NoReadScope)
+    /// What the token's scopes allow ([`Rights`]); a token with no Roster
+    /// scope at all is refused here, before any list is looked at.
+    pub fn rights(&self) -> Result<Rights, Refusal> {
+        let rights = Rights::parse(self.scope.as_deref().unwrap_or_default())?;
+        if rights.is_empty() {
+            return Err(Refusal::NoReadScope);
         }
+        Ok(rights)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::Level;
 
     fn with_scope(scope: Option<&str>) -> Claims {
         Claims {
@@ -57,18 +44,14 @@ mod tests {
 
     #[test]
     fn write_implies_read_and_other_scopes_grant_nothing() {
-        assert_eq!(with_scope(Some("roster:write")).level(), Ok(Level::Write));
-        assert_eq!(
-            with_scope(Some("roster:read roster:write")).level(),
-            Ok(Level::Write)
-        );
-        assert_eq!(
-            with_scope(Some("openid  roster:read")).level(),
-            Ok(Level::Read)
-        );
+        let default = roster_protocol::ListName::default_list();
+        let level = |scope| with_scope(Some(scope)).rights().unwrap().level_on(&default);
+        assert_eq!(level("roster:write"), Some(Level::Write));
+        assert_eq!(level("roster:read roster:write"), Some(Level::Write));
+        assert_eq!(level("openid  roster:read"), Some(Level::Read));
         for refused in [None, Some(""), Some("roster:readx"), Some("admin roster")] {
             assert_eq!(
-                with_scope(refused).level(),
+                with_scope(refused).rights(),
                 Err(Refusal::NoReadScope),
                 "{refused:?}"
             );

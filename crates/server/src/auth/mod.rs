@@ -15,17 +15,18 @@
 mod claims;
 mod keys;
 mod mint;
+mod rights;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use roster_protocol::auth::{Scope, Session, MAX_TOKEN_BYTES};
-use roster_protocol::close_code;
+use roster_protocol::{close_code, ListName, ListPattern};
 
-pub use claims::Level;
 pub use keys::KeySet;
 pub use mint::{mint_hs256, Mint};
+pub use rights::{Level, Rights, MAX_SCOPES};
 
 /// What a client without a token may do (`--anonymous`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -43,22 +44,31 @@ pub enum Anonymous {
 pub struct Grant {
     /// The token's subject; `None` without a token.
     pub sub: Option<String>,
-    pub level: Level,
+    /// Which lists, at which level.
+    pub rights: Rights,
     /// When the token expires (seconds since the Unix epoch); `None`
     /// without a token.
     pub expires_at: Option<u64>,
 }
 
 impl Grant {
-    pub fn can_write(&self) -> bool {
-        self.level == Level::Write
+    /// The highest level this grant has on `list`, if any.
+    pub fn level_on(&self, list: &ListName) -> Option<Level> {
+        self.rights.level_on(list)
     }
 
-    /// The `session` message for this grant.
-    pub fn session(&self) -> Session {
-        let scope = match self.level {
-            Level::Read => vec![Scope::Read],
-            Level::Write => vec![Scope::Read, Scope::Write],
+    /// Whether this grant reaches `list` at `need` or higher.
+    pub fn allows(&self, list: &ListName, need: Level) -> bool {
+        self.level_on(list).is_some_and(|level| level >= need)
+    }
+
+    /// The `session` message for this grant on a socket of `list`.
+    pub fn session(&self, list: &ListName) -> Session {
+        let scope = match self.level_on(list) {
+            None => vec![],
+            Some(Level::Read) => vec![Scope::Read],
+            Some(Level::Write) => vec![Scope::Read, Scope::Write],
+            Some(Level::Admin) => vec![Scope::Read, Scope::Write, Scope::Admin],
         };
         Session {
             sub: self.sub.clone(),
@@ -105,8 +115,14 @@ pub enum Refusal {
     Issuer,
     #[strum(message = "the token's claims are missing or of the wrong type (exp, sub, aud)")]
     Claims,
-    #[strum(message = "the token does not allow reading the list (roster:read)")]
+    #[strum(
+        message = "the token does not allow reading this list (roster:read or roster:read:<list>)"
+    )]
     NoReadScope,
+    #[strum(message = "the token has more than 32 scopes")]
+    TooManyScopes,
+    #[strum(message = "the token has a roster: scope whose list pattern is not valid")]
+    BadScope,
     #[strum(message = "a refreshed token must be for the same subject")]
     OtherSubject,
     #[strum(message = "the page's origin may not open a Roster socket")]
@@ -136,7 +152,9 @@ impl Refusal {
     /// cannot help, 4401 "get a new token" otherwise.
     pub fn close_code(&self) -> u16 {
         match self {
-            Self::NoReadScope | Self::Origin => close_code::FORBIDDEN,
+            Self::NoReadScope | Self::Origin | Self::TooManyScopes | Self::BadScope => {
+                close_code::FORBIDDEN
+            }
             _ => close_code::UNAUTHORIZED,
         }
     }
@@ -176,6 +194,16 @@ pub struct AuthConfig {
     #[arg(long, env = "ROSTER_ANONYMOUS", value_enum)]
     pub anonymous: Option<Anonymous>,
 
+    /// Lists besides `default` that `--anonymous` applies to: a name, or a
+    /// prefix ending in `*` (`demo-*`; `*` for every list). Repeat the
+    /// flag, or comma-separate in the environment.
+    #[arg(
+        long = "anonymous-lists",
+        env = "ROSTER_ANONYMOUS_LISTS",
+        value_delimiter = ','
+    )]
+    pub anonymous_lists: Vec<ListPattern>,
+
     /// How long a socket may stay open past its token's expiry without a
     /// fresh token (`auth`), in milliseconds; at most 30,000. Then it is
     /// closed with 4401.
@@ -187,6 +215,8 @@ pub struct AuthConfig {
 pub struct Auth {
     keys: Option<KeySet>,
     anonymous: Anonymous,
+    /// The lists `anonymous` applies to besides `default`.
+    anonymous_lists: Vec<ListPattern>,
     grace: Duration,
 }
 
@@ -223,6 +253,7 @@ impl Auth {
         Ok(Self {
             keys,
             anonymous,
+            anonymous_lists: config.anonymous_lists.clone(),
             grace: Duration::from_millis(config.auth_grace_ms),
         })
     }
@@ -233,27 +264,33 @@ impl Auth {
         Self {
             keys: None,
             anonymous: Anonymous::Write,
+            anonymous_lists: vec![ListPattern::StartsWith(String::new())],
             grace: Duration::from_millis(MAX_GRACE_MS),
         }
     }
 
-    /// What a client without a token may do.
-    pub fn anonymous(&self) -> Anonymous {
-        self.anonymous
-    }
-
-    /// The grant of a client without a token, if it gets one.
+    /// The grant of a client without a token, if it gets one: `default`,
+    /// and the lists of `--anonymous-lists`, at the `--anonymous` level.
+    /// Never `admin`.
     pub fn anonymous_grant(&self) -> Option<Grant> {
         let level = match self.anonymous {
             Anonymous::None => return None,
             Anonymous::Read => Level::Read,
             Anonymous::Write => Level::Write,
         };
+        let lists = std::iter::once(ListPattern::Exactly(ListName::default_list()))
+            .chain(self.anonymous_lists.iter().cloned());
         Some(Grant {
             sub: None,
-            level,
+            rights: Rights::on(level, lists),
             expires_at: None,
         })
+    }
+
+    /// Whether a client without a token reaches `list` at `need`.
+    pub fn anonymous_may(&self, list: &ListName, need: Level) -> bool {
+        self.anonymous_grant()
+            .is_some_and(|grant| grant.allows(list, need))
     }
 
     /// How long a socket may outlive its token.
@@ -278,13 +315,13 @@ impl Auth {
                 .ok_or(Denied::new(Refusal::UnknownKey));
         };
         let claims = keys.verify(token).await?;
-        let level = claims.level().map_err(|refusal| Denied {
+        let rights = claims.rights().map_err(|refusal| Denied {
             refusal,
             sub: Some(claims.sub.clone()),
         })?;
         Ok(Grant {
             sub: Some(claims.sub),
-            level,
+            rights,
             expires_at: Some(claims.exp),
         })
     }
@@ -374,7 +411,10 @@ mod tests {
     fn refusals_close_with_4403_only_when_a_new_token_cannot_help() {
         use strum::IntoEnumIterator;
         for refusal in Refusal::iter() {
-            let forbidden = matches!(refusal, Refusal::NoReadScope | Refusal::Origin);
+            let forbidden = matches!(
+                refusal,
+                Refusal::NoReadScope | Refusal::Origin | Refusal::TooManyScopes | Refusal::BadScope
+            );
             let code = if forbidden { 4403 } else { 4401 };
             assert_eq!(refusal.close_code(), code, "{refusal:?}");
             assert!(!refusal.reason().is_empty());
@@ -389,12 +429,39 @@ mod tests {
     fn a_grant_becomes_the_session_the_client_is_told() {
         let grant = Grant {
             sub: Some("ada".into()),
-            level: Level::Read,
+            rights: Rights::parse("roster:read roster:admin:team-*").unwrap(),
             expires_at: Some(1_700_000_000),
         };
-        let session = grant.session();
+        let default = ListName::default_list();
+        let session = grant.session(&default);
         assert_eq!(session.scope, [Scope::Read]);
         assert_eq!(session.expires_at, Some(1_700_000_000_000));
-        assert!(!grant.can_write());
+        assert!(!grant.allows(&default, Level::Write));
+        let team = ListName::parse("team-a").unwrap();
+        assert_eq!(
+            grant.session(&team).scope,
+            [Scope::Read, Scope::Write, Scope::Admin]
+        );
+    }
+
+    #[test]
+    fn anonymous_rights_cover_default_and_the_named_patterns_never_admin() {
+        let config = AuthConfig {
+            anonymous: Some(Anonymous::Read),
+            anonymous_lists: vec![ListPattern::parse("demo-*").unwrap()],
+            ..AuthConfig::default()
+        };
+        let auth = tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(Auth::open(&config, addr("127.0.0.1:1")))
+            .unwrap();
+        let list = |name| ListName::parse(name).unwrap();
+        assert!(auth.anonymous_may(&list("default"), Level::Read));
+        assert!(auth.anonymous_may(&list("demo-1"), Level::Read));
+        assert!(!auth.anonymous_may(&list("demo-1"), Level::Write));
+        assert!(!auth.anonymous_may(&list("team-a"), Level::Read));
+        let open = Auth::open_to_all();
+        assert!(open.anonymous_may(&list("team-a"), Level::Write));
+        assert!(!open.anonymous_may(&list("team-a"), Level::Admin));
     }
 }

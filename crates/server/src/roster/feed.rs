@@ -5,6 +5,7 @@
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -17,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use super::frames::change_frame;
 use super::live::LiveList;
 use super::locks::lock;
+use super::Followed;
 use crate::store::{Loaded, RedisStore, StoreError};
 use crate::text::Text;
 
@@ -44,6 +46,8 @@ pub struct Progress {
     /// feed asks at least every [`crate::store::FEED_BLOCK`], and each
     /// question may take the command deadline.
     current_within: Duration,
+    /// Whether the feed last found this list's Redis reachable.
+    up: AtomicBool,
 }
 
 impl Progress {
@@ -56,7 +60,23 @@ impl Progress {
             applied: watch::Sender::new(version),
             heard: watch::Sender::new(Some(Instant::now())),
             current_within,
+            up: AtomicBool::new(true),
         }
+    }
+
+    /// Whether the feed last found Redis reachable.
+    pub fn is_up(&self) -> bool {
+        self.up.load(Ordering::Relaxed)
+    }
+
+    /// Records what the feed found, counted in `metrics` once per change;
+    /// returns whether it changed.
+    pub fn set_up(&self, metrics: &crate::metrics::Metrics, up: bool) -> bool {
+        let changed = self.up.swap(up, Ordering::Relaxed) != up;
+        if changed {
+            metrics.list_store_up(up);
+        }
+        changed
     }
 
     /// How long ago the feed last heard from Redis.
@@ -135,22 +155,27 @@ pub async fn follow(
     live: &LiveList,
     progress: &Progress,
     shutdown: CancellationToken,
-) {
+) -> Followed {
     let mut wait = Duration::from_millis(50);
+    let list = store.name();
     loop {
         let err = tokio::select! {
-            () = shutdown.cancelled() => return,
+            () = shutdown.cancelled() => return Followed::Stopped,
             Err(err) = follow_until_error(store, live, progress) => err,
         };
+        if let StoreError::NoSuchList(_) = err {
+            tracing::info!(%list, "the list was deleted; closing its sockets");
+            return Followed::Deleted;
+        }
         // Quickly after an outage begins, then less and less often.
-        if live.metrics().store_up(false) {
-            tracing::error!(%err, "redis unreachable; reads go on from memory, writes are refused");
+        if progress.set_up(live.metrics(), false) {
+            tracing::error!(%list, %err, "redis unreachable; reads go on from memory, writes are refused");
             wait = Duration::from_millis(50);
         } else {
             wait = (wait * 2).min(Duration::from_secs(1));
         }
         tokio::select! {
-            () = shutdown.cancelled() => return,
+            () = shutdown.cancelled() => return Followed::Stopped,
             () = tokio::time::sleep(wait) => {}
         }
     }
@@ -168,20 +193,33 @@ async fn follow_until_error(
     // lost data.
     let (epoch, version) = store.load_head().await?;
     if epoch != live.epoch() || version < live.directory().version() {
-        reload(live, progress, store.load().await?);
+        reload(live, progress, load_or_recreate(store).await?);
     }
-    if live.metrics().store_up(true) {
-        tracing::info!("redis reachable; following its changes");
+    if progress.set_up(live.metrics(), true) {
+        tracing::info!(list = %store.name(), "redis reachable; following its changes");
     }
     loop {
         let after = live.directory().version();
         let asked = Instant::now();
         let changes = feed.next(after).await?;
         if !live.apply_in_order(changes, |change| progress.remember(change)) {
-            tracing::warn!(after, "the change feed skipped a version; reloading");
-            reload(live, progress, store.load().await?);
+            tracing::warn!(list = %store.name(), after, "the change feed skipped a version; reloading");
+            reload(live, progress, load_or_recreate(store).await?);
         }
         progress.heard_at(asked);
+    }
+}
+
+/// The list as Redis has it. `default` always exists: a Redis that lost
+/// it (restarted without its data) gets it back, empty, with a new epoch.
+/// Any other list that is not there was deleted.
+async fn load_or_recreate(store: &RedisStore) -> Result<Loaded, StoreError> {
+    match store.load().await {
+        Err(StoreError::NoSuchList(list)) if list.is_default() => {
+            store.create().await?;
+            store.load().await
+        }
+        loaded => loaded,
     }
 }
 

@@ -123,8 +123,18 @@ pub struct NewUser {
     pub email: Option<Email>,
 }
 
-/// A future a backend runs for as long as the server does.
-pub type Following<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+/// A future a backend runs for as long as its list is in memory.
+pub type Following<'a> = Pin<Box<dyn Future<Output = Followed> + Send + 'a>>;
+
+/// Why a list stopped following its store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Followed {
+    /// Asked to stop (the list left memory, or the server stops), or
+    /// there is nothing to follow.
+    Stopped,
+    /// The list was deleted (by another instance): its sockets close.
+    Deleted,
+}
 
 /// Where the list is kept between restarts, and who decides the order of
 /// its changes. Each method that may wait for the store blocks; [`Roster`]
@@ -159,10 +169,11 @@ pub trait Backend: Send + Sync + 'static {
     /// an operator should know.
     fn describe(&self) -> serde_json::Value;
 
-    /// Keeps `live` in step with changes made elsewhere, until `shutdown`.
-    /// A store that only this instance writes has nothing to follow.
+    /// Keeps `live` in step with changes made elsewhere, until `shutdown`
+    /// or the list is deleted. A store that only this instance writes
+    /// has nothing to follow.
     fn follow<'a>(&'a self, _live: &'a LiveList, _shutdown: CancellationToken) -> Following<'a> {
-        Box::pin(std::future::ready(()))
+        Box::pin(std::future::ready(Followed::Stopped))
     }
 }
 
@@ -253,8 +264,8 @@ impl Roster {
     /// Keeps this instance's list in step with the store until
     /// `shutdown` (with Redis: the changes other instances make); returns
     /// at once for a store only this instance writes.
-    pub async fn follow_feed(self: Arc<Self>, shutdown: CancellationToken) {
-        self.backend.follow(&self.live, shutdown).await;
+    pub async fn follow_feed(self: Arc<Self>, shutdown: CancellationToken) -> Followed {
+        self.backend.follow(&self.live, shutdown).await
     }
 
     /// The v1 snapshot frame of the current list, and its version. Does
@@ -308,6 +319,12 @@ fn not_found(id: &UserId) -> ErrorBody {
 
 /// A store that failed to commit: nothing was changed.
 fn storage_failed(err: &StoreError) -> ErrorBody {
+    if let StoreError::NoSuchList(list) = err {
+        return ErrorBody::new(
+            ErrorCode::NoSuchList,
+            format!("the list {list} was deleted; nothing was changed"),
+        );
+    }
     tracing::error!(%err, "store failed; change not made");
     ErrorBody::new(
         ErrorCode::StorageFailed,

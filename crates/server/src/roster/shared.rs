@@ -3,7 +3,8 @@
 //! answered once this instance's feed (`feed`) has applied it, so a
 //! client reads its own write on the same instance.
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
 use roster_protocol::v1::{ErrorBody, ErrorCode};
 use roster_protocol::UserId;
@@ -27,37 +28,33 @@ pub struct SharedBackend {
     runtime: tokio::runtime::Handle,
     progress: Progress,
     durability: Durability,
+    /// To give back this list's part of `roster_store_up` when it leaves
+    /// memory while its store is down.
+    metrics: Arc<Metrics>,
+}
+
+impl Drop for SharedBackend {
+    fn drop(&mut self) {
+        self.progress.set_up(&self.metrics, true);
+    }
 }
 
 impl SharedBackend {
-    /// Connects to Redis at `url` and loads the list; [`Backend::follow`]
-    /// then keeps it current. Refuses a Redis that can lose acknowledged
-    /// changes unless `allow_unsafe`, which `metrics` then reports.
-    pub async fn connect(
-        url: &str,
-        change_log: u64,
-        timeout: Duration,
-        allow_unsafe: bool,
-        metrics: &Metrics,
+    /// Loads the list `store` is for; [`Backend::follow`] then keeps it
+    /// current. `durability` is what Redis said at start.
+    pub async fn open(
+        store: RedisStore,
+        durability: Durability,
+        metrics: Arc<Metrics>,
     ) -> Result<(Self, Loaded), StoreError> {
-        let store = RedisStore::connect(url, change_log, timeout).await?;
-        let durability = store.durability().await?;
-        if let Durability::Unsafe { .. } = durability {
-            if !allow_unsafe {
-                return Err(StoreError::UnsafeDurability {
-                    url: url.to_owned(),
-                    setting: durability.describe(),
-                });
-            }
-            tracing::warn!(durability = %durability.describe(), "redis may lose acknowledged changes");
-            metrics.set_unsafe_durability();
-        }
         let loaded = store.load().await?;
+        let timeout = store.timeout();
         let backend = Self {
             store,
             runtime: tokio::runtime::Handle::current(),
             progress: Progress::new(loaded.version, FEED_BLOCK + timeout),
             durability,
+            metrics,
         };
         Ok((backend, loaded))
     }
@@ -65,16 +62,17 @@ impl SharedBackend {
     /// An add through Redis: a new id, then the script (which answers a
     /// request made before with its first answer).
     fn add_user(&self, live: &LiveList, request: Request, user: NewUser) -> Outcome {
-        self.refuse_while_down(live)?;
+        self.refuse_while_down()?;
         let started = Instant::now();
         // The script answers a retried request itself; the id taken for it
         // is then skipped (ids are never reused, so a gap is harmless), and
         // a first request costs two round trips, not three.
+        let epoch = live.epoch();
         let written = self.runtime.block_on(async {
             let id = self.store.next_id().await?;
             let user = Directory::user_for(id, user.name, user.email);
             self.store
-                .add(&user, request.id.as_ref(), &request.fingerprint)
+                .add(&user, request.id.as_ref(), &request.fingerprint, &epoch)
                 .await
         });
         let committed = self.written(live, written, started, &request.fingerprint)?;
@@ -87,12 +85,13 @@ impl SharedBackend {
 
     /// A remove through Redis; `Ok(None)` when the user is not there.
     fn remove_user(&self, live: &LiveList, request: Request, id: &UserId) -> Removed {
-        self.refuse_while_down(live)?;
+        self.refuse_while_down()?;
         let started = Instant::now();
         let written = self.runtime.block_on(self.store.remove(
             id,
             request.id.as_ref(),
             &request.fingerprint,
+            &live.epoch(),
         ));
         let committed = self.written(live, written, started, &request.fingerprint)?;
         if committed.as_ref().is_some_and(|c| !c.replayed) {
@@ -129,6 +128,13 @@ impl SharedBackend {
             }
             Written::Replayed(stored) => replayed(live, stored, fingerprint).map(Some),
             Written::Missing => Ok(None),
+            // Deleted, or Redis lost it and it was made again: the feed
+            // finds out which and tells the clients (4410, or a snapshot).
+            Written::NoSuchList => Err(ErrorBody::new(
+                ErrorCode::StoreUnavailable,
+                "the list changed in the store while this was on its way (deleted, or the store lost data); nothing was changed",
+            )
+            .retry_after(STORE_RETRY_MS)),
         }
     }
 }
@@ -140,14 +146,14 @@ impl SharedBackend {
     /// the whole command deadline, so a batch of ten went unanswered for
     /// 20 s (found by `tests/e2e/faults/redis.spec.js`). The feed finds
     /// Redis back within a second of it answering, and writes go on.
-    fn refuse_while_down(&self, live: &LiveList) -> Result<(), ErrorBody> {
-        self.feed_state(live).map_err(|err| store_unavailable(&err))
+    fn refuse_while_down(&self) -> Result<(), ErrorBody> {
+        self.feed_state().map_err(|err| store_unavailable(&err))
     }
 
     /// What the change feed knows of Redis, without asking it: down, or
     /// not heard from within the deadline, or (`Ok`) current.
-    fn feed_state(&self, live: &LiveList) -> Result<(), StoreError> {
-        if !live.metrics().is_store_up() {
+    fn feed_state(&self) -> Result<(), StoreError> {
+        if !self.progress.is_up() {
             return Err(StoreError::FeedReconnecting);
         }
         if !self.progress.is_current() {
@@ -162,8 +168,8 @@ impl SharedBackend {
     /// down (then the list is served as the last known one, as during any
     /// outage, while `/healthz` says so). Without this, an instance woken
     /// after a minute greeted pages with the list of a minute ago.
-    fn until_current(&self, live: &LiveList) {
-        if live.metrics().is_store_up() && !self.progress.is_current() {
+    fn until_current(&self) {
+        if self.progress.is_up() && !self.progress.is_current() {
             let patience = self.store.timeout() + FEED_BLOCK;
             let current = self.runtime.block_on(self.progress.until_current(patience));
             if !current {
@@ -210,7 +216,7 @@ impl Backend for SharedBackend {
     /// The missed changes from memory, else from Redis' stream, else a
     /// snapshot.
     fn greet(&self, live: &LiveList, resume: Resume) -> Result<Greeted, ErrorBody> {
-        self.until_current(live);
+        self.until_current();
         let (events, version, since) = {
             let directory = live.directory();
             let events = live.subscribe();
@@ -245,13 +251,13 @@ impl Backend for SharedBackend {
     }
 
     /// Redis answers, and the feed follows it.
-    fn check(&self, live: &LiveList) -> Result<(), ErrorBody> {
+    fn check(&self, _live: &LiveList) -> Result<(), ErrorBody> {
         let unavailable =
             |err: StoreError| ErrorBody::new(ErrorCode::StoreUnavailable, err.to_string());
         // What the feed knows first: a Redis it already found down is not
         // asked again (that would hold every health check for the whole
         // command deadline).
-        self.feed_state(live).map_err(unavailable)?;
+        self.feed_state().map_err(unavailable)?;
         self.runtime
             .block_on(self.store.check())
             .map_err(unavailable)

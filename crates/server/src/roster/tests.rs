@@ -6,10 +6,12 @@ use roster_protocol::v1::ChangeOp;
 
 use super::local::LocalBackend;
 use super::*;
-use crate::store::SqliteStore;
+use crate::store::SqliteFile;
 
 fn roster() -> Roster {
-    let store = SqliteStore::open(":memory:", 100).unwrap();
+    let store = SqliteFile::open(":memory:", 100)
+        .unwrap()
+        .list(&roster_protocol::ListName::default_list());
     let (backend, loaded) = LocalBackend::open(Box::new(store)).unwrap();
     Roster::new(Box::new(backend), &loaded, Arc::new(Metrics::default()))
 }

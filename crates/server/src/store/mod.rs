@@ -17,10 +17,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use roster_protocol::v1::Change;
 use roster_protocol::validate::RequestId;
-use roster_protocol::User;
+use roster_protocol::{ListName, User};
 
 pub use redis_store::{Durability, Feed, RedisStore, Written, FEED_BLOCK};
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteFile, SqliteStore};
 
 /// A random name for a new history; `RandomState` is seeded from the OS.
 pub(crate) fn new_epoch() -> String {
@@ -57,6 +57,9 @@ pub enum StoreError {
     /// Redis is set up so that it can lose acknowledged changes.
     #[error("storage failed: redis at {url} runs with {setting}. Set `appendonly yes` and `appendfsync always`, or pass --redis-allow-unsafe-durability")]
     UnsafeDurability { url: String, setting: String },
+    /// The list is not in the store (never created, or deleted).
+    #[error("there is no list named {0}")]
+    NoSuchList(ListName),
     /// Anything else: the blocking task that ran the store panicked, or
     /// a start-up step (demo users) failed.
     #[error("storage failed: {0}")]
@@ -77,6 +80,14 @@ pub struct Loaded {
     pub users: Vec<User>,
 }
 
+/// A list's name and where it stands, for `GET /api/v1/lists`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ListFigures {
+    pub name: ListName,
+    pub users: u64,
+    pub version: u64,
+}
+
 /// A request that produced a change, kept so that a retry with the same id
 /// gets the same answer instead of a second change.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,7 +99,8 @@ pub struct StoredRequest {
 }
 
 pub trait Store: Send + 'static {
-    /// Reads the whole state.
+    /// Reads the whole state; [`StoreError::NoSuchList`] when the list
+    /// does not exist.
     fn load(&mut self) -> Result<Loaded, StoreError>;
 
     /// Commits `change` (and the request that caused it) durably and
@@ -114,9 +126,4 @@ pub trait Store: Send + 'static {
 
     /// Checks that the store answers, for `/healthz`.
     fn check(&mut self) -> Result<(), StoreError>;
-}
-
-/// Opens the store named by `--db`.
-pub fn open(db: &str, change_log: u64) -> Result<Box<dyn Store>, StoreError> {
-    Ok(Box::new(SqliteStore::open(db, change_log)?))
 }

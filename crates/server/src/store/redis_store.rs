@@ -21,23 +21,36 @@
 //! so writes could go on failing long after Redis answered again.
 //!
 //! # Keys
-//! All share the hash tag `{roster}`, so they land in one slot and the
-//! scripts stay valid on Redis Cluster:
-//! - `{roster}:epoch`: names this history; set once, by whoever starts first.
-//! - `{roster}:version`: the version of the last change (`INCR`ed by each).
-//! - `{roster}:next_id`: the last user id given out (ids are never reused).
-//! - `{roster}:users`: a hash of user id → the user as JSON.
-//! - `{roster}:order`: a sorted set of user ids, scored by the version
+//! A list's keys all share the hash tag `{roster:<list>}`, so they land in
+//! one slot, the scripts stay valid on Redis Cluster, and a cluster
+//! spreads lists (not one list's keys) over its shards. For list `team-a`
+//! that is `{roster:team-a}:epoch` and so on:
+//! - `…:epoch`: names this history; set when the list is created. The
+//!   list exists while this key does.
+//! - `…:version`: the version of the last change (`INCR`ed by each).
+//! - `…:next_id`: the last user id given out (ids are never reused).
+//! - `…:users`: a hash of user id → the user as JSON.
+//! - `…:order`: a sorted set of user ids, scored by the version
 //!   that added each: the list's order. Ids are given out before the
 //!   version is taken, so two instances adding at once can commit id 8
 //!   before id 7; sorting by id then put a reloaded instance's list in
 //!   another order than the changes its clients had applied (found by the
 //!   chaos test, `tests/e2e/specs/chaos.spec.js`). Users from before this
 //!   key existed come first, by id.
-//! - `{roster}:changes`: a stream of changes, entry id `<version>-0`, field
+//! - `…:changes`: a stream of changes, entry id `<version>-0`, field
 //!   `c` the change as JSON; trimmed to about `--change-log` entries.
-//! - `{roster}:request:<id>`: a hash (`f` fingerprint, `c` change) kept
-//!   24 h, so a retried request gets its first answer.
+//! - `…:request:<epoch>:<id>`: a hash (`f` fingerprint, `c` change) kept
+//!   24 h, so a retried request gets its first answer. The epoch keeps a
+//!   list deleted and created again from answering the old list's
+//!   requests.
+//!
+//! One key is not a list's: `roster:lists`, a sorted set of every list's
+//! name (all scored 0, so it is in name order for paging). It is written
+//! after a list's epoch on create and before its keys go on delete, so it
+//! never names a list that is not there for longer than a delete takes.
+//! Stores from before lists kept `default`'s keys under `{roster}`; they
+//! are renamed on start (on a single Redis; a cluster cannot rename across
+//! slots, so it must start empty or be moved by hand).
 //!
 //! # One atomic step per change
 //! A Lua script checks the request id, takes the next version, appends the
@@ -57,7 +70,9 @@ use roster_protocol::v1::Change;
 use roster_protocol::validate::RequestId;
 use roster_protocol::{User, UserId};
 
-use super::{new_epoch, Loaded, StoreError, StoredRequest};
+use roster_protocol::ListName;
+
+use super::{new_epoch, ListFigures, Loaded, StoreError, StoredRequest};
 
 /// How long a stored request id answers retries.
 const REQUEST_TTL_SECONDS: u64 = 24 * 60 * 60;
@@ -68,20 +83,62 @@ const REQUEST_TTL_SECONDS: u64 = 24 * 60 * 60;
 /// questions a second per instance cost Redis nothing worth counting.
 pub const FEED_BLOCK: Duration = Duration::from_millis(500);
 
-const KEY_EPOCH: &str = "{roster}:epoch";
-const KEY_VERSION: &str = "{roster}:version";
-const KEY_NEXT_ID: &str = "{roster}:next_id";
-const KEY_USERS: &str = "{roster}:users";
-pub const KEY_CHANGES: &str = "{roster}:changes";
-const KEY_ORDER: &str = "{roster}:order";
+/// Every list's name (see the module docs).
+const KEY_CATALOG: &str = "roster:lists";
 
-fn request_key(id: &RequestId) -> String {
-    format!("{{roster}}:request:{id}")
+/// The parts of a list's key names after its hash tag.
+const PARTS: [&str; 6] = ["epoch", "version", "next_id", "users", "order", "changes"];
+
+/// One list's keys.
+#[derive(Clone, Debug)]
+struct Keys {
+    /// `{roster:<list>}`.
+    tag: String,
+    list: ListName,
 }
 
-/// KEYS: version, users, changes, request (or "" for none), order.
-/// ARGV: user id, the user as JSON, fingerprint, request TTL, stream length.
+impl Keys {
+    fn of(list: &ListName) -> Self {
+        Self {
+            tag: format!("{{roster:{list}}}"),
+            list: list.clone(),
+        }
+    }
+
+    fn key(&self, part: &str) -> String {
+        format!("{}:{part}", self.tag)
+    }
+
+    fn epoch(&self) -> String {
+        self.key("epoch")
+    }
+    fn version(&self) -> String {
+        self.key("version")
+    }
+    fn next_id(&self) -> String {
+        self.key("next_id")
+    }
+    fn users(&self) -> String {
+        self.key("users")
+    }
+    fn order(&self) -> String {
+        self.key("order")
+    }
+    fn changes(&self) -> String {
+        self.key("changes")
+    }
+
+    fn request(&self, epoch: &str, id: &RequestId) -> String {
+        format!("{}:request:{epoch}:{id}", self.tag)
+    }
+}
+
+/// KEYS: version, users, changes, request (or "" for none), order, epoch.
+/// ARGV: user id, the user as JSON, fingerprint, request TTL, stream
+/// length, the epoch the writer knows (another one means the list was
+/// deleted, and perhaps created again, since the writer loaded it).
 const ADD_SCRIPT: &str = r#"
+if redis.call('GET', KEYS[6]) ~= ARGV[6] then return {'no_list'} end
 if KEYS[4] ~= '' then
   local stored = redis.call('HMGET', KEYS[4], 'f', 'c')
   if stored[1] then return {'replayed', stored[1], stored[2]} end
@@ -98,9 +155,11 @@ end
 return {'done', change}
 "#;
 
-/// KEYS: version, users, changes, request (or ""), order.
-/// ARGV: user id, fingerprint, request TTL, stream length.
+/// KEYS: version, users, changes, request (or ""), order, epoch.
+/// ARGV: user id, fingerprint, request TTL, stream length, the epoch the
+/// writer knows.
 const REMOVE_SCRIPT: &str = r#"
+if redis.call('GET', KEYS[6]) ~= ARGV[5] then return {'no_list'} end
 if KEYS[4] ~= '' then
   local stored = redis.call('HMGET', KEYS[4], 'f', 'c')
   if stored[1] then return {'replayed', stored[1], stored[2]} end
@@ -119,10 +178,10 @@ end
 return {'done', change}
 "#;
 
-/// The whole state at one instant. KEYS: epoch, version, next_id, users,
-/// order. ARGV: an epoch to set if there is none yet.
+/// The whole state at one instant, or nil when the list does not exist.
+/// KEYS: epoch, version, next_id, users, order.
 const LOAD_SCRIPT: &str = r#"
-redis.call('SET', KEYS[1], ARGV[1], 'NX')
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 return {
   redis.call('GET', KEYS[1]),
   redis.call('GET', KEYS[2]) or '0',
@@ -130,6 +189,29 @@ return {
   redis.call('HVALS', KEYS[4]),
   redis.call('ZRANGE', KEYS[5], 0, -1),
 }
+"#;
+
+/// Creates a list unless its epoch is there, clearing what a deleted list
+/// of the same name left (its stream's last entry). KEYS: [`PARTS`].
+/// ARGV: the new epoch.
+const CREATE_SCRIPT: &str = r#"
+if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
+  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6])
+  return 1
+end
+return 0
+"#;
+
+/// Deletes a list's keys but its stream, which gets a last entry
+/// (`deleted`) for the instances following it and then expires.
+/// KEYS: [`PARTS`].
+const DELETE_SCRIPT: &str = r#"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local version = tonumber(redis.call('GET', KEYS[2]) or '0')
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+redis.call('XADD', KEYS[6], (version + 1) .. '-0', 'deleted', '1')
+redis.call('EXPIRE', KEYS[6], 60)
+return 1
 "#;
 
 /// What Redis promises about an acknowledged write, read from its
@@ -171,6 +253,8 @@ pub enum Written {
     Replayed(StoredRequest),
     /// A remove of a user who is not there.
     Missing,
+    /// The list is gone (deleted while the write was on its way).
+    NoSuchList,
 }
 
 /// The connection every write and read of an instance shares, made again
@@ -230,8 +314,12 @@ pub struct RedisStore {
     add: Script,
     remove: Script,
     load: Script,
+    create: Script,
+    delete: Script,
     /// Stream entries kept (`MAXLEN ~`).
     change_log: u64,
+    /// The list this store reads and writes.
+    keys: Keys,
 }
 
 impl RedisStore {
@@ -259,8 +347,202 @@ impl RedisStore {
             add: Script::new(ADD_SCRIPT),
             remove: Script::new(REMOVE_SCRIPT),
             load: Script::new(LOAD_SCRIPT),
+            create: Script::new(CREATE_SCRIPT),
+            delete: Script::new(DELETE_SCRIPT),
             change_log: change_log.max(1),
+            keys: Keys::of(&ListName::default_list()),
         })
+    }
+
+    /// The same connection, for list `name`.
+    pub fn list(&self, name: &ListName) -> Self {
+        Self {
+            keys: Keys::of(name),
+            ..self.clone()
+        }
+    }
+
+    /// The list this store is for.
+    pub fn name(&self) -> &ListName {
+        &self.keys.list
+    }
+
+    /// Creates this store's list, empty, with a new epoch; `false` when it
+    /// already exists.
+    pub async fn create(&self) -> Result<bool, StoreError> {
+        let mut invocation = self.list_script(&self.create);
+        invocation.arg(new_epoch());
+        let created: bool = self
+            .writes
+            .run(async |con| invocation.invoke_async(con).await)
+            .await?;
+        self.writes
+            .run(async |con| {
+                redis::cmd("ZADD")
+                    .arg(KEY_CATALOG)
+                    .arg(0)
+                    .arg(self.keys.list.as_str())
+                    .query_async::<()>(con)
+                    .await
+            })
+            .await?;
+        Ok(created)
+    }
+
+    /// Deletes this store's list: out of the catalog, then its keys, with
+    /// a last entry on its stream that tells every instance following it
+    /// (the request records expire on their own); `false` when it was not
+    /// there.
+    pub async fn delete(&self) -> Result<bool, StoreError> {
+        self.writes
+            .run(async |con| {
+                redis::cmd("ZREM")
+                    .arg(KEY_CATALOG)
+                    .arg(self.keys.list.as_str())
+                    .query_async::<()>(con)
+                    .await
+            })
+            .await?;
+        let invocation = self.list_script(&self.delete);
+        self.writes
+            .run(async |con| invocation.invoke_async(con).await)
+            .await
+    }
+
+    /// `script` with every key of this store's list, in [`PARTS`]' order.
+    fn list_script<'a>(&self, script: &'a Script) -> ScriptInvocation<'a> {
+        let mut invocation = script.prepare_invoke();
+        for part in PARTS {
+            invocation.key(self.keys.key(part));
+        }
+        invocation
+    }
+
+    /// Whether this store's list exists.
+    pub async fn exists(&self) -> Result<bool, StoreError> {
+        self.writes
+            .run(async |con| {
+                redis::cmd("EXISTS")
+                    .arg(self.keys.epoch())
+                    .query_async(con)
+                    .await
+            })
+            .await
+    }
+
+    /// How many lists exist.
+    pub async fn count(&self) -> Result<u64, StoreError> {
+        self.writes
+            .run(async |con| redis::cmd("ZCARD").arg(KEY_CATALOG).query_async(con).await)
+            .await
+    }
+
+    /// Up to `limit` lists whose names come after `after`, in name order,
+    /// with each one's figures, keeping those `keep` says.
+    pub async fn page(
+        &self,
+        after: &str,
+        limit: usize,
+        keep: &(dyn Fn(&ListName) -> bool + Sync),
+    ) -> Result<Vec<ListFigures>, StoreError> {
+        let mut page = Vec::new();
+        let mut from = after.to_owned();
+        while page.len() < limit {
+            let start = if from.is_empty() {
+                "-".to_owned()
+            } else {
+                format!("({from}")
+            };
+            let names: Vec<String> = self
+                .writes
+                .run(async |con| {
+                    redis::cmd("ZRANGE")
+                        .arg(KEY_CATALOG)
+                        .arg(&start)
+                        .arg("+")
+                        .arg("BYLEX")
+                        .arg("LIMIT")
+                        .arg(0)
+                        .arg(limit)
+                        .query_async(con)
+                        .await
+                })
+                .await?;
+            let Some(last) = names.last() else { break };
+            from = last.clone();
+            for name in &names {
+                let Ok(name) = ListName::parse(name) else {
+                    continue;
+                };
+                if !keep(&name) || page.len() == limit {
+                    continue;
+                }
+                let keys = Keys::of(&name);
+                let (version, users): (Option<u64>, u64) = self
+                    .writes
+                    .run(async |con| {
+                        redis::pipe()
+                            .cmd("GET")
+                            .arg(keys.version())
+                            .cmd("HLEN")
+                            .arg(keys.users())
+                            .query_async(con)
+                            .await
+                    })
+                    .await?;
+                page.push(ListFigures {
+                    name,
+                    users,
+                    version: version.unwrap_or(0),
+                });
+            }
+        }
+        Ok(page)
+    }
+
+    /// Renames the keys of a store from before lists (`{roster}:…`) to
+    /// the list `default`'s, unless `default` already has keys of its
+    /// own. Single Redis only: a cluster cannot rename across slots.
+    pub async fn adopt_single_list_keys(&self) -> Result<bool, StoreError> {
+        let default = Keys::of(&ListName::default_list());
+        let (old, new): (bool, bool) = self
+            .writes
+            .run(async |con| {
+                redis::pipe()
+                    .cmd("EXISTS")
+                    .arg("{roster}:epoch")
+                    .cmd("EXISTS")
+                    .arg(default.epoch())
+                    .query_async(con)
+                    .await
+            })
+            .await?;
+        if !old || new {
+            return Ok(false);
+        }
+        for part in PARTS {
+            let from = format!("{{roster}}:{part}");
+            let to = default.key(part);
+            self.writes
+                .run(async |con| {
+                    // A part never written (no order yet) is not there.
+                    if redis::cmd("EXISTS")
+                        .arg(&from)
+                        .query_async::<bool>(con)
+                        .await?
+                    {
+                        redis::cmd("RENAME")
+                            .arg(&from)
+                            .arg(&to)
+                            .query_async::<()>(con)
+                            .await?;
+                    }
+                    Ok(())
+                })
+                .await?;
+        }
+        tracing::info!("renamed the keys of a single-list store to the list `default`'s");
+        Ok(true)
     }
 
     /// Reads `appendonly` and `appendfsync` (`CONFIG GET`).
@@ -294,17 +576,19 @@ impl RedisStore {
     /// first instance ever.
     pub async fn load(&self) -> Result<Loaded, StoreError> {
         type Reply = (String, String, String, Vec<String>, Vec<String>);
-        let mut invocation = self.load.key(KEY_EPOCH);
+        let mut invocation = self.load.key(self.keys.epoch());
         invocation
-            .key(KEY_VERSION)
-            .key(KEY_NEXT_ID)
-            .key(KEY_USERS)
-            .key(KEY_ORDER)
-            .arg(new_epoch());
-        let (epoch, version, last_id, users, order): Reply = self
+            .key(self.keys.version())
+            .key(self.keys.next_id())
+            .key(self.keys.users())
+            .key(self.keys.order());
+        let reply: Option<Reply> = self
             .writes
             .run(async |con| invocation.invoke_async(con).await)
             .await?;
+        let Some((epoch, version, last_id, users, order)) = reply else {
+            return Err(StoreError::NoSuchList(self.keys.list.clone()));
+        };
         let number = |text: &str| {
             text.parse::<u64>()
                 .map_err(|_| StoreError::Unreadable(format!("{text:?} where a number belongs")))
@@ -330,8 +614,8 @@ impl RedisStore {
             .writes
             .run(async |con| {
                 redis::cmd("MGET")
-                    .arg(KEY_EPOCH)
-                    .arg(KEY_VERSION)
+                    .arg(self.keys.epoch())
+                    .arg(self.keys.version())
                     .query_async(con)
                     .await
             })
@@ -343,35 +627,44 @@ impl RedisStore {
     /// got its first answer, or Redis failed) are skipped, never reused.
     pub async fn next_id(&self) -> Result<u64, StoreError> {
         self.writes
-            .run(async |con| redis::cmd("INCR").arg(KEY_NEXT_ID).query_async(con).await)
+            .run(async |con| {
+                redis::cmd("INCR")
+                    .arg(self.keys.next_id())
+                    .query_async(con)
+                    .await
+            })
             .await
     }
 
-    /// Adds `user` (whose id came from [`Self::next_id`]) as the next change.
+    /// Adds `user` (whose id came from [`Self::next_id`]) as the next
+    /// change. `epoch` is the list's, as this instance knows it: the
+    /// request's record is kept under it.
     pub async fn add(
         &self,
         user: &User,
         request: Option<&RequestId>,
         fingerprint: &str,
+        epoch: &str,
     ) -> Result<Written, StoreError> {
         let json = serde_json::to_string(user).map_err(|err| {
             StoreError::Unreadable(format!("a user that cannot be written: {err}"))
         })?;
-        let mut invocation = write_script(&self.add, request);
+        let mut invocation = write_script(&self.add, &self.keys, request.map(|id| (epoch, id)));
         invocation.arg(user.id.as_str()).arg(json).arg(fingerprint);
-        self.write(&mut invocation, request).await
+        self.write(&mut invocation, request, epoch).await
     }
 
-    /// Removes user `id` as the next change.
+    /// Removes user `id` as the next change (`epoch` as in [`Self::add`]).
     pub async fn remove(
         &self,
         id: &UserId,
         request: Option<&RequestId>,
         fingerprint: &str,
+        epoch: &str,
     ) -> Result<Written, StoreError> {
-        let mut invocation = write_script(&self.remove, request);
+        let mut invocation = write_script(&self.remove, &self.keys, request.map(|id| (epoch, id)));
         invocation.arg(id.as_str()).arg(fingerprint);
-        self.write(&mut invocation, request).await
+        self.write(&mut invocation, request, epoch).await
     }
 
     /// Runs a write script with its last arguments, the request record's
@@ -380,8 +673,12 @@ impl RedisStore {
         &self,
         invocation: &mut ScriptInvocation<'_>,
         request: Option<&RequestId>,
+        epoch: &str,
     ) -> Result<Written, StoreError> {
-        invocation.arg(REQUEST_TTL_SECONDS).arg(self.change_log);
+        invocation
+            .arg(REQUEST_TTL_SECONDS)
+            .arg(self.change_log)
+            .arg(epoch);
         let reply: Vec<String> = self
             .writes
             .run(async |con| invocation.invoke_async(con).await)
@@ -403,7 +700,7 @@ impl RedisStore {
             .writes
             .run(async |con| {
                 redis::cmd("XRANGE")
-                    .arg(KEY_CHANGES)
+                    .arg(self.keys.changes())
                     .arg(format!("{}-0", since + 1))
                     .arg(format!("{until}-0"))
                     .query_async(con)
@@ -413,7 +710,7 @@ impl RedisStore {
         let changes = reply
             .ids
             .iter()
-            .map(|entry| entry_change(&entry.id, &entry.map))
+            .map(|entry| entry_change(&self.keys.list, &entry.id, &entry.map))
             .collect::<Result<Vec<_>, _>>()?;
         let complete = changes.len() as u64 == until - since
             && changes
@@ -448,19 +745,32 @@ impl RedisStore {
             .get_multiplexed_async_connection_with_config(&config)
             .await
             .map_err(StoreError::from)?;
-        Ok(Feed { connection })
+        Ok(Feed {
+            connection,
+            list: self.keys.list.clone(),
+            changes: self.keys.changes(),
+        })
     }
 }
 
 /// `script` with the keys every write script takes: the version, the
 /// users, the stream, and the request's record ("" for none).
-fn write_script<'a>(script: &'a Script, request: Option<&RequestId>) -> ScriptInvocation<'a> {
-    let mut invocation = script.key(KEY_VERSION);
+fn write_script<'a>(
+    script: &'a Script,
+    keys: &Keys,
+    request: Option<(&str, &RequestId)>,
+) -> ScriptInvocation<'a> {
+    let mut invocation = script.key(keys.version());
     invocation
-        .key(KEY_USERS)
-        .key(KEY_CHANGES)
-        .key(request.map(request_key).unwrap_or_default())
-        .key(KEY_ORDER);
+        .key(keys.users())
+        .key(keys.changes())
+        .key(
+            request
+                .map(|(epoch, id)| keys.request(epoch, id))
+                .unwrap_or_default(),
+        )
+        .key(keys.order())
+        .key(keys.epoch());
     invocation
 }
 
@@ -485,6 +795,9 @@ fn sort_in_added_order(users: &mut [User], order: &[String]) {
 /// Reads the stream of changes, in order.
 pub struct Feed {
     connection: MultiplexedConnection,
+    list: ListName,
+    /// The list's stream.
+    changes: String,
 }
 
 impl Feed {
@@ -497,7 +810,7 @@ impl Feed {
             .arg("BLOCK")
             .arg(FEED_BLOCK.as_millis() as u64)
             .arg("STREAMS")
-            .arg(KEY_CHANGES)
+            .arg(&self.changes)
             .arg(format!("{after}-0"))
             .query_async(&mut self.connection)
             .await
@@ -509,7 +822,7 @@ impl Feed {
             .keys
             .iter()
             .flat_map(|key| &key.ids)
-            .map(|entry| entry_change(&entry.id, &entry.map))
+            .map(|entry| entry_change(&self.list, &entry.id, &entry.map))
             .collect()
     }
 }
@@ -521,9 +834,13 @@ fn parse_change(json: &str) -> Result<Change, StoreError> {
 
 /// The change in one stream entry, checked against its entry id.
 fn entry_change(
+    list: &ListName,
     id: &str,
     fields: &std::collections::HashMap<String, Value>,
 ) -> Result<Change, StoreError> {
+    if fields.contains_key("deleted") {
+        return Err(StoreError::NoSuchList(list.clone()));
+    }
     let json: String = fields
         .get("c")
         .and_then(|value| redis::from_redis_value_ref(value).ok())
@@ -553,6 +870,7 @@ fn written(reply: Vec<String>, request: Option<&RequestId>) -> Result<Written, S
             }))
         }
         [missing] if missing == "missing" => Ok(Written::Missing),
+        [no_list] if no_list == "no_list" => Ok(Written::NoSuchList),
         other => Err(StoreError::Unreadable(format!(
             "a script reply Roster does not know: {other:?}"
         ))),

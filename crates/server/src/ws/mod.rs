@@ -1,4 +1,5 @@
-//! The WebSocket endpoint at `/api/v1/users/ws`.
+//! The WebSocket endpoint of each list, `/api/v1/lists/{list}/ws`
+//! (`/api/v1/users/ws` is `default`'s).
 //!
 //! Before the upgrade: the handshake ([`handshake`]), the connection limit
 //! (503) and the Origin check. A page of a foreign origin offering
@@ -27,16 +28,19 @@ use axum::response::{IntoResponse, Response};
 use roster_protocol::{close_code, SUBPROTOCOL};
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::auth;
+use crate::auth::{self, Level};
+use crate::http::ListAt;
 use crate::limits::origin_allowed;
 use crate::metrics::{Protocol, Refusal};
 use crate::AppState;
+use roster_protocol::ListName;
 pub use socket::Ending;
 use socket::{Limits, Socket};
 
 /// Checks the limits, answers the handshake and hands the socket to its
 /// protocol.
-pub async fn upgrade(State(state): State<AppState>, request: Request) -> Response {
+pub async fn upgrade(State(state): State<AppState>, at: ListAt, request: Request) -> Response {
+    let name = at.name;
     let headers = request.headers();
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
@@ -56,7 +60,7 @@ pub async fn upgrade(State(state): State<AppState>, request: Request) -> Respons
             )
                 .into_response();
         }
-    } else if !offers_v1 && state.auth.anonymous_grant().is_none() {
+    } else if !offers_v1 && !state.auth.anonymous_may(&name, Level::Read) {
         state.metrics.auth_failed(&auth::Refusal::Missing);
         tracing::warn!(
             reason = auth::Refusal::Missing.reason(),
@@ -98,7 +102,7 @@ pub async fn upgrade(State(state): State<AppState>, request: Request) -> Respons
     state.sockets.clone().spawn(async move {
         match upgraded.await {
             Ok(io) if foreign => refuse(io, state, limits, slot).await,
-            Ok(io) => serve(io, state, protocol, limits, slot).await,
+            Ok(io) => serve(io, state, name, protocol, limits, slot).await,
             Err(err) => tracing::warn!(%err, "websocket upgrade failed"),
         }
     });
@@ -134,12 +138,12 @@ fn socket_limits(state: &AppState, deflate: bool) -> Limits {
 async fn serve(
     io: hyper::upgrade::Upgraded,
     state: AppState,
+    name: ListName,
     protocol: Protocol,
     limits: Limits,
     _slot: OwnedSemaphorePermit,
 ) {
     let _gauge = state.metrics.connection_opened(protocol);
-    let _viewer = state.presence.join();
     tracing::debug!(
         protocol = protocol.as_str(),
         deflate = limits.deflate,
@@ -147,8 +151,8 @@ async fn serve(
     );
     let mut socket = Socket::new(io, limits, state.metrics.clone(), protocol);
     let ending = match protocol {
-        Protocol::Seed => seed::serve(&mut socket, &state).await,
-        Protocol::V1 => v1::serve(&mut socket, &state).await,
+        Protocol::Seed => seed::serve(&mut socket, &state, name).await,
+        Protocol::V1 => v1::serve(&mut socket, &state, name).await,
     };
     match ending {
         Ending::Close(close_code::TOO_BIG, _) => {

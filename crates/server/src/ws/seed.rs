@@ -6,22 +6,39 @@
 use std::time::Instant;
 
 use roster_protocol::v1::ErrorCode;
-use roster_protocol::{close_code, SeedCommand};
+use roster_protocol::{close_code, ListName, SeedCommand};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use super::socket::{Ending, Socket};
 use super::wire::Incoming;
-use crate::auth::Anonymous;
+use crate::auth::Level;
 use crate::metrics::Protocol;
 use crate::AppState;
 
-pub async fn serve(socket: &mut Socket, state: &AppState) -> Ending {
-    let mut events = state.roster.subscribe();
-    socket.send(state.roster.seed_frame());
+pub async fn serve(socket: &mut Socket, state: &AppState, name: ListName) -> Ending {
+    let list = match state.lists.open(&name, false).await {
+        Ok(list) => list,
+        Err(error) if error.code == ErrorCode::NoSuchList => {
+            return Ending::Close(close_code::NO_SUCH_LIST, "No list by that name");
+        }
+        Err(error) => {
+            state.metrics.error(&error.code);
+            return Ending::Close(
+                close_code::TRY_AGAIN_LATER,
+                "the list cannot be loaded now; try again",
+            );
+        }
+    };
+    let _viewer = list.presence().join();
+    let roster = list.roster();
+    let mut events = roster.subscribe();
+    socket.send(roster.seed_frame());
     let mut writes = state.write_limit();
     // Made once: a new one each turn takes the token's lock twice.
     let shutdown = state.shutdown.cancelled();
     tokio::pin!(shutdown);
+    let deleted = list.deleted().cancelled();
+    tokio::pin!(deleted);
     loop {
         let room = socket.has_room();
         tokio::select! {
@@ -29,13 +46,16 @@ pub async fn serve(socket: &mut Socket, state: &AppState) -> Ending {
             () = &mut shutdown => {
                 return Ending::Close(close_code::GOING_AWAY, "server shutting down");
             }
+            () = &mut deleted => {
+                return Ending::Close(close_code::LIST_DELETED, "This list was deleted");
+            }
             incoming = socket.next() => match incoming {
                 Ok(Some(Incoming::Text(text))) => {
                     state.metrics.frame_in(Protocol::Seed);
                     let Some(command) = SeedCommand::parse(&text) else { continue };
                     // Seed clients cannot present a token: they write only
                     // where everyone may.
-                    if state.auth.anonymous() != Anonymous::Write {
+                    if !state.auth.anonymous_may(&name, Level::Write) {
                         state.metrics.error(&ErrorCode::Forbidden);
                         tracing::warn!(?command, "seed command dropped: clients without a token may only read");
                         continue;
@@ -45,7 +65,7 @@ pub async fn serve(socket: &mut Socket, state: &AppState) -> Ending {
                         tracing::warn!(?command, "seed command dropped: write rate limit");
                         continue;
                     }
-                    if let Err(err) = state.roster.blocking(move |roster| roster.apply_seed(command)).await {
+                    if let Err(err) = roster.blocking(move |roster| roster.apply_seed(command)).await {
                         state.metrics.error(&err.code);
                         tracing::warn!(%err, "seed command failed");
                     }
@@ -65,7 +85,7 @@ pub async fn serve(socket: &mut Socket, state: &AppState) -> Ending {
                 // Each frame is the whole list, so one frame covers every
                 // change that is already waiting.
                 while !matches!(events.try_recv(), Err(TryRecvError::Empty | TryRecvError::Closed)) {}
-                socket.send(state.roster.seed_frame());
+                socket.send(roster.seed_frame());
             }
         }
     }

@@ -15,22 +15,28 @@
 //! `hello`), and the connection stays.
 
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use roster_protocol::auth::Token;
 use roster_protocol::close_code;
 use roster_protocol::v1::{Ack, ClientMessage, ErrorBody, ErrorCode, FrameError, ServerMessage};
 use roster_protocol::validate::RequestId;
+use roster_protocol::ListName;
 use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
+use tokio::sync::watch;
 use tokio::time::Sleep;
+use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use super::socket::{Ending, Socket};
 use super::wire::Incoming;
-use crate::auth::{Anonymous, Denied, Grant, Refusal};
+use crate::auth::{Denied, Grant, Level, Refusal};
 use crate::limits::TokenBucket;
 use crate::metrics::Protocol;
+use crate::presence::Viewer;
 use crate::roster::{Greeting, Outcome, Published};
-use crate::AppState;
+use crate::text::Text;
+use crate::{AppState, List, Roster};
 
 /// Token refreshes (`auth`) a connection may make at once, and then one
 /// every [`REFRESH_EVERY`]: a page refreshes once per token lifetime.
@@ -43,6 +49,16 @@ const WRITE_BATCH: usize = 64;
 /// One connection's state.
 struct Session<'a> {
     socket: &'a mut Socket,
+    /// The list the socket was opened on.
+    name: ListName,
+    /// That list, once opened (after `hello`, or a first write before it).
+    list: Option<Arc<List>>,
+    /// Resolves once the list is deleted.
+    deleted: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
+    /// The list's viewer count frames, from `hello` on.
+    presence: Option<watch::Receiver<Text>>,
+    /// Counts this connection among the list's viewers once it is open.
+    _viewer: Option<Viewer>,
     /// A message read while gathering a batch of writes, handled next.
     deferred: Option<Result<Incoming, Ending>>,
     state: &'a AppState,
@@ -60,10 +76,14 @@ struct Session<'a> {
     expiry: Option<Pin<Box<Sleep>>>,
 }
 
-pub async fn serve(socket: &mut Socket, state: &AppState) -> Ending {
-    let mut presence = state.presence.subscribe();
+pub async fn serve(socket: &mut Socket, state: &AppState, name: ListName) -> Ending {
     let mut session = Session {
         socket,
+        name,
+        list: None,
+        deleted: None,
+        presence: None,
+        _viewer: None,
         deferred: None,
         state,
         events: None,
@@ -95,6 +115,9 @@ pub async fn serve(socket: &mut Socket, state: &AppState) -> Ending {
             () = &mut shutdown => {
                 return Ending::Close(close_code::GOING_AWAY, "server shutting down");
             }
+            () = until_deleted(&mut session.deleted) => {
+                return Ending::Close(close_code::LIST_DELETED, "This list was deleted");
+            }
             incoming = session.socket.next() => {
                 if let Some(ending) = session.receive(incoming).await {
                     return ending;
@@ -116,13 +139,11 @@ pub async fn serve(socket: &mut Socket, state: &AppState) -> Ending {
                     session.forward(event);
                 }
             }
-            changed = presence.changed(), if room && session.events.is_some() => {
-                if changed.is_err() {
-                    return Ending::Gone;
-                }
-                let frame = presence.borrow_and_update().clone();
-                session.socket.send(frame);
-            }
+            frame = next_presence(&mut session.presence), if room => match frame {
+                Some(frame) => session.socket.send(frame),
+                // The list left memory under this socket: it was deleted.
+                None => return Ending::Close(close_code::LIST_DELETED, "This list was deleted"),
+            },
         }
     }
 }
@@ -139,13 +160,33 @@ enum Write {
 }
 
 impl Write {
-    fn apply(self, roster: &crate::Roster, request_id: RequestId) -> Outcome {
+    fn apply(self, roster: &Roster, request_id: RequestId) -> Outcome {
         match self {
             Self::Add { name, email } => {
                 roster.add(Some(request_id), name.as_deref(), email.as_deref())
             }
             Self::Remove { id } => roster.remove(Some(request_id), &id),
         }
+    }
+}
+
+/// Resolves once the socket's list is deleted; never before it is open.
+async fn until_deleted(deleted: &mut Option<Pin<Box<WaitForCancellationFutureOwned>>>) {
+    match deleted {
+        Some(deleted) => deleted.as_mut().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The next `presence` frame of the list, once greeted; `None` when the
+/// list's count is gone.
+async fn next_presence(presence: &mut Option<watch::Receiver<Text>>) -> Option<Text> {
+    match presence {
+        Some(presence) => {
+            presence.changed().await.ok()?;
+            Some(presence.borrow_and_update().clone())
+        }
+        None => std::future::pending().await,
     }
 }
 
@@ -225,6 +266,9 @@ impl Session<'_> {
                         Err(ending) => return Some(ending),
                     }
                 }
+                if let Err(ending) = self.open_list(false).await {
+                    return Some(ending);
+                }
                 self.greet(since, epoch).await;
             }
             ClientMessage::Auth { token } => return self.refresh(&token).await,
@@ -233,24 +277,67 @@ impl Session<'_> {
                 request_id,
                 name,
                 email,
-            } => self.write(request_id, Write::Add { name, email }).await,
+            } => return self.write(request_id, Write::Add { name, email }).await,
             ClientMessage::Remove { request_id, id } => {
-                self.write(request_id, Write::Remove { id }).await;
+                return self.write(request_id, Write::Remove { id }).await;
             }
         }
         None
     }
 
-    /// What `token` (or none) allows; the close that refuses it otherwise.
+    /// What `token` (or none) allows on this socket's list; the close
+    /// that refuses it otherwise (4403 without read rights on the list,
+    /// whether it exists or not).
     async fn authorize(&mut self, token: Option<&Token>) -> Result<Grant, Ending> {
         // Boxed: checking a token may wait on the key set (JWKS), and that
         // future's state is most of a kilobyte. Held inline it would be
         // part of every connection's task for its whole life, idle or not.
         let verified = Box::pin(self.state.auth.verify(token.map(Token::as_str))).await;
+        let verified = verified.and_then(|grant| {
+            if grant.allows(&self.name, Level::Read) {
+                Ok(grant)
+            } else {
+                Err(Denied {
+                    refusal: Refusal::NoReadScope,
+                    sub: grant.sub,
+                })
+            }
+        });
         verified.map_err(|denied| {
             self.refused(&denied);
             Ending::Close(denied.refusal.close_code(), denied.refusal.words())
         })
+    }
+
+    /// Opens the socket's list if it is not open yet (`to_write`: a first
+    /// write may create it, with `--lists open`). A list that does not
+    /// exist closes the socket with 4404; one that cannot be loaded now,
+    /// with 1013 (try again later).
+    async fn open_list(&mut self, to_write: bool) -> Result<Arc<List>, Ending> {
+        if let Some(list) = &self.list {
+            return Ok(Arc::clone(list));
+        }
+        match self.state.lists.open(&self.name, to_write).await {
+            Ok(list) => {
+                self.deleted = Some(Box::pin(list.deleted().clone().cancelled_owned()));
+                self._viewer = Some(list.presence().join());
+                self.list = Some(Arc::clone(&list));
+                Ok(list)
+            }
+            Err(error) => {
+                self.state.metrics.error(&error.code);
+                tracing::debug!(list = %self.name, code = %error.code, "socket's list not opened");
+                Err(match error.code {
+                    ErrorCode::NoSuchList => {
+                        Ending::Close(close_code::NO_SUCH_LIST, "No list by that name")
+                    }
+                    _ => Ending::Close(
+                        close_code::TRY_AGAIN_LATER,
+                        "the list cannot be loaded now; try again",
+                    ),
+                })
+            }
+        }
     }
 
     /// Counts and logs a refusal, once, with the token's subject when it
@@ -276,7 +363,7 @@ impl Session<'_> {
             let deadline = tokio::time::Instant::now() + left + self.state.auth.grace();
             Box::pin(tokio::time::sleep_until(deadline))
         });
-        self.send(&ServerMessage::Session(grant.session()));
+        self.send(&ServerMessage::Session(grant.session(&self.name)));
         self.grant = Some(grant);
     }
 
@@ -320,12 +407,12 @@ impl Session<'_> {
     /// or before `hello` where everyone may.
     fn may_write(&self) -> Result<(), ErrorBody> {
         match &self.grant {
-            Some(grant) if grant.can_write() => Ok(()),
+            Some(grant) if grant.allows(&self.name, Level::Write) => Ok(()),
             Some(_) => Err(ErrorBody::new(
                 ErrorCode::Forbidden,
                 "this session may only read the list (its token lacks roster:write)",
             )),
-            None if self.state.auth.anonymous() == Anonymous::Write => Ok(()),
+            None if self.state.auth.anonymous_may(&self.name, Level::Write) => Ok(()),
             None => Err(ErrorBody::new(
                 ErrorCode::Unauthorized,
                 "send hello (with a token) before adding or removing",
@@ -339,7 +426,7 @@ impl Session<'_> {
     /// outbox sent after a reconnect, a busy writer) through only one per
     /// turn of the scheduler, so each change would reach every other
     /// client in a write of its own; together, they share the writes.
-    async fn write(&mut self, request_id: RequestId, first: Write) {
+    async fn write(&mut self, request_id: RequestId, first: Write) -> Option<Ending> {
         let mut batch = Vec::new();
         self.admit(request_id, first, &mut batch);
         while batch.len() < WRITE_BATCH {
@@ -367,12 +454,15 @@ impl Session<'_> {
             self.state.metrics.frame_in(Protocol::V1);
         }
         if batch.is_empty() {
-            return;
+            return None;
         }
+        let list = match self.open_list(true).await {
+            Ok(list) => list,
+            Err(ending) => return Some(ending),
+        };
         let ids: Vec<RequestId> = batch.iter().map(|(id, _)| id.clone()).collect();
-        let outcomes = self
-            .state
-            .roster
+        let outcomes = list
+            .roster()
             .blocking(move |roster| {
                 Ok(batch
                     .into_iter()
@@ -392,6 +482,7 @@ impl Session<'_> {
                 }
             }
         }
+        None
     }
 
     /// Adds a write to the batch if the rate limit allows it; otherwise
@@ -440,10 +531,14 @@ impl Session<'_> {
         }
     }
 
+    /// Sends what brings the client in step with the list (open by now),
+    /// and its viewer count; from then on, every change and count.
     async fn greet(&mut self, since: Option<u64>, epoch: Option<String>) {
-        let greeting = self
-            .state
-            .roster
+        let Some(list) = self.list.clone() else {
+            return;
+        };
+        let greeting = list
+            .roster()
             .blocking(move |roster| roster.greet(since, epoch.as_deref()))
             .await;
         let (greeting, events) = match greeting {
@@ -466,7 +561,12 @@ impl Session<'_> {
                 }
             }
         }
-        self.socket.send(self.state.presence.now());
+        if self.presence.is_none() {
+            let mut presence = list.presence().subscribe();
+            presence.borrow_and_update();
+            self.presence = Some(presence);
+        }
+        self.socket.send(list.presence().now());
     }
 
     /// Sends a broadcast change unless the client already has it; after
@@ -481,7 +581,8 @@ impl Session<'_> {
             Ok(_) => {}
             Err(RecvError::Lagged(missed)) => {
                 tracing::debug!(missed, "client fell behind; sending a snapshot");
-                let (version, frame) = self.state.roster.snapshot();
+                let Some(list) = &self.list else { return };
+                let (version, frame) = list.roster().snapshot();
                 self.sent_version = version;
                 self.socket.send(frame);
             }

@@ -15,6 +15,7 @@ mod framing;
 mod hostile;
 mod http;
 mod limits;
+mod lists;
 mod redis_support;
 mod restart;
 mod shared;

@@ -253,7 +253,7 @@ async fn redis_killed_mid_run_loses_no_acked_add_and_clients_converge() {
     assert_eq!((again.version, again.replayed), (first.version, true));
     let mut con = redis.connection().await;
     let stored: usize = redis::cmd("HLEN")
-        .arg("{roster}:users")
+        .arg("{roster:default}:users")
         .query_async(&mut con)
         .await
         .unwrap();
