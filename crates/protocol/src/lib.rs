@@ -53,8 +53,8 @@ pub mod user;
 pub mod v1;
 pub mod validate;
 
-pub use list_name::{ListName, ListPattern};
 pub use connection::{ConnectionState, ConnectionStatus, Protocol};
+pub use list_name::{ListName, ListPattern};
 pub use problem::Problem;
 pub use seed::{DecodeError, SeedCommand};
 pub use user::{User, UserId};

@@ -172,7 +172,14 @@ mod tests {
 
     #[test]
     fn names_follow_the_grammar() {
-        for good in ["default", "team-a", "a", "0", "q3.sales_emea", &"x".repeat(64)] {
+        for good in [
+            "default",
+            "team-a",
+            "a",
+            "0",
+            "q3.sales_emea",
+            &"x".repeat(64),
+        ] {
             assert_eq!(ListName::parse(good).unwrap().as_str(), good);
         }
         for bad in [

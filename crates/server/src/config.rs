@@ -98,6 +98,19 @@ pub struct Config {
     #[arg(long, env = "ROSTER_REDIS")]
     pub redis: Option<String>,
 
+    /// Keep the lists in a Redis Cluster instead: its seed nodes,
+    /// `redis://host:port` separated by commas (the others are found from
+    /// them). Each list's keys share one hash tag, so the cluster spreads
+    /// lists over its shards, and a shard that stops takes down only the
+    /// lists on it.
+    #[arg(
+        long,
+        env = "ROSTER_REDIS_CLUSTER",
+        value_delimiter = ',',
+        conflicts_with = "redis"
+    )]
+    pub redis_cluster: Vec<String>,
+
     /// Serve from a Redis that may lose acknowledged changes (no AOF, or
     /// `appendfsync everysec`): logged as a warning and reported by
     /// `/healthz` and `/metrics`.

@@ -115,7 +115,7 @@ impl AppState {
             .start()
             .await
             .map_err(|err| StartError::Lists(err.message))?;
-        if config.redis.is_none() {
+        if let lists::Stores::Sqlite(_) = lists.stores() {
             // In one transaction a list, before the address is bound.
             // (With Redis, through the feed, once `serve` runs.)
             fill_with_demo_users(&lists, &started, config.demo_users)

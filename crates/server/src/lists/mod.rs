@@ -169,6 +169,11 @@ impl Lists {
         })
     }
 
+    /// Where the lists are kept.
+    pub fn stores(&self) -> &Stores {
+        &self.stores
+    }
+
     pub fn settings(&self) -> &ListSettings {
         &self.settings
     }

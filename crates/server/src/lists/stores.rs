@@ -26,30 +26,42 @@ pub enum Stores {
 }
 
 impl Stores {
-    /// Opens the store `config` names (`--redis`, else `--db`). With
-    /// Redis, refuses a configuration that can lose acknowledged changes
+    /// Opens the store `config` names (`--redis` or `--redis-cluster`,
+    /// else `--db`). With Redis, refuses a configuration that can lose acknowledged changes
     /// unless `--redis-allow-unsafe-durability`. `default` always exists
     /// afterwards.
     pub async fn open(config: &Config, metrics: &Metrics) -> Result<Self, StoreError> {
-        let Some(url) = &config.redis else {
-            let (db, change_log) = (config.db.clone(), config.change_log);
-            let file = blocking(move || SqliteFile::open(&db, change_log)).await?;
-            return Ok(Self::Sqlite(file));
-        };
         let timeout = Duration::from_millis(config.redis_timeout_ms);
-        let store = RedisStore::connect(url, config.change_log, timeout).await?;
+        let (store, url) = match &config.redis {
+            Some(url) => (
+                RedisStore::connect(url, config.change_log, timeout).await?,
+                url.clone(),
+            ),
+            None if !config.redis_cluster.is_empty() => (
+                RedisStore::connect_cluster(&config.redis_cluster, config.change_log, timeout)
+                    .await?,
+                config.redis_cluster.join(","),
+            ),
+            None => {
+                let (db, change_log) = (config.db.clone(), config.change_log);
+                let file = blocking(move || SqliteFile::open(&db, change_log)).await?;
+                return Ok(Self::Sqlite(file));
+            }
+        };
         let durability = store.durability().await?;
         if let Durability::Unsafe { .. } = durability {
             if !config.redis_allow_unsafe_durability {
                 return Err(StoreError::UnsafeDurability {
-                    url: url.to_owned(),
+                    url,
                     setting: durability.describe(),
                 });
             }
             tracing::warn!(durability = %durability.describe(), "redis may lose acknowledged changes");
             metrics.set_unsafe_durability();
         }
-        store.adopt_single_list_keys().await?;
+        if !store.is_cluster() {
+            store.adopt_single_list_keys().await?;
+        }
         store.create().await?;
         Ok(Self::Redis {
             store: Box::new(store),

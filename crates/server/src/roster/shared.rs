@@ -265,7 +265,7 @@ impl Backend for SharedBackend {
 
     fn describe(&self) -> serde_json::Value {
         serde_json::json!({
-            "kind": "redis",
+            "kind": if self.store.is_cluster() { "redis-cluster" } else { "redis" },
             "durability": self.durability.describe(),
             "durability_safe": self.durability == Durability::Always,
         })

@@ -9,6 +9,7 @@
 //! itself (see its module): there the roster writes through it and learns
 //! of every change, its own included, from the stream it keeps.
 
+mod redis_link;
 mod redis_store;
 mod sqlite;
 

@@ -1,24 +1,21 @@
-//! The shared store: several instances behind one address keep the list in
-//! one Redis, which orders every change.
+//! The shared store: several instances behind one address keep their
+//! lists in one Redis, or a Redis Cluster, which orders every change of
+//! each list.
 //!
 //! # Why the `redis` crate
 //! It is the maintained Rust client, speaks to Redis from tokio, and has
-//! the three parts this needs: multiplexed connections, scripts sent by SHA
-//! with a fallback to loading them (`EVALSHA`), and streams. Nothing here
-//! needs a pool: one multiplexed connection carries every write of an
-//! instance, and the change feed has its own (its `XREAD BLOCK` would
-//! otherwise hold the writes up).
+//! the four parts this needs: multiplexed connections, scripts sent by SHA
+//! with a fallback to loading them (`EVALSHA`), streams, and a cluster
+//! client that routes by slot. Nothing here needs a pool: one connection
+//! carries every write of an instance, and each list's change feed has
+//! its own (its `XREAD BLOCK` would otherwise hold the writes up).
 //!
 //! # Deadlines
 //! Every command and every connection attempt has one
 //! (`--redis-timeout-ms`), so a Redis that stops answering without closing
-//! (a partition, a frozen process) is noticed, never waited on. A
-//! connection whose command failed other than by Redis' own answer is
-//! dropped and the next command makes a new one ([`Writes`]): the `redis`
-//! crate's `ConnectionManager` keeps a connection after a timeout (redis
-//! 1.8 counts it `RetryImmediately`, not a reason to reconnect), and after
-//! a long partition that connection's TCP retransmissions are far apart,
-//! so writes could go on failing long after Redis answered again.
+//! (a partition, a frozen process) is noticed, never waited on. How a
+//! failed connection is replaced, on one server and on a cluster, is
+//! `redis_link`'s to say.
 //!
 //! # Keys
 //! A list's keys all share the hash tag `{roster:<list>}`, so they land in
@@ -65,13 +62,14 @@ use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
 use redis::streams::{StreamRangeReply, StreamReadReply};
-use redis::{AsyncConnectionConfig, Script, ScriptInvocation, Value};
+use redis::{Script, ScriptInvocation, Value};
 use roster_protocol::v1::Change;
 use roster_protocol::validate::RequestId;
 use roster_protocol::{User, UserId};
 
 use roster_protocol::ListName;
 
+use super::redis_link::Writes;
 use super::{new_epoch, ListFigures, Loaded, StoreError, StoredRequest};
 
 /// How long a stored request id answers retries.
@@ -133,13 +131,17 @@ impl Keys {
     }
 }
 
-/// KEYS: version, users, changes, request (or "" for none), order, epoch.
+/// KEYS: version, users, changes, request, order, epoch. Every key is in
+/// the list's slot, the request's too when there is none (a cluster
+/// refuses a script whose keys span slots).
 /// ARGV: user id, the user as JSON, fingerprint, request TTL, stream
 /// length, the epoch the writer knows (another one means the list was
-/// deleted, and perhaps created again, since the writer loaded it).
+/// deleted, and perhaps created again, since the writer loaded it), and
+/// `1` when the request is named (its record is kept).
 const ADD_SCRIPT: &str = r#"
 if redis.call('GET', KEYS[6]) ~= ARGV[6] then return {'no_list'} end
-if KEYS[4] ~= '' then
+local named = ARGV[7] == '1'
+if named then
   local stored = redis.call('HMGET', KEYS[4], 'f', 'c')
   if stored[1] then return {'replayed', stored[1], stored[2]} end
 end
@@ -148,19 +150,20 @@ local change = '{"version":' .. version .. ',"op":"added","user":' .. ARGV[2] ..
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], version .. '-0', 'c', change)
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[5], version, ARGV[1])
-if KEYS[4] ~= '' then
+if named then
   redis.call('HSET', KEYS[4], 'f', ARGV[3], 'c', change)
   redis.call('EXPIRE', KEYS[4], ARGV[4])
 end
 return {'done', change}
 "#;
 
-/// KEYS: version, users, changes, request (or ""), order, epoch.
+/// KEYS: version, users, changes, request, order, epoch (as for adds).
 /// ARGV: user id, fingerprint, request TTL, stream length, the epoch the
-/// writer knows.
+/// writer knows, and `1` when the request is named.
 const REMOVE_SCRIPT: &str = r#"
 if redis.call('GET', KEYS[6]) ~= ARGV[5] then return {'no_list'} end
-if KEYS[4] ~= '' then
+local named = ARGV[6] == '1'
+if named then
   local stored = redis.call('HMGET', KEYS[4], 'f', 'c')
   if stored[1] then return {'replayed', stored[1], stored[2]} end
 end
@@ -171,7 +174,7 @@ local change = '{"version":' .. version .. ',"op":"removed","user":' .. user .. 
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], version .. '-0', 'c', change)
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[5], ARGV[1])
-if KEYS[4] ~= '' then
+if named then
   redis.call('HSET', KEYS[4], 'f', ARGV[2], 'c', change)
   redis.call('EXPIRE', KEYS[4], ARGV[3])
 end
@@ -257,54 +260,6 @@ pub enum Written {
     NoSuchList,
 }
 
-/// The connection every write and read of an instance shares, made again
-/// after any failure (see the module docs, "Deadlines").
-struct Writes {
-    client: redis::Client,
-    config: AsyncConnectionConfig,
-    /// The connection, numbered so that a command failing on an old one
-    /// never drops its replacement.
-    current: tokio::sync::Mutex<(u64, Option<MultiplexedConnection>)>,
-}
-
-impl Writes {
-    /// The live connection and its number, or a new one.
-    async fn connection(&self) -> Result<(u64, MultiplexedConnection), StoreError> {
-        let mut current = self.current.lock().await;
-        if let (number, Some(connection)) = &*current {
-            return Ok((*number, connection.clone()));
-        }
-        let connection = self
-            .client
-            .get_multiplexed_async_connection_with_config(&self.config)
-            .await
-            .map_err(StoreError::from)?;
-        current.0 += 1;
-        current.1 = Some(connection.clone());
-        Ok((current.0, connection))
-    }
-
-    /// Runs `command` on the shared connection; a failure other than
-    /// Redis' own answer (a timeout, a dropped connection) drops it, so
-    /// the next command starts on a new one.
-    async fn run<T>(
-        &self,
-        command: impl AsyncFnOnce(&mut MultiplexedConnection) -> redis::RedisResult<T>,
-    ) -> Result<T, StoreError> {
-        let (number, mut connection) = self.connection().await?;
-        let result = command(&mut connection).await;
-        if let Err(err) = &result {
-            if !matches!(err.kind(), redis::ErrorKind::Server(_)) {
-                let mut current = self.current.lock().await;
-                if current.0 == number {
-                    current.1 = None;
-                }
-            }
-        }
-        result.map_err(StoreError::from)
-    }
-}
-
 /// The shared store's writing side; see the module docs.
 #[derive(Clone)]
 pub struct RedisStore {
@@ -330,15 +285,20 @@ impl RedisStore {
         change_log: u64,
         timeout: Duration,
     ) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url)?;
-        let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(timeout))
-            .set_response_timeout(Some(timeout));
-        let writes = Writes {
-            client,
-            config,
-            current: tokio::sync::Mutex::new((0, None)),
-        };
+        Self::over(Writes::single(url, timeout)?, change_log, timeout).await
+    }
+
+    /// Connects to the Redis Cluster that `seeds` (`redis://host:port`)
+    /// belong to.
+    pub async fn connect_cluster(
+        seeds: &[String],
+        change_log: u64,
+        timeout: Duration,
+    ) -> Result<Self, StoreError> {
+        Self::over(Writes::cluster(seeds, timeout)?, change_log, timeout).await
+    }
+
+    async fn over(writes: Writes, change_log: u64, timeout: Duration) -> Result<Self, StoreError> {
         // Fails at start, as before, when Redis cannot be reached.
         writes.connection().await?;
         Ok(Self {
@@ -352,6 +312,11 @@ impl RedisStore {
             change_log: change_log.max(1),
             keys: Keys::of(&ListName::default_list()),
         })
+    }
+
+    /// Whether this is a Redis Cluster.
+    pub fn is_cluster(&self) -> bool {
+        self.writes.is_cluster()
     }
 
     /// The same connection, for list `name`.
@@ -678,7 +643,8 @@ impl RedisStore {
         invocation
             .arg(REQUEST_TTL_SECONDS)
             .arg(self.change_log)
-            .arg(epoch);
+            .arg(epoch)
+            .arg(u8::from(request.is_some()));
         let reply: Vec<String> = self
             .writes
             .run(async |con| invocation.invoke_async(con).await)
@@ -719,12 +685,10 @@ impl RedisStore {
         Ok(complete.then_some(changes))
     }
 
-    /// Whether Redis answers (`PING`).
+    /// Whether the Redis that holds this list answers (on a cluster,
+    /// the shard of its slot; a `PING` would go to every shard).
     pub async fn check(&self) -> Result<(), StoreError> {
-        self.writes
-            .run(async |con| redis::cmd("PING").query_async::<String>(con).await)
-            .await
-            .map(drop)
+        self.exists().await.map(drop)
     }
 
     /// The deadline of each command: the change feed counts as current
@@ -733,22 +697,18 @@ impl RedisStore {
         self.timeout
     }
 
-    /// A connection for the change feed alone, whose replies may take as
-    /// long as an `XREAD BLOCK`.
+    /// A connection for this list's change feed alone, to the node that
+    /// holds it, whose replies may take as long as an `XREAD BLOCK`.
     pub async fn feed(&self) -> Result<Feed, StoreError> {
-        let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(self.timeout))
-            .set_response_timeout(Some(FEED_BLOCK + self.timeout));
+        let changes = self.keys.changes();
         let connection = self
             .writes
-            .client
-            .get_multiplexed_async_connection_with_config(&config)
-            .await
-            .map_err(StoreError::from)?;
+            .connection_for(&changes, FEED_BLOCK + self.timeout)
+            .await?;
         Ok(Feed {
             connection,
             list: self.keys.list.clone(),
-            changes: self.keys.changes(),
+            changes,
         })
     }
 }
@@ -767,7 +727,7 @@ fn write_script<'a>(
         .key(
             request
                 .map(|(epoch, id)| keys.request(epoch, id))
-                .unwrap_or_default(),
+                .unwrap_or_else(|| keys.key("request:-")),
         )
         .key(keys.order())
         .key(keys.epoch());

@@ -10,6 +10,7 @@ mod tokens;
 mod assets;
 mod auth;
 mod binary;
+mod cluster;
 mod compression;
 mod framing;
 mod hostile;

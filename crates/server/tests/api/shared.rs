@@ -392,3 +392,104 @@ async fn a_fresh_instance_loads_the_list_in_the_order_the_adds_were_committed() 
         differs.map(|at| (&loaded[at].id, &applied[at].id))
     );
 }
+
+#[tokio::test]
+async fn a_list_deleted_on_one_instance_closes_its_sockets_on_every_instance() {
+    use roster_protocol::close_code;
+    let redis = RedisServer::start().await;
+    let config = || {
+        let mut config = shared_config(&redis);
+        config.lists = vec!["team-a".parse().unwrap()];
+        config.auth.auth_hs256_secret_file = Some(crate::tokens::fixture("hs256.secret"));
+        config.auth.anonymous = Some(roster_server::auth::Anonymous::Write);
+        config.auth.anonymous_lists = vec!["*".parse().unwrap()];
+        config
+    };
+    let a = TestApp::spawn_with(config()).await;
+    let b = TestApp::spawn_with(config()).await;
+    let url = |app: &TestApp| format!("ws://{}/api/v1/lists/team-a/ws", app.addr);
+    let (mut on_a, _, _, _) = greeted_at(&url(&a)).await;
+    let (mut on_b, _, _, _) = greeted_at(&url(&b)).await;
+    // Both lists are one list: an add on a reaches b's socket.
+    on_a.add("first").await;
+    on_a.next_ack().await;
+    assert_eq!(on_b.next_change().await.version, 1);
+    // default on b is another list: it saw nothing.
+    let (_, default_version, _) = b.greeted().await;
+    assert_eq!(default_version, 0);
+
+    // Deleted through a: b hears it from the list's stream.
+    let admin = crate::tokens::hs256(&crate::tokens::claims("ops", "roster:admin:*", 600));
+    let deleted = reqwest::Client::new()
+        .delete(a.url("/api/v1/lists/team-a"))
+        .bearer_auth(admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 200);
+    for client in [&mut on_a, &mut on_b] {
+        let close = loop {
+            match client.next_or_close().await {
+                Ok(_) => continue,
+                Err(close) => break close.expect("a close frame"),
+            }
+        };
+        assert_eq!(u16::from(close.code), close_code::LIST_DELETED);
+    }
+    for app in [&a, &b] {
+        let answer = reqwest::get(app.url("/api/v1/lists/team-a/users"))
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 404);
+    }
+}
+
+#[tokio::test]
+async fn a_redis_from_before_lists_becomes_the_default_list() {
+    let redis = RedisServer::start().await;
+    let mut con = redis.connection().await;
+    let user = r#"{"id":"1","name":"Ada Lovelace","email":"ada@example.com"}"#;
+    let change = format!(r#"{{"version":1,"op":"added","user":{user}}}"#);
+    redis::pipe()
+        .cmd("SET")
+        .arg("{roster}:epoch")
+        .arg("0123456789abcdef")
+        .cmd("SET")
+        .arg("{roster}:version")
+        .arg(1)
+        .cmd("SET")
+        .arg("{roster}:next_id")
+        .arg(1)
+        .cmd("HSET")
+        .arg("{roster}:users")
+        .arg("1")
+        .arg(user)
+        .cmd("ZADD")
+        .arg("{roster}:order")
+        .arg(1)
+        .arg("1")
+        .cmd("XADD")
+        .arg("{roster}:changes")
+        .arg("1-0")
+        .arg("c")
+        .arg(&change)
+        .query_async::<()>(&mut con)
+        .await
+        .unwrap();
+    let app = instance(&redis).await;
+    let (_, epoch, version, users) = app.greeted_with_epoch().await;
+    assert_eq!((epoch.as_str(), version), ("0123456789abcdef", 1));
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0].name, "Ada Lovelace");
+    let left: u64 = redis::cmd("EXISTS")
+        .arg("{roster}:users")
+        .query_async(&mut con)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "the old keys were renamed, not copied");
+    // And a new add continues the same history.
+    let (mut writer, _, _) = app.greeted().await;
+    writer.add("next").await;
+    let ack = writer.next_ack().await;
+    assert_eq!((ack.version, ack.user.unwrap().id.as_str()), (Some(2), "2"));
+}
