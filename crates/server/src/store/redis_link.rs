@@ -39,7 +39,7 @@ use super::StoreError;
 enum Target {
     Single(redis::Client),
     Cluster {
-        client: ClusterClient,
+        client: Box<ClusterClient>,
         /// The seed nodes, for finding the node a feed reads from.
         seeds: Vec<redis::Client>,
     },
@@ -108,7 +108,13 @@ impl Writes {
             .iter()
             .map(|url| redis::Client::open(url.as_str()))
             .collect::<Result<_, _>>()?;
-        Ok(Self::to(Target::Cluster { client, seeds }, timeout))
+        Ok(Self::to(
+            Target::Cluster {
+                client: Box::new(client),
+                seeds,
+            },
+            timeout,
+        ))
     }
 
     fn to(target: Target, timeout: Duration) -> Self {
