@@ -38,8 +38,11 @@ const dist = option('--dist', path.join(ROOT, 'dist'));
 // monotonic clock (performance.timeOrigin + now(): web-sys's Performance
 // bindings), token lifetimes from the server's clock and storage_failed
 // kept and retried (issue 27, clock jumps and a full disk): +282 bytes
-// (158,834).
-const budgetKb = Number(option('--budget-kb', '155.2'));
+// (158,834); named lists (issue 28: the `list` setting and its grammar,
+// the list's socket URL, the two problems 4404 and 4410, the name beside
+// the title and in the region's name): +2,203 bytes (161,037; the view
+// alone +0.3 KB, measured by building without it).
+const budgetKb = Number(option('--budget-kb', '157.3'));
 
 // Every file, subfolders included (wasm-bindgen's snippets/).
 const brotli = (bytes) => zlib.brotliCompressSync(bytes, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }).length;

@@ -21,4 +21,8 @@ step "Serving Roster; press Ctrl-C to stop"
 # Defaults through the environment, so that flags given to this script win.
 export ROSTER_DIST="${ROSTER_DIST:-$ROSTER_ROOT/dist}"
 export ROSTER_DB="${ROSTER_DB:-$ROSTER_ROOT/roster.db}"
+# Two lists besides default, open to this machine's pages like default
+# (embed-example.html shows them side by side).
+export ROSTER_LIST="${ROSTER_LIST:-team-a,team-b}"
+export ROSTER_ANONYMOUS_LISTS="${ROSTER_ANONYMOUS_LISTS:-team-a,team-b}"
 exec "$ROSTER_ROOT/target/release/roster-server" "$@"

@@ -30,6 +30,10 @@ pub fn App() -> impl IntoView {
             let _ = root.set_attribute("data-bg", "transparent");
         }
     }
+    // The tab (and an iframe's document) names the list it shows.
+    if let Some(list) = &page.settings.list {
+        document().set_title(&format!("Roster: {list}"));
+    }
     // In the embed view the page is exactly its content, so the body's
     // height is Roster's.
     if let Some(body) = body.as_ref().filter(|_| page.settings.embed) {
@@ -133,10 +137,19 @@ pub fn Roster(
     let removable = Signal::derive(move || {
         status.with(|s| s.access == Access::Write && s.protocol != Some(Protocol::Seed))
     });
+    // The list's name beside the title and in the region's name, when
+    // the page names one; `default` shown as it always was, without.
+    let list = page.settings.list.as_ref().map(ToString::to_string);
+    let label = list
+        .as_ref()
+        .map_or_else(|| "Roster".to_owned(), |list| format!("Roster: {list}"));
+    let list_name = list.map(|list| {
+        view! { <span class="roster-list-name" data-testid="list-name">{list}</span> }
+    });
     view! {
-        <section class=class aria-label="Roster">
+        <section class=class aria-label=label>
             <header class="roster-header">
-                <h1>"Roster"</h1>
+                <h1>"Roster" {list_name}</h1>
                 <div class="roster-presence">
                     <ViewerCount viewers=socket.viewers />
                     <ConnectionBadge status=socket.status />

@@ -83,6 +83,7 @@ pub fn read(sources: &[Source]) -> PageSettings {
         protocol: &protocol,
         host: &host,
         server: settings.server.as_deref(),
+        list: settings.list.as_ref(),
     });
     PageSettings {
         settings,

@@ -124,10 +124,13 @@ mod tests {
     #[test]
     fn sessions_read_as_the_server_writes_them_and_unknown_scopes_are_kept_apart() {
         let session: Session = serde_json::from_str(
-            r#"{"sub":"ada","scope":["read","write","admin"],"expires_at":1700000000000}"#,
+            r#"{"sub":"ada","scope":["read","write","admin","own"],"expires_at":1700000000000}"#,
         )
         .unwrap();
-        assert_eq!(session.scope, [Scope::Read, Scope::Write, Scope::Unknown]);
+        assert_eq!(
+            session.scope,
+            [Scope::Read, Scope::Write, Scope::Admin, Scope::Unknown]
+        );
         assert_eq!(Access::of(&session), Access::Write);
         let anonymous: Session = serde_json::from_str(r#"{"scope":["read"]}"#).unwrap();
         assert_eq!((anonymous.sub, anonymous.expires_at), (None, None));

@@ -49,6 +49,13 @@ pub enum Problem {
     /// client, so nothing is retried until the user asks.
     #[error("the server refused this client ({close}); press retry to try again")]
     Refused { close: Close },
+    /// The server has no list of this name (4404): nothing is retried
+    /// until the user asks (once someone has created it).
+    #[error("No list named {list}")]
+    NoSuchList { list: String },
+    /// The list was deleted while it was open (4410): nothing is retried.
+    #[error("This list was deleted")]
+    ListDeleted { list: String },
     /// A server that has spoken v1 answered without it while adds were
     /// waiting: they need v1's request ids, so the client tries again.
     #[error(
@@ -120,6 +127,8 @@ impl Problem {
             | Self::V1Expected
             | Self::StoppedAnswering { .. } => "Connection lost",
             Self::Refused { .. } => "The server refused this page",
+            Self::NoSuchList { .. } => "No such list",
+            Self::ListDeleted { .. } => "List deleted",
             Self::BinaryFrame | Self::UnreadableFrame(_) | Self::UnreadableList(_) => {
                 "The server sent something Roster cannot read"
             }
@@ -201,6 +210,20 @@ mod tests {
                 },
                 "the server refused this client (code 4403: go away); press retry to try again",
                 "refused",
+            ),
+            (
+                Problem::NoSuchList {
+                    list: "team-a".into(),
+                },
+                "No list named team-a",
+                "no_such_list",
+            ),
+            (
+                Problem::ListDeleted {
+                    list: "team-a".into(),
+                },
+                "This list was deleted",
+                "list_deleted",
             ),
             (
                 Problem::V1Expected,
@@ -297,6 +320,8 @@ mod tests {
             alerts,
             [
                 "refused",
+                "no_such_list",
+                "list_deleted",
                 "binary_frame",
                 "unreadable_frame",
                 "unreadable_list",

@@ -16,6 +16,7 @@
 
 use crate::auth::Token;
 use crate::engine::{EngineConfig, QUERY_PARAMETERS};
+use crate::list_name::ListName;
 
 /// One place settings can come from: the text given for a setting's name,
 /// if any.
@@ -51,8 +52,9 @@ impl Theme {
 }
 
 /// Every setting besides the engine's ([`QUERY_PARAMETERS`]).
-pub const SETTINGS: [&str; 7] = [
+pub const SETTINGS: [&str; 8] = [
     "server",
+    "list",
     "theme",
     "compact",
     "embed",
@@ -68,6 +70,9 @@ pub struct Settings {
     /// `http://` or `https://`, see [`crate::endpoint`]); by default the
     /// page's own origin.
     pub server: Option<String>,
+    /// `list`: the name of the list to show; `default`'s (with no name
+    /// shown) when none is given.
+    pub list: Option<ListName>,
     /// `ping_ms` … `outbox_ttl_ms`: the connection engine's settings.
     pub engine: EngineConfig,
     /// `theme`: `auto` (the default), `light` or `dark`.
@@ -100,6 +105,13 @@ impl Settings {
         let mut problems = Vec::new();
         let (engine, engine_problems) = EngineConfig::from_lookup(get);
         let server = get("server").filter(|server| !server.is_empty());
+        let list = get("list")
+            .filter(|list| !list.is_empty())
+            .and_then(|text| {
+                ListName::parse(&text)
+                    .map_err(|err| problems.push(format!("ignored list={text:?}: {}", err.why)))
+                    .ok()
+            });
         let theme = get("theme").map_or(Theme::Auto, |text| {
             Theme::parse(&text).unwrap_or_else(|| {
                 problems.push(format!(
@@ -147,6 +159,7 @@ impl Settings {
         problems.extend(engine_problems);
         let settings = Self {
             server,
+            list,
             engine,
             theme,
             compact,
@@ -200,6 +213,23 @@ mod tests {
         assert_eq!(settings, Settings::default());
         assert!(problems.is_empty());
         assert_eq!(settings.theme, Theme::Auto);
+    }
+
+    #[test]
+    fn a_list_is_named_by_the_grammar_or_ignored_with_a_reason() {
+        let query = source(&[("list", "team-a")]);
+        let (settings, problems) = Settings::resolve(&[&query]);
+        assert_eq!(settings.list.unwrap().as_str(), "team-a");
+        assert!(problems.is_empty());
+        let query = source(&[("list", "Team A")]);
+        let (settings, problems) = Settings::resolve(&[&query]);
+        assert_eq!(settings.list, None, "the default list, not a broken name");
+        assert!(
+            problems[0].starts_with("ignored list=\"Team A\""),
+            "{problems:?}"
+        );
+        let empty = source(&[("list", "")]);
+        assert_eq!(Settings::resolve(&[&empty]).0.list, None);
     }
 
     #[test]

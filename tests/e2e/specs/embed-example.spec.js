@@ -1,6 +1,6 @@
 // public/embed-example.html, as shipped in dist/: one host page with an
-// iframe, two <roster-users> on two servers, and mount() feeding the host's
-// own counters. (The README's picture of it is made by
+// iframe, two <roster-users> on two lists of one server, and mount()
+// feeding the host's own counters. (The README's picture of it is made by
 // tools/screenshots.spec.js.)
 const { test, expect } = require('@playwright/test');
 const { RosterServer, waitUntil } = require('../support/server');
@@ -14,59 +14,67 @@ test.afterEach(async () => {
 
 const connections = (server) => v1Connections(server.origin);
 
-test('the embed example uses all three ways, with two servers', async ({ browser }) => {
-  const a = await RosterServer.start();
-  const b = await RosterServer.start();
-  servers.push(a, b);
+/** One server with the lists the example shows, open to its pages. */
+const LIST_FLAGS = ['--list', 'team-a', '--list', 'team-b', '--anonymous-lists', 'team-a,team-b'];
+
+test('the embed example shows two lists of one server, three ways', async ({ browser }) => {
+  const server = await RosterServer.start(undefined, { args: LIST_FLAGS });
+  servers.push(server);
   for (const name of ['Ada Lovelace', 'Grace Hopper', 'Alan Turing']) {
-    await a.add({ name, email: `${name.split(' ')[0].toLowerCase()}@team-a.test` });
+    await server.add({ name, email: `${name.split(' ')[0].toLowerCase()}@team-a.test` }, 'team-a');
   }
-  await b.add({ name: 'Edsger Dijkstra', email: 'edsger@team-b.test' });
+  await server.add({ name: 'Edsger Dijkstra', email: 'edsger@team-b.test' }, 'team-b');
+  await server.add({ name: 'Only Default', email: 'default@roster.test' });
 
   const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  await page.goto(`${a.origin}/embed-example.html?second=${encodeURIComponent(b.wsUrl)}`);
+  await page.goto(`${server.origin}/embed-example.html`);
 
-  // The iframe's embed view, sized from the height it posts.
+  // The iframe's embed view, sized from the height it posts, named by
+  // its list (its title is its accessible name).
   const frame = page.frameLocator('#frame');
   await expect(frame.getByTestId('connection-status')).toHaveAttribute('data-state', 'connected');
   await expect(frame.getByTestId('user-row')).toHaveCount(3);
+  await expect(frame.getByTestId('list-name')).toHaveText('team-a');
+  await expect(page.locator('#frame')).toHaveAttribute('title', 'Roster: team-a');
   await expect.poll(() => page.locator('#frame').evaluate((f) => f.style.height)).toMatch(/^\d+px$/);
 
-  // Each element sees its own server's list.
+  // Each element sees its own list, and says which.
   const teamA = page.locator('#team-a');
   const teamB = page.locator('#team-b');
   await expect(teamA.getByTestId('user-row')).toHaveCount(3);
   await expect(teamB.getByTestId('user-row')).toHaveCount(1);
   await expect(teamB.getByTestId('user-row')).toContainText('Edsger Dijkstra');
-  await expect(page.getByTestId('team-b-server')).toHaveText(b.wsUrl);
+  await expect(teamB.getByTestId('list-name')).toHaveText('team-b');
+  await expect(teamB.getByRole('region', { name: 'Roster: team-b' })).toBeVisible();
+  await expect(page.getByTestId('team-b-server')).toContainText('list team-b');
 
   // mount() feeds the host page's counters.
   await expect(page.getByTestId('host-users')).toHaveText('3');
   await expect(page.getByTestId('host-state')).toHaveText('connected');
   await expect(page.locator('#mounted').getByTestId('user-row')).toHaveCount(3);
 
-  // One add through team B's element reaches only team B's server.
+  // One add through list B's element reaches only list B.
   await teamB.getByTestId('add-user').click();
   await expect(teamB.getByTestId('user-row')).toHaveCount(2);
-  expect(await b.users()).toHaveLength(2);
-  expect(await a.users()).toHaveLength(3);
-  // And one on server A reaches all three of its views.
-  await a.add({ name: 'Barbara Liskov', email: 'barbara@team-a.test' });
+  expect(await server.users('team-b')).toHaveLength(2);
+  expect(await server.users('team-a')).toHaveLength(3);
+  expect(await server.users()).toHaveLength(1);
+  // And one on list A reaches all three of its views.
+  await server.add({ name: 'Barbara Liskov', email: 'barbara@team-a.test' }, 'team-a');
   await expect(page.getByTestId('host-users')).toHaveText('4');
   await expect(teamA.getByTestId('user-row')).toHaveCount(4);
   await expect(frame.getByTestId('user-row')).toHaveCount(4);
+  await expect(teamB.getByTestId('user-row')).toHaveCount(2);
 
-  // The iframe, the first element and mount() on A; the second on B.
-  await waitUntil('server A to count three sockets', async () => (await connections(a)) === 3);
-  expect(await connections(b)).toBe(1);
+  // Four sockets on one server: three on list A, one on list B.
+  await waitUntil('four sockets', async () => (await connections(server)) === 4);
 
   // Unmounting leaves the others connected.
   await page.evaluate(() => window.rosterHandle.unmount());
-  await waitUntil('server A to count two sockets', async () => (await connections(a)) === 2);
-  expect(await connections(b)).toBe(1);
+  await waitUntil('three sockets', async () => (await connections(server)) === 3);
   await expect(page.locator('#mounted').getByTestId('user-row')).toHaveCount(0);
 
-  // A reload starts the three ways over from the servers' lists.
+  // A reload starts the three ways over from the server's lists.
   await page.reload();
   await expect(page.getByTestId('host-state')).toHaveText('connected');
   await expect(teamB.getByTestId('user-row')).toHaveCount(2);

@@ -57,9 +57,11 @@ test('the page runs under its Content-Security-Policy, which refuses injected sc
 });
 
 test('the embed example runs under its own policy without a violation', async ({ page }) => {
-  const server = await RosterServer.start();
+  const server = await RosterServer.start(undefined, {
+    args: ['--list', 'team-a,team-b', '--anonymous-lists', 'team-a,team-b'],
+  });
   servers.push(server);
-  await server.add({ name: 'Ada Lovelace', email: 'ada@team-a.test' });
+  await server.add({ name: 'Ada Lovelace', email: 'ada@team-a.test' }, 'team-a');
   await recordViolations(page);
   const response = await page.goto(`${server.origin}/embed-example.html`);
   expect(response.headers()['content-security-policy']).toContain("'sha256-");

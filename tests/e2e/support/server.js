@@ -89,20 +89,28 @@ class RosterServer {
   }
 
   /** The server's list, from its HTTP API. */
-  async users() {
-    const response = await fetch(`${this.origin}/api/v1/users`);
-    if (!response.ok) throw new Error(`GET /api/v1/users: ${response.status}`);
+  /** The path of `list`'s users (`default`'s by the single-list path). */
+  usersPath(list) {
+    return list ? `/api/v1/lists/${list}/users` : '/api/v1/users';
+  }
+
+  /** The list `list` (`default` when none is named), over HTTP. */
+  async users(list) {
+    const path = this.usersPath(list);
+    const response = await fetch(`${this.origin}${path}`);
+    if (!response.ok) throw new Error(`GET ${path}: ${response.status}`);
     return response.json();
   }
 
   /** Adds a user through the HTTP API (as another client would); returns it. */
-  async add(user = {}) {
-    const response = await fetch(`${this.origin}/api/v1/users`, {
+  async add(user = {}, list = undefined) {
+    const path = this.usersPath(list);
+    const response = await fetch(`${this.origin}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(user),
     });
-    if (response.status !== 201) throw new Error(`POST /api/v1/users: ${response.status}`);
+    if (response.status !== 201) throw new Error(`POST ${path}: ${response.status}`);
     return response.json();
   }
 

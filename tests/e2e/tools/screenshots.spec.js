@@ -37,18 +37,19 @@ for (const [colorScheme, name] of [['light', 'screenshot.png'], ['dark', 'screen
   });
 }
 
-test('the embed example with two servers: embed-example.png', async ({ browser }) => {
-  const a = await RosterServer.start();
-  const b = await RosterServer.start();
-  servers.push(a, b);
+test('the embed example with two lists: embed-example.png', async ({ browser }) => {
+  const server = await RosterServer.start(undefined, {
+    args: ['--list', 'team-a,team-b', '--anonymous-lists', 'team-a,team-b'],
+  });
+  servers.push(server);
   for (const name of ['Ada Lovelace', 'Grace Hopper', 'Alan Turing', 'Barbara Liskov']) {
-    await a.add({ name, email: `${name.split(' ')[0].toLowerCase()}@team-a.test` });
+    await server.add({ name, email: `${name.split(' ')[0].toLowerCase()}@team-a.test` }, 'team-a');
   }
   for (const name of ['Edsger Dijkstra', 'Tony Hoare']) {
-    await b.add({ name, email: `${name.split(' ')[0].toLowerCase()}@team-b.test` });
+    await server.add({ name, email: `${name.split(' ')[0].toLowerCase()}@team-b.test` }, 'team-b');
   }
   const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  await page.goto(`${a.origin}/embed-example.html?second=${encodeURIComponent(b.wsUrl)}`);
+  await page.goto(`${server.origin}/embed-example.html`);
   await expect(page.getByTestId('host-state')).toHaveText('connected');
   await expect(page.locator('#team-b').getByTestId('user-row')).toHaveCount(2);
   await expect(page.frameLocator('#frame').getByTestId('user-row')).toHaveCount(4);

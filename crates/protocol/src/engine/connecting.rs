@@ -8,6 +8,7 @@ use super::{Action, Engine, Millis, FALLBACK_AFTER_ATTEMPTS};
 use crate::auth::Token;
 use crate::close_code;
 use crate::connection::Protocol;
+use crate::endpoint;
 use crate::engine::backoff::retry_delay;
 use crate::problem::{Close, Problem};
 use crate::seed::SeedCommand;
@@ -117,7 +118,12 @@ impl Engine {
         } else if close_code::is_refusal(code) {
             self.tokens.refused();
             self.phase = Phase::Closed;
-            self.last_error = Some(Problem::Refused { close });
+            let list = endpoint::list_of(&self.url).to_owned();
+            self.last_error = Some(match code {
+                close_code::NO_SUCH_LIST => Problem::NoSuchList { list },
+                close_code::LIST_DELETED => Problem::ListDeleted { list },
+                _ => Problem::Refused { close },
+            });
         } else {
             self.retry_later(now, problem);
         }

@@ -569,6 +569,34 @@ fn each_close_code_class_gets_its_treatment() {
 }
 
 #[test]
+fn a_missing_or_deleted_list_is_said_in_words_and_not_retried() {
+    for (code, kind, words) in [
+        (
+            close_code::NO_SUCH_LIST,
+            "no_such_list",
+            "No list named default",
+        ),
+        (
+            close_code::LIST_DELETED,
+            "list_deleted",
+            "This list was deleted",
+        ),
+    ] {
+        let mut h = Harness::connected(Protocol::V1);
+        h.event(Event::Closed {
+            code,
+            reason: "from the server".into(),
+        });
+        let error = h.status().last_error.unwrap();
+        assert_eq!((error.kind(), error.to_string().as_str()), (kind, words));
+        assert!(error.is_alert());
+        assert!(opens(&h.after(3_600_000)).is_empty(), "{code}: not retried");
+        assert_eq!(h.state(), ConnectionState::Closed);
+        assert_eq!(opens(&h.event(Event::Retry)), [true], "the user may retry");
+    }
+}
+
+#[test]
 fn the_users_disconnect_is_never_undone_automatically() {
     let mut h = Harness::connected(Protocol::V1);
     let actions = h.event(Event::Disconnect);
