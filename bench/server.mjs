@@ -26,10 +26,20 @@ const SEED_CLIENTS = 1000;
 const SEED_USERS = 10_000;
 const ROSTER = path.join(ROOT, 'target/release/roster-server');
 
+// The previous campaign's server (scripts/bench.sh builds it from the
+// commit named in bench/previous-commit), for the figures that must not
+// move: run side by side with this build's.
+const PREVIOUS = process.env.ROSTER_PREVIOUS_BIN;
+
 const SERVERS = {
   roster: {
     label: 'Roster',
-    command: (port, demoUsers, extra = []) => [ROSTER, ['--addr', `127.0.0.1:${port}`, '--db', ':memory:', '--dist', '/nonexistent',
+    command: (port, demoUsers, extra = []) => [ROSTER, ['--addr', `127.0.0.1:${port}`, ...(extra.includes('--db') ? [] : ['--db', ':memory:']), '--dist', '/nonexistent',
+      '--write-rate', '1000000', '--write-burst', '100000', '--max-connections', '30000', '--demo-users', String(demoUsers), ...extra]],
+  },
+  previous: {
+    label: 'previous build',
+    command: (port, demoUsers, extra = []) => [PREVIOUS, ['--addr', `127.0.0.1:${port}`, '--db', ':memory:', '--dist', '/nonexistent',
       '--write-rate', '1000000', '--write-burst', '100000', '--max-connections', '30000', '--demo-users', String(demoUsers), ...extra]],
   },
   node: {
@@ -135,6 +145,42 @@ async function measure(kind, clients) {
   return results;
 }
 
+/** Pairs of runs, this build and the previous one in turn. */
+const PREVIOUS_PAIRS = 3;
+
+/**
+ * The connect storm and the fan-out at `clients` on one list, this build
+ * against the previous campaign's, `PREVIOUS_PAIRS` pairs with the order
+ * swapped every pair, each run on a fresh server.
+ */
+async function againstPrevious(clients) {
+  const run = async (kind, scenario) => {
+    const port = await freePort();
+    const server = await startServer(kind, port);
+    try {
+      const common = ['--url', `ws://127.0.0.1:${port}/api/v1/users/ws`, '--clients', String(clients)];
+      const extra = scenario === 'fanout' ? ['--rounds', '100'] : [];
+      return await loadgen([scenario, ...common, ...extra]);
+    } finally {
+      await stopServer(server);
+    }
+  };
+  const pairs = { connect: [], fanout: [] };
+  for (let i = 0; i < PREVIOUS_PAIRS; i++) {
+    const order = i % 2 === 0 ? ['roster', 'previous'] : ['previous', 'roster'];
+    for (const scenario of ['connect-storm', 'fanout']) {
+      const got = {};
+      for (const kind of order) got[kind] = await run(kind, scenario);
+      if (scenario === 'connect-storm') {
+        pairs.connect.push({ now: got.roster.all_in_step_ms, before: got.previous.all_in_step_ms });
+      } else {
+        pairs.fanout.push({ now: got.roster.all_delivered_ms.p99, before: got.previous.all_delivered_ms.p99 });
+      }
+    }
+  }
+  return pairs;
+}
+
 /** How many connect storms with and without tokens, taken in turn. */
 const TOKEN_PAIRS = 4;
 
@@ -199,12 +245,104 @@ async function snapshotOnTheWire() {
   }
 }
 
+/** Lists in the many-lists run, their users, and watchers on each. */
+const LISTS = 1_000;
+const LIST_USERS = 100;
+const LIST_CLIENTS = 10;
+
+/** The resident memory of process `pid`, in bytes. */
+function rssOf(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(status.match(/VmRSS:\s+(\d+) kB/)[1]) * 1024;
+}
+
+/** A metric of the server on `port`, unlabelled. */
+async function metricOf(port, name) {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return Number(text.match(new RegExp(`^${name} (\\S+)$`, 'm'))[1]);
+}
+
+/**
+ * One server holding `LISTS` lists of `LIST_USERS` users (issue 28), each
+ * on a SQLite file so that the figures are the server's memory and not
+ * an in-memory store's:
+ * - the lists loaded and idle, then `LIST_CLIENTS` watchers on each, and
+ *   what an add to one list sends to the others' sockets (loadgen
+ *   `lists`);
+ * - the same file opened again without naming them: the lists exist but
+ *   are not in memory;
+ * - an empty file: the baseline;
+ * - the comparison the goal names: one list of `LISTS × LIST_USERS`
+ *   users with as many sockets in all (loadgen `idle-memory`).
+ */
+async function manyLists() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-lists-'));
+  const names = Array.from({ length: LISTS }, (_, n) => `l${String(n).padStart(4, '0')}`);
+  const sockets = LISTS * LIST_CLIENTS;
+  // (The bench's servers take 30,000 connections: enough.)
+  const listFlags = ['--anonymous-lists', '*', '--max-loaded-lists', String(LISTS + 10), '--list-idle-ms', '3600000'];
+  const db = (name) => ['--db', path.join(dir, name)];
+  const start = async (demo, extra) => {
+    const port = await freePort();
+    const child = await startServer('roster', port, demo, extra);
+    return { port, child };
+  };
+  const result = {};
+  {
+    const { port, child } = await start(LIST_USERS, [...db('lists.db'), ...listFlags, '--list', names.join(',')]);
+    try {
+      result.loaded = await metricOf(port, 'roster_lists_loaded');
+      result.rss_loaded = rssOf(child.pid);
+      result.run = await loadgen(['lists', '--url', `ws://127.0.0.1:${port}/api/v1/lists/{list}/ws`, '--lists', String(LISTS),
+        '--clients', String(LIST_CLIENTS), '--rounds', '20', '--pid', String(child.pid)]);
+    } finally {
+      await stopServer(child);
+    }
+  }
+  {
+    const { port, child } = await start(0, [...db('lists.db'), ...listFlags]);
+    try {
+      result.existing = await metricOf(port, 'roster_lists');
+      result.rss_unloaded = rssOf(child.pid);
+    } finally {
+      await stopServer(child);
+    }
+  }
+  {
+    const { child } = await start(0, [...db('empty.db'), ...listFlags]);
+    try {
+      result.rss_base = rssOf(child.pid);
+    } finally {
+      await stopServer(child);
+    }
+  }
+  {
+    const { port, child } = await start(LISTS * LIST_USERS, [...db('one.db'), ...listFlags]);
+    try {
+      result.one_list = await loadgen(['idle-memory', '--url', `ws://127.0.0.1:${port}/api/v1/users/ws`,
+        '--clients', String(sockets), '--deflate', '--pid', String(child.pid)]);
+    } finally {
+      await stopServer(child);
+    }
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  return result;
+}
+
 async function main() {
   if (args.includes('--report')) {
     process.stdout.write(markdown(JSON.parse(fs.readFileSync(JSON_OUT, 'utf8'))));
     return;
   }
-  const results = { when: new Date().toISOString(), sizes: {} };
+  const results = { when: new Date().toISOString(), sizes: {}, previous_commit: process.env.ROSTER_PREVIOUS_COMMIT };
+  if (!args.includes('--no-lists')) {
+    results.lists = await manyLists();
+    console.error(`many lists: ${JSON.stringify(results.lists)}`);
+    if (args.includes('--only-lists')) {
+      process.stdout.write(listsMarkdown(results.lists));
+      return;
+    }
+  }
   results.snapshot = await snapshotOnTheWire();
   console.error(`snapshot on the wire: ${JSON.stringify(results.snapshot)}`);
   for (const clients of SIZES) {
@@ -213,6 +351,11 @@ async function main() {
       console.error(`${clients} clients, ${kind} …`);
       results.sizes[clients][kind] = await measure(kind, clients);
       console.error(JSON.stringify(results.sizes[clients][kind]));
+    }
+    if (PREVIOUS && clients >= 10_000) {
+      console.error(`${clients} clients, this build against the previous …`);
+      results.sizes[clients].previous = await againstPrevious(clients);
+      console.error(JSON.stringify(results.sizes[clients].previous));
     }
     console.error(`${clients} clients, roster with tokens …`);
     results.sizes[clients].token_storms = await tokenStorms(clients);
@@ -226,6 +369,31 @@ async function main() {
 const count0 = (v) => (v === undefined ? '–' : Math.round(v).toLocaleString('en'));
 const ratio = (a, b) => (a === undefined || !b ? '–' : (a / b).toFixed(2));
 const ms = (v) => (v === undefined ? '–' : `${Number(v).toFixed(1)} ms`);
+
+/** The many-lists figures as a table. */
+function listsMarkdown(l) {
+  const mb = (v) => `${(v / 1e6).toFixed(1)} MB`;
+  const kib = (v) => `${(v / 1024).toFixed(1)} KiB`;
+  const sockets = LISTS * LIST_CLIENTS;
+  const perLoaded = (l.rss_loaded - l.rss_unloaded) / LISTS;
+  const perExisting = (l.rss_unloaded - l.rss_base) / LISTS;
+  const many = l.run.rss_with_sockets;
+  const one = l.one_list.rss_after;
+  const lines = ['### Many lists on one server (issue 28)', ''];
+  lines.push(`Measured by \`node bench/server.mjs\` (part of \`scripts/bench.sh\`): the release server on a SQLite file, ${LISTS.toLocaleString('en')} lists of ${LIST_USERS} users (\`--list\`, \`--demo-users ${LIST_USERS}\`), then ${LIST_CLIENTS} watchers on each (\`roster-loadgen lists\`, permessage-deflate offered as browsers do); beside it, in the same run, one list of ${(LISTS * LIST_USERS).toLocaleString('en')} users with ${sockets.toLocaleString('en')} watchers (\`roster-loadgen idle-memory\`).`, '');
+  lines.push('| figure | value |', '|---|---|');
+  lines.push(`| lists in memory after start | ${l.loaded} |`);
+  lines.push(`| server memory: empty file / ${LISTS.toLocaleString('en')} lists existing, not loaded / loaded, idle | ${mb(l.rss_base)} / ${mb(l.rss_unloaded)} / ${mb(l.rss_loaded)} |`);
+  lines.push(`| memory per loaded, idle list of ${LIST_USERS} users | ${kib(perLoaded)} |`);
+  lines.push(`| memory per list that exists but is not loaded | ${kib(perExisting)} |`);
+  lines.push(`| memory per connection, ${sockets.toLocaleString('en')} sockets over ${LISTS.toLocaleString('en')} lists | ${kib(l.run.bytes_per_connection)} |`);
+  lines.push(`| server memory: ${LISTS.toLocaleString('en')} lists × ${LIST_USERS} users, ${sockets.toLocaleString('en')} sockets ÷ one list of ${(LISTS * LIST_USERS).toLocaleString('en')} users, ${sockets.toLocaleString('en')} sockets (goal ≤ 2) | ${mb(many)} ÷ ${mb(one)} = **${(many / one).toFixed(2)}** |`);
+  lines.push(`| an add to one list: all ${LIST_CLIENTS} of its watchers have it, p50 / p99 of ${l.run.rounds} | ${ms(l.run.delivered_ms.p50)} / ${ms(l.run.delivered_ms.p99)} |`);
+  lines.push(`| change frames that reached the other ${(LISTS - 1).toLocaleString('en')} lists' ${(sockets - LIST_CLIENTS).toLocaleString('en')} watchers (goal 0) | **${l.run.other_lists_change_frames}** |`);
+  lines.push(`| frames the server sent during the ${l.run.rounds} adds, all sockets (${LIST_CLIENTS} watchers + the writer's ack and change, each add: ${l.run.frames_out_expected}) | ${l.run.frames_out} |`);
+  lines.push('');
+  return `${lines.join('\n')}\n`;
+}
 
 function markdown(r) {
   const lines = ['### At scale: Roster against Node `ws` (same load generator, same run)', ''];
@@ -243,6 +411,14 @@ function markdown(r) {
       const without = median(pairs.map((p) => p.plain));
       const ratios = pairs.map((p) => (p.tokens / p.plain).toFixed(2)).join(', ');
       lines.push(`| ${n} | Roster's server, connect storm with an HS256 token each ÷ without (goal ≤ 1.2; median of ${pairs.length} pairs, each ${ratios}) | ${ms(withTokens)} | ${ms(without)} | ${ratio(median(pairs.map((p) => p.tokens / p.plain)), 1)} |`);
+    }
+    if (s.previous) {
+      const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+      for (const [key, figure] of [['connect', 'connect storm: all in step'], ['fanout', 'fan-out: all delivered, p99']]) {
+        const pairs = s.previous[key];
+        const each = pairs.map((p) => (p.now / p.before).toFixed(2)).join(', ');
+        lines.push(`| ${n} | this build ÷ the previous campaign's (${r.previous_commit ?? 'previous'}), ${figure} (goal ≤ 1.10; median of ${pairs.length} pairs, each ${each}) | ${ms(median(pairs.map((p) => p.now)))} | ${ms(median(pairs.map((p) => p.before)))} | ${ratio(median(pairs.map((p) => p.now / p.before)), 1)} |`);
+      }
     }
     const kib = (v) => `${(v / 1024).toFixed(2)} KiB`;
     row('idle memory per connection', a.idle.bytes_per_connection, b.idle.bytes_per_connection, kib);
@@ -283,6 +459,9 @@ function markdown(r) {
       goal('busiest 100 ms', jitter.peak_connects_per_100ms_x10, fixed.peak_connects_per_100ms_x10);
       lines.push(`| ${n} | Roster's server: longest away, jittered clients (goal ≤ cap ${count0(jitter.backoff_cap_ms)} ms + 5 s) | ${ms(jitter.away_ms.max)} | | |`);
     }
+  }
+  if (r.lists) {
+    lines.push('', listsMarkdown(r.lists));
   }
   if (r.snapshot) {
     const kb = (v) => `${v.toLocaleString('en')} bytes`;

@@ -52,7 +52,27 @@ step "Lighthouse (mobile preset): Roster's page and the React widget"
 step "Server: add and delivery latency (SQLite, Redis; one and two instances)"
 cargo bench --locked -p roster-server --bench add_latency -- 2000 | tee bench/results/server.txt
 
-step "Server at 1,000 and 10,000 connections, against Node ws (crates/loadgen)"
+# The previous campaign's server, for the figures that must not move
+# (connect storm and fan-out at 10,000 on one list): built once from the
+# commit in bench/previous-commit, in a target directory of its own.
+PREVIOUS_COMMIT=$(cat bench/previous-commit)
+PREVIOUS_DIR="$ROSTER_ROOT/target/bench-previous"
+PREVIOUS_BIN="$PREVIOUS_DIR/roster-server-$PREVIOUS_COMMIT"
+if [ ! -x "$PREVIOUS_BIN" ] && git cat-file -e "$PREVIOUS_COMMIT^{commit}" 2>/dev/null; then
+    step "Building the previous campaign's server (${PREVIOUS_COMMIT:0:7})"
+    rm -rf "$PREVIOUS_DIR/src" && mkdir -p "$PREVIOUS_DIR/src"
+    git archive "$PREVIOUS_COMMIT" | tar -x -C "$PREVIOUS_DIR/src"
+    CARGO_TARGET_DIR="$PREVIOUS_DIR/target" \
+        cargo build --release --locked -p roster-server --manifest-path "$PREVIOUS_DIR/src/Cargo.toml"
+    cp "$PREVIOUS_DIR/target/release/roster-server" "$PREVIOUS_BIN"
+fi
+if [ -x "$PREVIOUS_BIN" ]; then
+    export ROSTER_PREVIOUS_BIN="$PREVIOUS_BIN" ROSTER_PREVIOUS_COMMIT="${PREVIOUS_COMMIT:0:7}"
+else
+    note "no previous build (a shallow clone lacks ${PREVIOUS_COMMIT:0:7}): its comparison is left out"
+fi
+
+step "Server at 1,000 and 10,000 connections, against Node ws and the previous build; 1,000 lists (crates/loadgen)"
 # Each side holds a socket per client: raise the open-file limit for this
 # script only, as far as the hard limit allows.
 ulimit -n "$(ulimit -Hn)" || true

@@ -8,8 +8,11 @@
 //! - [`reconnect_storm`]: every client dropped by a server restart comes
 //!   back with Roster's jittered backoff or a fixed delay.
 //! - [`idle_memory`]: connections held open; the server's RSS per one.
+//! - [`lists::lists`]: watchers on each of many lists; the server's RSS,
+//!   and what a change to one list costs the others.
 
 pub mod client;
+pub mod lists;
 pub mod raw;
 pub mod stats;
 

@@ -63,6 +63,18 @@ enum Scenario {
         #[arg(long, value_enum, default_value_t = Backoff::Roster)]
         backoff: Backoff,
     },
+    /// `--clients` watchers on each of `--lists` lists (`--url` has
+    /// `{list}` where the name goes: l0000, l0001, …): the server's
+    /// memory, and what an add to the first list costs the others.
+    Lists {
+        #[arg(long, default_value_t = 1_000)]
+        lists: usize,
+        #[arg(long, default_value_t = 20)]
+        rounds: usize,
+        /// The server's process id.
+        #[arg(long)]
+        pid: u32,
+    },
     /// Idle connections held open; the server process's memory.
     IdleMemory {
         /// The server's process id.
@@ -97,6 +109,9 @@ async fn main() -> std::process::ExitCode {
         }
         Scenario::ReconnectStorm { backoff } => {
             roster_loadgen::reconnect_storm(url, clients, backoff, || eprintln!("ready")).await
+        }
+        Scenario::Lists { lists, rounds, pid } => {
+            roster_loadgen::lists::lists(url, lists, clients, rounds, pid).await
         }
         Scenario::IdleMemory { pid } => {
             roster_loadgen::idle_memory(url, clients, pid, deflate).await

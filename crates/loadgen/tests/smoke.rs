@@ -140,3 +140,37 @@ async fn a_connect_storm_with_tokens_is_let_in_and_one_without_is_not() {
     task.await.unwrap().unwrap();
     std::fs::remove_file(secret).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_lists_run_against_the_real_server_and_a_change_stays_in_its_list() {
+    const LISTS: usize = 20;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut config = Config {
+        addr,
+        dist: "/nonexistent".into(),
+        write_rate: 1e6,
+        write_burst: 10_000,
+        lists: (0..LISTS)
+            .map(|n| roster_loadgen::lists::list_name(n).parse().unwrap())
+            .collect(),
+        demo_users: 5,
+        ..Config::default()
+    };
+    config.auth.anonymous_lists = vec!["*".parse().unwrap()];
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(run(listener, config, async {
+        let _ = stopped.await;
+    }));
+    let template = format!("ws://{addr}/api/v1/lists/{{list}}/ws");
+    // (The listener is bound already: connects made while the server
+    // fills its lists wait in its backlog.)
+    let figures = roster_loadgen::lists::lists(&template, LISTS, 10, 3, std::process::id())
+        .await
+        .unwrap();
+    assert_eq!(figures["delivered_ms"]["count"], 3);
+    assert_eq!(figures["other_lists_change_frames"], 0);
+    assert_eq!(figures["frames_out"], figures["frames_out_expected"]);
+    let _ = stop.send(());
+    task.await.unwrap().unwrap();
+}

@@ -196,7 +196,9 @@ pub struct TokenArgs {
     /// Whose token it is (`sub`).
     #[arg(long)]
     pub sub: String,
-    /// Space-separated scopes: `roster:read`, `roster:write`.
+    /// Space-separated scopes: `roster:read`, `roster:write`,
+    /// `roster:admin`, each for the list `default`, or with a list
+    /// (`roster:read:team-a`) or a prefix (`roster:write:team-*`).
     #[arg(long, default_value = "roster:read roster:write")]
     pub scope: String,
     /// How long it is valid: seconds, or with a unit (`90s`, `10m`, `2h`,

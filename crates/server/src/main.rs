@@ -73,6 +73,19 @@ fn print_token(config: &Config, args: &TokenArgs) -> std::process::ExitCode {
         eprintln!("roster-server token needs the secret: --auth-hs256-secret-file FILE (or ROSTER_AUTH_HS256_SECRET_FILE)");
         return std::process::ExitCode::FAILURE;
     };
+    // The scope as the server will read it: a typo is said here, not
+    // found out when the token is refused.
+    match roster_server::auth::Rights::parse(&args.scope) {
+        Ok(rights) if !rights.is_empty() => {}
+        Ok(_) => {
+            eprintln!("roster-server token: the scope {:?} grants nothing: use roster:read, roster:write or roster:admin, each optionally with :<list> or :<prefix>*", args.scope);
+            return std::process::ExitCode::FAILURE;
+        }
+        Err(refusal) => {
+            eprintln!("roster-server token: {refusal}");
+            return std::process::ExitCode::FAILURE;
+        }
+    }
     let minted = std::fs::read(path)
         .map_err(|err| format!("cannot read {}: {err}", path.display()))
         .and_then(|secret| {

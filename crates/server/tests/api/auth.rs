@@ -586,6 +586,25 @@ async fn roster_server_token_prints_a_token_a_server_with_that_secret_accepts() 
 }
 
 #[test]
+fn roster_server_token_refuses_a_scope_the_server_would_refuse() {
+    let secret = fixture("hs256.secret");
+    for (scope, said) in [
+        ("roster:read:Team-A", "list pattern is not valid"),
+        ("openid profile", "grants nothing"),
+    ] {
+        let printed = std::process::Command::new(env!("CARGO_BIN_EXE_roster-server"))
+            .args(["token", "--sub", "script", "--scope", scope])
+            .args(["--auth-hs256-secret-file", secret.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(!printed.status.success(), "{scope}");
+        let stderr = String::from_utf8_lossy(&printed.stderr);
+        assert!(stderr.contains(said), "{scope}: {stderr}");
+        assert!(printed.stdout.is_empty());
+    }
+}
+
+#[test]
 fn a_server_on_a_public_address_without_a_key_refuses_to_start_and_says_why() {
     let port = crate::process::free_port();
     let refused = std::process::Command::new(env!("CARGO_BIN_EXE_roster-server"))
