@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use roster_server::ws::wire::{Decoded, Incoming, Reader};
+use roster_protocol::framing::{Decoded, Incoming, Reader};
 
 const LIMIT: usize = 1024;
 

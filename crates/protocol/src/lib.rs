@@ -23,6 +23,8 @@
 //! - [`v1`]: Roster protocol v1, the message catalogue with examples.
 //! - `deflate` (feature `deflate`): permessage-deflate's codec (RFC 7692),
 //!   for the server and the load generator.
+//! - `framing` (feature `framing`): RFC 6455 framing as the server speaks
+//!   it, so that it is fuzzed without building the server.
 //! - [`validate`]: names, emails and request ids, checked where they enter.
 //! - [`settings`]: the client's settings and the order a page reads them
 //!   in (query, mount element, meta tags, defaults).
@@ -42,6 +44,8 @@ pub mod engine;
 pub mod error;
 #[cfg(test)]
 mod fixtures;
+#[cfg(feature = "framing")]
+pub mod framing;
 pub mod list;
 pub mod list_name;
 pub mod problem;

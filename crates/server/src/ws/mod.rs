@@ -20,7 +20,8 @@ mod handshake;
 mod seed;
 mod socket;
 mod v1;
-pub mod wire;
+/// RFC 6455 framing, in the protocol crate (pure, and fuzzed there).
+pub use roster_protocol::framing as wire;
 
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};

@@ -1,11 +1,12 @@
-//! RFC 6455 framing as a server speaks it. Pure: no I/O, so each rule of
-//! the RFC is tested on its own.
+//! RFC 6455 framing as a server speaks it (the `framing` feature: the
+//! server, and the fuzz target that feeds it arbitrary bytes). Pure: no
+//! I/O, so each rule of the RFC is tested on its own.
 //!
 //! Why our own framing and not tungstenite's: tungstenite copies every
 //! frame it writes into a per-connection buffer that keeps its largest
 //! size, so an idle connection held a copy of the snapshot it was sent
 //! (804 KB each with 10,000 users). Here a server frame is a 2–10 byte
-//! [`Header`] written in front of a shared [`Text`] payload, so one encoded
+//! [`Header`] written in front of a shared payload (the server's `Text`), so one encoded
 //! change or snapshot serves every connection without a copy, and nothing
 //! outlives the write.
 //!
@@ -20,9 +21,9 @@
 //! compression bomb is refused with 1009 like any other big message.
 
 use bytes::Bytes;
-use roster_protocol::close_code;
 
-use roster_protocol::deflate::{self, Inflate};
+use crate::close_code;
+use crate::deflate::{self, Inflate};
 
 pub const CONTINUATION: u8 = 0x0;
 pub const TEXT: u8 = 0x1;
