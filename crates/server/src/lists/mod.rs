@@ -66,7 +66,8 @@ pub struct List {
     name: ListName,
     roster: Arc<Roster>,
     presence: Arc<Presence>,
-    /// Cancelled when the list is deleted: its sockets close with 4410.
+    /// Cancelled when the list is deleted (its sockets are told through
+    /// its change channel, and close with 4410).
     deleted: CancellationToken,
     /// Cancelled when the list leaves memory: stops its feed and its
     /// presence frames.
@@ -89,9 +90,15 @@ impl List {
         &self.presence
     }
 
-    /// Cancelled once the list is deleted.
-    pub fn deleted(&self) -> &CancellationToken {
-        &self.deleted
+    /// Whether the list was deleted.
+    pub fn is_deleted(&self) -> bool {
+        self.deleted.is_cancelled()
+    }
+
+    /// Marks the list deleted and tells its connections.
+    fn mark_deleted(&self) {
+        self.deleted.cancel();
+        self.roster.announce_deleted();
     }
 
     fn touch(&self) {
@@ -278,9 +285,11 @@ impl Lists {
         tokio::spawn(Arc::clone(&list.presence).publish(list.tasks.clone()));
         let following = Arc::clone(&list.roster).follow_feed(list.tasks.clone());
         let (lists, name, deleted) = (self.me.clone(), name.clone(), list.deleted.clone());
+        let roster = Arc::clone(&list.roster);
         tokio::spawn(async move {
             if following.await == Followed::Deleted {
                 deleted.cancel();
+                roster.announce_deleted();
                 if let Some(lists) = lists.upgrade() {
                     lists.unload(&name, false);
                     lists.metrics.list_deleted();
@@ -382,7 +391,7 @@ impl Lists {
         let existed = self.stores.delete(name).await.map_err(store_error)?;
         let slot = lock(&self.loaded).remove(name);
         if let Some(list) = slot.as_ref().and_then(|slot| slot.get()) {
-            list.deleted.cancel();
+            list.mark_deleted();
             self.metrics.list_unloaded(false);
         }
         if existed {

@@ -11,12 +11,14 @@ use crate::text::Text;
 
 /// A committed change as every v1 connection sends it, or a whole new
 /// list (`reset`) after a reload, which every connection sends whatever
-/// version it is at.
+/// version it is at, or the news that the list was deleted (`deleted`:
+/// every connection closes with 4410; it carries no frame).
 #[derive(Clone, Debug)]
 pub struct Published {
     pub version: u64,
     pub frame: Text,
     pub reset: bool,
+    pub deleted: bool,
 }
 
 impl Published {
@@ -26,6 +28,17 @@ impl Published {
             version: change.version,
             frame: change_frame(change.clone()),
             reset: false,
+            deleted: false,
+        }
+    }
+
+    /// The list was deleted: its connections close.
+    pub fn deleted() -> Self {
+        Self {
+            version: u64::MAX,
+            frame: Text::from(String::new()),
+            reset: false,
+            deleted: true,
         }
     }
 }

@@ -86,6 +86,12 @@ impl LiveList {
         self.events.subscribe()
     }
 
+    /// Tells every connection of the list that it was deleted (they close
+    /// with 4410).
+    pub fn announce_deleted(&self) {
+        let _ = self.events.send(Published::deleted());
+    }
+
     /// Applies a committed `change` and publishes it. An error from the
     /// channel only means nobody is listening.
     pub fn apply(&self, change: &Change) {
@@ -147,6 +153,7 @@ impl LiveList {
             version: directory.version(),
             frame,
             reset: true,
+            deleted: false,
         });
         directory.version()
     }

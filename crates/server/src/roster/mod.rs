@@ -304,6 +304,11 @@ impl Roster {
         self.backend.describe()
     }
 
+    /// Tells every connection of the list that it was deleted.
+    pub fn announce_deleted(&self) {
+        self.live.announce_deleted();
+    }
+
     /// A receiver of every change committed from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Published> {
         self.live.subscribe()

@@ -16,7 +16,9 @@ use crate::metrics::Protocol;
 use crate::AppState;
 
 pub async fn serve(socket: &mut Socket, state: &AppState, name: ListName) -> Ending {
-    let list = match state.lists.open(&name, false).await {
+    // Boxed, as in v1: the load's state must not stay in the task.
+    let opened = Box::pin(state.lists.open(&name, false)).await;
+    let list = match opened {
         Ok(list) => list,
         Err(error) if error.code == ErrorCode::NoSuchList => {
             return Ending::Close(close_code::NO_SUCH_LIST, "No list by that name");
@@ -32,22 +34,21 @@ pub async fn serve(socket: &mut Socket, state: &AppState, name: ListName) -> End
     let _viewer = list.presence().join();
     let roster = list.roster();
     let mut events = roster.subscribe();
+    if list.is_deleted() {
+        return list_deleted();
+    }
     socket.send(roster.seed_frame());
     let mut writes = state.write_limit();
     // Made once: a new one each turn takes the token's lock twice.
     let shutdown = state.shutdown.cancelled();
     tokio::pin!(shutdown);
-    let deleted = list.deleted().cancelled();
-    tokio::pin!(deleted);
+
     loop {
         let room = socket.has_room();
         tokio::select! {
             biased;
             () = &mut shutdown => {
                 return Ending::Close(close_code::GOING_AWAY, "server shutting down");
-            }
-            () = &mut deleted => {
-                return Ending::Close(close_code::LIST_DELETED, "This list was deleted");
             }
             incoming = socket.next() => match incoming {
                 Ok(Some(Incoming::Text(text))) => {
@@ -79,8 +80,12 @@ pub async fn serve(socket: &mut Socket, state: &AppState, name: ListName) -> End
             },
             event = events.recv(), if room => {
                 match event {
+                    Ok(published) if published.deleted => return list_deleted(),
                     Ok(_) | Err(RecvError::Lagged(_)) => {}
                     Err(RecvError::Closed) => return Ending::Gone,
+                }
+                if list.is_deleted() {
+                    return list_deleted();
                 }
                 // Each frame is the whole list, so one frame covers every
                 // change that is already waiting.
@@ -89,4 +94,9 @@ pub async fn serve(socket: &mut Socket, state: &AppState, name: ListName) -> End
             }
         }
     }
+}
+
+/// The close of a socket whose list was deleted.
+fn list_deleted() -> Ending {
+    Ending::Close(close_code::LIST_DELETED, "This list was deleted")
 }

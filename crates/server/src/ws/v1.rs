@@ -26,7 +26,6 @@ use roster_protocol::ListName;
 use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 use tokio::sync::watch;
 use tokio::time::Sleep;
-use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use super::socket::{Ending, Socket};
 use super::wire::Incoming;
@@ -53,8 +52,6 @@ struct Session<'a> {
     name: ListName,
     /// That list, once opened (after `hello`, or a first write before it).
     list: Option<Arc<List>>,
-    /// Resolves once the list is deleted.
-    deleted: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
     /// The list's viewer count frames, from `hello` on.
     presence: Option<watch::Receiver<Text>>,
     /// Counts this connection among the list's viewers once it is open.
@@ -81,7 +78,6 @@ pub async fn serve(socket: &mut Socket, state: &AppState, name: ListName) -> End
         socket,
         name,
         list: None,
-        deleted: None,
         presence: None,
         _viewer: None,
         deferred: None,
@@ -115,9 +111,6 @@ pub async fn serve(socket: &mut Socket, state: &AppState, name: ListName) -> End
             () = &mut shutdown => {
                 return Ending::Close(close_code::GOING_AWAY, "server shutting down");
             }
-            () = until_deleted(&mut session.deleted) => {
-                return Ending::Close(close_code::LIST_DELETED, "This list was deleted");
-            }
             incoming = session.socket.next() => {
                 if let Some(ending) = session.receive(incoming).await {
                     return ending;
@@ -132,17 +125,21 @@ pub async fn serve(socket: &mut Socket, state: &AppState, name: ListName) -> End
                 return Ending::Close(refusal.close_code(), refusal.words());
             }
             event = next_event(&mut session.events), if room => {
-                session.forward(event);
+                if let Some(ending) = session.forward(event) {
+                    return ending;
+                }
                 // Whatever else is waiting goes out in the same write.
                 while session.socket.has_room() {
                     let Some(event) = session.try_event() else { break };
-                    session.forward(event);
+                    if let Some(ending) = session.forward(event) {
+                        return ending;
+                    }
                 }
             }
             frame = next_presence(&mut session.presence), if room => match frame {
                 Some(frame) => session.socket.send(frame),
                 // The list left memory under this socket: it was deleted.
-                None => return Ending::Close(close_code::LIST_DELETED, "This list was deleted"),
+                None => return list_deleted(),
             },
         }
     }
@@ -170,14 +167,6 @@ impl Write {
     }
 }
 
-/// Resolves once the socket's list is deleted; never before it is open.
-async fn until_deleted(deleted: &mut Option<Pin<Box<WaitForCancellationFutureOwned>>>) {
-    match deleted {
-        Some(deleted) => deleted.as_mut().await,
-        None => std::future::pending().await,
-    }
-}
-
 /// The next `presence` frame of the list, once greeted; `None` when the
 /// list's count is gone.
 async fn next_presence(presence: &mut Option<watch::Receiver<Text>>) -> Option<Text> {
@@ -188,6 +177,11 @@ async fn next_presence(presence: &mut Option<watch::Receiver<Text>>) -> Option<T
         }
         None => std::future::pending().await,
     }
+}
+
+/// The close of a socket whose list was deleted.
+fn list_deleted() -> Ending {
+    Ending::Close(close_code::LIST_DELETED, "This list was deleted")
 }
 
 /// Resolves when the token has run out, grace included; never without one.
@@ -270,6 +264,10 @@ impl Session<'_> {
                     return Some(ending);
                 }
                 self.greet(since, epoch).await;
+                // Deleted before this socket subscribed to its news.
+                if self.list.as_ref().is_some_and(|list| list.is_deleted()) {
+                    return Some(list_deleted());
+                }
             }
             ClientMessage::Auth { token } => return self.refresh(&token).await,
             ClientMessage::Ping { nonce } => self.send(&ServerMessage::Pong { nonce }),
@@ -317,9 +315,13 @@ impl Session<'_> {
         if let Some(list) = &self.list {
             return Ok(Arc::clone(list));
         }
-        match self.state.lists.open(&self.name, to_write).await {
+        // Boxed: loading a list may wait on the store (a SQLite read, or
+        // Redis' scripts), and that future's state is kilobytes. Held
+        // inline it would be part of every connection's task for its whole
+        // life (it doubled the idle memory per connection).
+        let opened = Box::pin(self.state.lists.open(&self.name, to_write)).await;
+        match opened {
             Ok(list) => {
-                self.deleted = Some(Box::pin(list.deleted().clone().cancelled_owned()));
                 self._viewer = Some(list.presence().join());
                 self.list = Some(Arc::clone(&list));
                 Ok(list)
@@ -570,9 +572,11 @@ impl Session<'_> {
     }
 
     /// Sends a broadcast change unless the client already has it; after
-    /// falling too far behind, a fresh snapshot.
-    fn forward(&mut self, event: Result<Published, RecvError>) {
+    /// falling too far behind, a fresh snapshot. `Some` when the list was
+    /// deleted: the connection ends.
+    fn forward(&mut self, event: Result<Published, RecvError>) -> Option<Ending> {
         match event {
+            Ok(published) if published.deleted => return Some(list_deleted()),
             // A reloaded list replaces whatever the client had.
             Ok(published) if published.reset || published.version > self.sent_version => {
                 self.sent_version = published.version;
@@ -581,13 +585,14 @@ impl Session<'_> {
             Ok(_) => {}
             Err(RecvError::Lagged(missed)) => {
                 tracing::debug!(missed, "client fell behind; sending a snapshot");
-                let Some(list) = &self.list else { return };
+                let list = self.list.as_ref()?;
                 let (version, frame) = list.roster().snapshot();
                 self.sent_version = version;
                 self.socket.send(frame);
             }
             Err(RecvError::Closed) => self.events = None,
         }
+        None
     }
 
     fn send(&mut self, message: &ServerMessage) {
