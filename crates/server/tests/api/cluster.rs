@@ -68,8 +68,11 @@ async fn lists_spread_over_shards_and_a_stopped_shard_takes_down_only_its_own() 
         let shard = cluster.node_of(&format!("{{roster:{list}}}:epoch")).await;
         shard_of.insert(list, shard);
     }
-    for shard in 0..3 {
-        let held = shard_of.values().filter(|s| **s == shard).count();
+    let held: Vec<usize> = (0..3)
+        .map(|shard| shard_of.values().filter(|s| **s == shard).count())
+        .collect();
+    eprintln!("lists held by each primary: {held:?} of {LISTS}");
+    for (shard, held) in held.iter().enumerate() {
         assert!(
             held * 5 >= LISTS,
             "shard {shard} holds {held} of {LISTS} lists"
