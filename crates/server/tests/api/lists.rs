@@ -41,6 +41,17 @@ async fn call(app: &TestApp, method: Method, path: &str, token: Option<&str>) ->
     request.send().await.unwrap()
 }
 
+/// `GET path` with `token`, decoded as JSON.
+async fn get_with<T: serde::de::DeserializeOwned>(app: &TestApp, path: &str, token: &str) -> T {
+    let answer = call(app, Method::GET, path, Some(token)).await;
+    assert!(
+        answer.status().is_success(),
+        "GET {path}: {}",
+        answer.status()
+    );
+    answer.json().await.unwrap()
+}
+
 /// The status and error code of an answer.
 async fn refusal(answer: reqwest::Response) -> (StatusCode, String) {
     let status = answer.status();
@@ -286,15 +297,7 @@ async fn declared_lists_are_created_by_admins_and_open_lists_by_a_writers_first_
         StatusCode::CREATED,
         "a writer's first add does"
     );
-    let users: Vec<User> = reqwest::Client::new()
-        .get(open.url("/api/v1/lists/team-b/users"))
-        .bearer_auth(&reader)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let users: Vec<User> = get_with(&open, "/api/v1/lists/team-b/users", &reader).await;
     assert_eq!(users.len(), 1);
 }
 
@@ -382,15 +385,7 @@ async fn scopes_add_up_per_list_and_never_reveal_whether_a_list_exists() {
     assert_eq!(session.scope, [roster_protocol::auth::Scope::Read]);
 
     // The list of lists shows what the caller may read, with figures.
-    let page: Value = reqwest::Client::new()
-        .get(app.url("/api/v1/lists"))
-        .bearer_auth(token("roster:read:team-*"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: Value = get_with(&app, "/api/v1/lists", &token("roster:read:team-*")).await;
     assert_eq!(
         page["lists"],
         json!([
@@ -399,25 +394,9 @@ async fn scopes_add_up_per_list_and_never_reveal_whether_a_list_exists() {
         ])
     );
     // Paged.
-    let first: Value = reqwest::Client::new()
-        .get(app.url("/api/v1/lists?limit=2"))
-        .bearer_auth(&mixed)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let first: Value = get_with(&app, "/api/v1/lists?limit=2", &mixed).await;
     assert_eq!(first["next"], "sales");
-    let rest: Value = reqwest::Client::new()
-        .get(app.url("/api/v1/lists?limit=2&after=sales"))
-        .bearer_auth(&mixed)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let rest: Value = get_with(&app, "/api/v1/lists?limit=2&after=sales", &mixed).await;
     let names: Vec<&str> = rest["lists"]
         .as_array()
         .unwrap()
@@ -541,15 +520,7 @@ async fn deleting_a_list_closes_its_sockets_with_4410_and_default_stays() {
             .status(),
         StatusCode::CREATED
     );
-    let users: Vec<User> = reqwest::Client::new()
-        .get(app.url("/api/v1/lists/doomed/users"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let users: Vec<User> = get_with(&app, "/api/v1/lists/doomed/users", &admin).await;
     assert!(users.is_empty());
 }
 
