@@ -37,8 +37,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Query, RawPathParams, State};
-use axum::http::request::Parts;
+use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -54,6 +53,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::assets::Assets;
 use crate::auth::{Grant, Level, Refusal};
+use crate::paths::{ListAt, UserAt};
 use crate::roster::Committed;
 use crate::{ws, AppState, List};
 
@@ -159,63 +159,6 @@ fn cors(origins: &[String]) -> CorsLayer {
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, IDEMPOTENCY_KEY])
         .expose_headers([header::LOCATION, VERSION_HEADER, REPLAYED_HEADER])
         .max_age(std::time::Duration::from_secs(600))
-}
-
-/// The list a request's path names (`/api/v1/lists/{list}/…`), or
-/// `default` for the single-list routes (`/api/v1/users…`).
-pub struct ListAt {
-    pub name: ListName,
-    /// Whether the path named it (the answers' `Location` follows suit).
-    pub named: bool,
-}
-
-impl ListAt {
-    /// Where user `id` of this list is.
-    fn user_path(&self, id: &UserId) -> String {
-        if self.named {
-            format!("/api/v1/lists/{}/users/{id}", self.name)
-        } else {
-            format!("/api/v1/users/{id}")
-        }
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for ListAt {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let params = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        let Some((_, text)) = params.iter().find(|(key, _)| *key == "list") else {
-            return Ok(Self {
-                name: ListName::default_list(),
-                named: false,
-            });
-        };
-        let name = ListName::parse(text)
-            .map_err(|err| ApiError::from(ErrorBody::from(err)).into_response())?;
-        Ok(Self { name, named: true })
-    }
-}
-
-/// The user id a path names (`…/users/{id}`).
-struct UserAt(UserId);
-
-impl<S: Send + Sync> FromRequestParts<S> for UserAt {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let params = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        let id = params
-            .iter()
-            .find(|(key, _)| *key == "id")
-            .map(|(_, id)| UserId::new(id.to_owned()))
-            .ok_or_else(|| StatusCode::NOT_FOUND.into_response())?;
-        Ok(Self(id))
-    }
 }
 
 /// What a request's `Authorization: Bearer` token (or none) allows; the

@@ -16,6 +16,7 @@
 //! - [`text`]: a frame's payload, encoded once and shared (compressed
 //!   once too, by `roster_protocol::deflate`, permessage-deflate's codec).
 //! - [`ws`]: the WebSocket endpoint: limits, then [`ws`]'s seed or v1 loop.
+//! - [`paths`]: the list and user a request's path names.
 //! - [`http`]: the router: JSON API, health, metrics, static files.
 //! - [`assets`]: the built client, compressed once (brotli, gzip), with
 //!   ETags and a cache policy.
@@ -41,6 +42,7 @@ pub mod http;
 pub mod limits;
 pub mod lists;
 pub mod metrics;
+pub mod paths;
 pub mod presence;
 pub mod roster;
 pub mod shutdown;

@@ -30,9 +30,9 @@ use roster_protocol::{close_code, SUBPROTOCOL};
 use tokio::sync::OwnedSemaphorePermit;
 
 use crate::auth::{self, Level};
-use crate::http::ListAt;
 use crate::limits::origin_allowed;
 use crate::metrics::{Protocol, Refusal};
+use crate::paths::ListAt;
 use crate::AppState;
 use roster_protocol::ListName;
 pub use socket::Ending;
