@@ -113,14 +113,14 @@ impl AppState {
             Arc::clone(&metrics),
             shutdown.clone(),
         );
-        let started = lists
+        lists
             .start()
             .await
             .map_err(|err| StartError::Lists(err.message))?;
-        if let lists::Stores::Sqlite(_) = lists.stores() {
+        if lists.is_embedded() {
             // In one transaction a list, before the address is bound.
             // (With Redis, through the feed, once `serve` runs.)
-            fill_with_demo_users(&lists, &started, config.demo_users)
+            fill_with_demo_users(&lists, config.demo_users)
                 .await
                 .map_err(|err| StartError::Lists(err.message))?;
         }
@@ -141,16 +141,15 @@ impl AppState {
     }
 }
 
-/// Adds demo users to each list of `names` until it holds `wanted`.
+/// Adds demo users to each list named at start until it holds `wanted`.
 async fn fill_with_demo_users(
     lists: &Lists,
-    names: &[ListName],
     wanted: usize,
 ) -> Result<(), roster_protocol::v1::ErrorBody> {
     if wanted == 0 {
         return Ok(());
     }
-    for name in names {
+    for name in &lists.named_at_start() {
         let list = lists.open(name, false).await?;
         list.roster()
             .blocking(move |roster| roster.fill_with_demo_users(wanted))
@@ -219,16 +218,13 @@ pub async fn serve(
     let router = http::router(state.clone());
     let token = state.shutdown.clone();
     tokio::spawn(Arc::clone(&state.lists).sweep(token.clone()));
-    // Demo users not added yet: with Redis, through the feeds the lists
-    // started (none are missing when `AppState::open` added them).
-    let started = state
-        .lists
-        .start()
-        .await
-        .map_err(|err| std::io::Error::other(err.message))?;
-    fill_with_demo_users(&state.lists, &started, state.config.demo_users)
-        .await
-        .map_err(|err| std::io::Error::other(err.message))?;
+    // Demo users with Redis: through the feeds the lists started
+    // (`AppState::open` added them itself for SQLite).
+    if !state.lists.is_embedded() {
+        fill_with_demo_users(&state.lists, state.config.demo_users)
+            .await
+            .map_err(|err| std::io::Error::other(err.message))?;
+    }
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(
             %addr,

@@ -33,16 +33,13 @@ impl<S: Send + Sync> FromRequestParts<S> for ListAt {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let params = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        let Some((_, text)) = params.iter().find(|(key, _)| *key == "list") else {
+        let Some(text) = path_param(parts, state, "list").await? else {
             return Ok(Self {
                 name: ListName::default_list(),
                 named: false,
             });
         };
-        let name = ListName::parse(text)
+        let name = ListName::parse(&text)
             .map_err(|err| (StatusCode::BAD_REQUEST, Json(ErrorBody::from(err))).into_response())?;
         Ok(Self { name, named: true })
     }
@@ -55,14 +52,24 @@ impl<S: Send + Sync> FromRequestParts<S> for UserAt {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let params = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        let id = params
-            .iter()
-            .find(|(key, _)| *key == "id")
-            .map(|(_, id)| UserId::new(id.to_owned()))
+        let id = path_param(parts, state, "id")
+            .await?
             .ok_or_else(|| StatusCode::NOT_FOUND.into_response())?;
-        Ok(Self(id))
+        Ok(Self(UserId::new(id)))
     }
+}
+
+/// The route's parameter `key`, if the route has one.
+async fn path_param<S: Send + Sync>(
+    parts: &mut Parts,
+    state: &S,
+    key: &str,
+) -> Result<Option<String>, Response> {
+    let params = RawPathParams::from_request_parts(parts, state)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    Ok(params
+        .iter()
+        .find(|(name, _)| *name == key)
+        .map(|(_, value)| value.to_owned()))
 }

@@ -3,7 +3,7 @@
 // feeding the host's own counters. (The README's picture of it is made by
 // tools/screenshots.spec.js.)
 const { test, expect } = require('@playwright/test');
-const { RosterServer, waitUntil } = require('../support/server');
+const { RosterServer, waitUntil, EXAMPLE_LISTS } = require('../support/server');
 const { v1Connections } = require('../support/metrics');
 
 let servers = [];
@@ -14,11 +14,8 @@ test.afterEach(async () => {
 
 const connections = (server) => v1Connections(server.origin);
 
-/** One server with the lists the example shows, open to its pages. */
-const LIST_FLAGS = ['--list', 'team-a', '--list', 'team-b', '--anonymous-lists', 'team-a,team-b'];
-
 test('the embed example shows two lists of one server, three ways', async ({ browser }) => {
-  const server = await RosterServer.start(undefined, { args: LIST_FLAGS });
+  const server = await RosterServer.start(undefined, { args: EXAMPLE_LISTS });
   servers.push(server);
   for (const name of ['Ada Lovelace', 'Grace Hopper', 'Alan Turing']) {
     await server.add({ name, email: `${name.split(' ')[0].toLowerCase()}@team-a.test` }, 'team-a');

@@ -3,7 +3,7 @@
 // Content-Security-Policy with no violation at all, and a script injected
 // into the page is refused.
 const { test, expect } = require('@playwright/test');
-const { RosterServer } = require('../support/server');
+const { RosterServer, EXAMPLE_LISTS } = require('../support/server');
 const { RosterPage } = require('../support/roster-page');
 
 let servers = [];
@@ -57,9 +57,7 @@ test('the page runs under its Content-Security-Policy, which refuses injected sc
 });
 
 test('the embed example runs under its own policy without a violation', async ({ page }) => {
-  const server = await RosterServer.start(undefined, {
-    args: ['--list', 'team-a,team-b', '--anonymous-lists', 'team-a,team-b'],
-  });
+  const server = await RosterServer.start(undefined, { args: EXAMPLE_LISTS });
   servers.push(server);
   await server.add({ name: 'Ada Lovelace', email: 'ada@team-a.test' }, 'team-a');
   await recordViolations(page);

@@ -151,4 +151,10 @@ class RosterServer {
   }
 }
 
-module.exports = { RosterServer, freePort, waitUntil, DIST };
+/**
+ * roster-server flags for the lists public/embed-example.html shows, open
+ * to pages without a token as scripts/run.sh makes them.
+ */
+const EXAMPLE_LISTS = ['--list', 'team-a,team-b', '--anonymous-lists', 'team-a,team-b'];
+
+module.exports = { RosterServer, freePort, waitUntil, DIST, EXAMPLE_LISTS };

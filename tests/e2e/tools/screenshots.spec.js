@@ -4,7 +4,7 @@
 const path = require('node:path');
 const fs = require('node:fs');
 const { test, expect } = require('@playwright/test');
-const { RosterServer } = require('../support/server');
+const { RosterServer, EXAMPLE_LISTS } = require('../support/server');
 const { RosterPage } = require('../support/roster-page');
 
 const DOCS = path.resolve(__dirname, '../../../docs');
@@ -38,9 +38,7 @@ for (const [colorScheme, name] of [['light', 'screenshot.png'], ['dark', 'screen
 }
 
 test('the embed example with two lists: embed-example.png', async ({ browser }) => {
-  const server = await RosterServer.start(undefined, {
-    args: ['--list', 'team-a,team-b', '--anonymous-lists', 'team-a,team-b'],
-  });
+  const server = await RosterServer.start(undefined, { args: EXAMPLE_LISTS });
   servers.push(server);
   for (const name of ['Ada Lovelace', 'Grace Hopper', 'Alan Turing', 'Barbara Liskov']) {
     await server.add({ name, email: `${name.split(' ')[0].toLowerCase()}@team-a.test` }, 'team-a');

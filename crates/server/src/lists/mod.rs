@@ -176,31 +176,32 @@ impl Lists {
         })
     }
 
-    /// Where the lists are kept.
-    pub fn stores(&self) -> &Stores {
-        &self.stores
+    /// Whether the lists are in the embedded store (SQLite), which only
+    /// this instance writes.
+    pub fn is_embedded(&self) -> bool {
+        matches!(self.stores, Stores::Sqlite(_))
     }
 
-    pub fn settings(&self) -> &ListSettings {
-        &self.settings
+    /// `default`, then the lists named at start (`--list`), each once.
+    pub fn named_at_start(&self) -> Vec<ListName> {
+        let mut seen = std::collections::HashSet::new();
+        std::iter::once(ListName::default_list())
+            .chain(self.settings.named.iter().cloned())
+            .filter(|name| seen.insert(name.clone()))
+            .collect()
     }
 
     /// Creates the lists named at start if they are missing, and loads
-    /// `default`; returns the names, `default` first.
-    pub async fn start(&self) -> Result<Vec<ListName>, ErrorBody> {
-        let mut names = vec![ListName::default_list()];
-        for name in &self.settings.named {
-            if !names.contains(name) {
-                names.push(name.clone());
-            }
-        }
+    /// `default`.
+    pub async fn start(&self) -> Result<(), ErrorBody> {
+        let names = self.named_at_start();
         for name in &names[1..] {
             if self.create(name).await? {
                 tracing::info!(list = %name, "list created (named at start)");
             }
         }
         self.open(&names[0], false).await?;
-        Ok(names)
+        Ok(())
     }
 
     /// List `name`, loaded if it is not in memory. `to_write`: with
@@ -418,13 +419,5 @@ impl Lists {
             .page(after, limit, keep)
             .await
             .map_err(store_error)
-    }
-
-    /// The lists in memory now, for health checks and figures.
-    pub fn in_memory(&self) -> Vec<Arc<List>> {
-        lock(&self.loaded)
-            .values()
-            .filter_map(|slot| slot.get().cloned())
-            .collect()
     }
 }
